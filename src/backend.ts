@@ -1,0 +1,103 @@
+/**
+ * The media backend: what the session needs from a media server client. `openvidu-browser` sits
+ * behind it (`backends/openvidu.ts`, loaded with a dynamic import); `consult-kit/testing` has a fake.
+ * Backends hold no ConsultKit state; they translate the media library's events into these.
+ * @packageDocumentation
+ */
+import type { Unsubscribe } from './types.js';
+
+/** A remote connection as the backend sees it. @internal */
+export interface BackendConnection {
+  connectionId: string;
+  /** Server data as a string (OpenVidu: the token's `data`, JSON `ConnectionServerData`). */
+  serverData: string;
+  /** Client data string given at connect. */
+  clientData: string;
+  /** Epoch ms. */
+  createdAt: number;
+}
+
+/** A remote published stream. @internal */
+export interface BackendStream {
+  streamId: string;
+  connectionId: string;
+  kind: 'camera' | 'screen';
+  hasAudio: boolean;
+  hasVideo: boolean;
+  audioActive: boolean;
+  videoActive: boolean;
+}
+
+/** Events a backend emits. @internal */
+export interface BackendEventMap {
+  connectionCreated: BackendConnection;
+  connectionDestroyed: { connectionId: string; reason: string };
+  streamCreated: BackendStream;
+  streamDestroyed: { streamId: string; connectionId: string; reason: string };
+  /** A subscription produced media. */
+  streamSubscribed: { streamId: string; connectionId: string; mediaStream: MediaStream };
+  streamPropertyChanged: {
+    streamId: string;
+    connectionId: string;
+    property: 'audioActive' | 'videoActive';
+    value: boolean;
+  };
+  speakingChanged: { connectionId: string; speaking: boolean };
+  /** A signal arrived. `from` is undefined for signals sent by the server (REST). */
+  signal: { type: string; data: string; from?: string };
+  reconnecting: { reason: string };
+  reconnected: Record<string, never>;
+  /** The connection ended; `reason` is the media server's (`disconnect`, `networkDisconnect`, `forceDisconnectByServer`, `sessionClosedByServer`…). */
+  disconnected: { reason: string };
+  recordingStarted: { recordingId: string };
+  recordingStopped: { recordingId: string; reason: string };
+  /** A non-fatal problem the backend noticed (ICE failure of one stream, etc.). */
+  exception: { name: string; message: string; connectionId?: string };
+}
+
+/** Options of {@link MediaBackend.publish}. @internal */
+export interface PublishOptions {
+  audioTrack?: MediaStreamTrack;
+  videoTrack?: MediaStreamTrack;
+  audioEnabled: boolean;
+  videoEnabled: boolean;
+}
+
+/** Transport statistics of one peer connection. @internal */
+export interface BackendStats {
+  /** Milliseconds. */
+  roundTripMs?: number;
+  /** Cumulative packets lost and received (the session computes interval loss). */
+  packetsLost: number;
+  packetsReceived: number;
+  packetsSent: number;
+  /** Cumulative bytes (sent for the local publisher, received for a subscriber). */
+  bytes: number;
+  /** Epoch milliseconds of the sample. */
+  timestamp: number;
+}
+
+/** What the session needs from a media server client. @internal */
+export interface MediaBackend {
+  /** Connects with a media server token. Resolves with the local connection id. */
+  connect(token: string, clientData: string, signal?: AbortSignal): Promise<{ connectionId: string }>;
+  disconnect(): Promise<void>;
+  /** Publishes camera/microphone tracks the session captured. */
+  publish(options: PublishOptions): Promise<void>;
+  unpublish(): Promise<void>;
+  setAudioEnabled(enabled: boolean): Promise<void>;
+  setVideoEnabled(enabled: boolean): Promise<void>;
+  /** Swaps a published track without renegotiating. */
+  replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void>;
+  publishScreen(track: MediaStreamTrack): Promise<void>;
+  unpublishScreen(): Promise<void>;
+  /** Stops (or restarts) receiving video from everyone, for audio-only mode. */
+  setReceiveVideo(enabled: boolean): Promise<void>;
+  sendSignal(type: string, data: string, to?: readonly string[]): Promise<void>;
+  /** Stats for the local publisher (`connectionId` = local) or a subscription. */
+  getStats(connectionId: string): Promise<BackendStats | undefined>;
+  on<K extends keyof BackendEventMap>(event: K, listener: (detail: BackendEventMap[K]) => void): Unsubscribe;
+}
+
+/** Creates a backend; the default loads the OpenVidu adapter lazily. @internal */
+export type MediaBackendFactory = () => Promise<MediaBackend>;

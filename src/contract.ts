@@ -1,0 +1,195 @@
+/**
+ * The HTTP contract between the browser SDK and a ConsultKit token server. The reference server in
+ * `server/token-server/` implements it; portals with Java/.NET/Python backends implement the same
+ * shapes (the OpenAPI document at `/api/openapi.json` is generated from the server's schemas, which
+ * must match these types). Every error response is `{ error: { code, message, details? } }`.
+ * @packageDocumentation
+ */
+
+/** A participant's role in a consultation. @public */
+export type ParticipantRole = 'provider' | 'patient' | 'guest';
+
+/** Maximum chat message length in characters, enforced by the SDK and the token server. @public */
+export const MAX_CHAT_MESSAGE_LENGTH = 2000;
+
+/** Body of `POST /api/consults/{consultId}/token`. @public */
+export interface TokenRequest {
+  /** Name to show; the server may prefer the authenticated user's name. */
+  displayName?: string;
+}
+
+/** `200` answer of `POST /api/consults/{consultId}/token` (and the `admitted` event's data). @public */
+export interface TokenResponse {
+  /** OpenVidu connection token (`ws(s)://host?sessionId=…&token=tok_…`). */
+  token: string;
+  consultId: string;
+  /** OpenVidu connection id this token is bound to (`con_…`). */
+  connectionId: string;
+  role: ParticipantRole;
+  /** ISO 8601 time after which the token is no longer accepted. */
+  expiresAt: string;
+  /** The authenticated user's id, as the server knows it. */
+  userId?: string;
+  /** The name the server will show to others. */
+  displayName?: string;
+}
+
+/** `202` answer of `POST /api/consults/{consultId}/token`: the patient waits in the waiting room. @public */
+export interface WaitingResponse {
+  status: 'waiting';
+  consultId: string;
+  /** 1-based position in the queue, when the server tells. */
+  position?: number;
+}
+
+/** One person in the waiting room. @public */
+export interface LobbyEntry {
+  userId: string;
+  displayName: string;
+  role: ParticipantRole;
+  /** ISO 8601 time the person started waiting. */
+  since: string;
+}
+
+/** Recording lifecycle as the SDK and the elements see it. @public */
+export type RecordingStatus =
+  | 'idle'
+  | 'awaiting-consent'
+  | 'starting'
+  | 'recording'
+  | 'stopping'
+  | 'processing'
+  | 'ready'
+  | 'failed';
+
+/** A recording as the token server describes it (`GET …/recordings/{id}`, `recording` events). @public */
+export interface RecordingInfo {
+  recordingId: string;
+  consultId: string;
+  /** Server-side status: `starting`, `recording`, `stopping`, `processing`, `ready`, `failed`, `deleted`. */
+  status: Exclude<RecordingStatus, 'idle' | 'awaiting-consent'> | 'deleted';
+  /** ISO 8601. */
+  startedAt?: string;
+  stoppedAt?: string;
+  /** Seconds, once known. */
+  duration?: number;
+  /** Bytes, once ready. */
+  size?: number;
+  /** Why it failed. */
+  reason?: string;
+}
+
+/** One participant's recording consent. @public */
+export interface ConsentEntry {
+  userId: string;
+  displayName: string;
+  role: ParticipantRole;
+  /** `null` while the participant has not answered. */
+  granted: boolean | null;
+  /** ISO 8601 time of the answer. */
+  answeredAt?: string;
+}
+
+/** Consent state of a consultation (`consent` events). @public */
+export interface ConsentState {
+  /** True while a provider's start request waits for consent; every participant should be asked. */
+  requested: boolean;
+  entries: ConsentEntry[];
+}
+
+/** Body of `POST /api/consults/{consultId}/recording-consent`. @public */
+export interface ConsentRequest {
+  granted: boolean;
+}
+
+/** A chat message as the token server stores it (`GET …/messages`). @public */
+export interface StoredChatMessage {
+  id: string;
+  consultId: string;
+  senderId: string;
+  senderName: string;
+  senderRole: ParticipantRole;
+  /** OpenVidu connection id of the sender. */
+  connectionId: string;
+  text: string;
+  /** ISO 8601 time the sender stamped. */
+  sentAt: string;
+}
+
+/**
+ * The JSON carried in an OpenVidu signal of type `chat` (its `data` string). Receivers take the
+ * sender's identity from the OpenVidu connection (server data), never from this payload.
+ * @public
+ */
+export interface ChatSignalPayload {
+  v: 1;
+  id: string;
+  text: string;
+  /** ISO 8601. */
+  sentAt: string;
+}
+
+/**
+ * Server data the token server attaches to each OpenVidu connection (JSON in `serverData`/`data`).
+ * @public
+ */
+export interface ConnectionServerData {
+  userId: string;
+  displayName: string;
+  role: ParticipantRole;
+}
+
+/**
+ * Events of `GET /api/consults/{consultId}/events` (Server-Sent Events; the SSE `event:` field is the
+ * key, `data:` is the JSON value). Each event has an `id:` for `Last-Event-ID` resume.
+ * @public
+ */
+export interface ConsultServerEventMap {
+  /** Waiting room changed (providers only). */
+  lobby: { waiting: LobbyEntry[] };
+  /** The waiting caller was admitted; carries the token (that caller only). */
+  admitted: TokenResponse;
+  /** The waiting caller was denied (that caller only). */
+  denied: { reason?: string };
+  /** Recording status changed. */
+  recording: RecordingInfo;
+  /** Consent state changed. */
+  consent: ConsentState;
+  /** The consultation ended for everyone. */
+  ended: { reason: string };
+}
+
+/** One SSE event name. @public */
+export type ConsultServerEventName = keyof ConsultServerEventMap;
+
+/** Error body of every non-2xx token-server answer. @public */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/** Answer of `POST /api/auth/login` (demo mode). @public */
+export interface LoginResponse {
+  accessToken: string;
+  expiresAt: string;
+  user: { id: string; displayName: string; role: ParticipantRole };
+}
+
+/** One audit trail entry (`GET …/audit`). @public */
+export interface AuditEntry {
+  id: string;
+  consultId: string;
+  /** e.g. `token.issued`, `participant.joined`, `participant.left`, `lobby.admitted`, `lobby.denied`,
+   * `consent.given`, `consent.revoked`, `recording.started`, `recording.stopped`, `recording.downloaded`,
+   * `recording.deleted`. */
+  action: string;
+  /** User id of who did it (`system` for webhooks). */
+  actorId: string;
+  actorRole?: ParticipantRole | 'system';
+  /** User the action concerned, when not the actor. */
+  subjectId?: string;
+  /** Client IP address. */
+  ip?: string;
+  /** ISO 8601. */
+  at: string;
+  details?: Record<string, unknown>;
+}
