@@ -1,0 +1,113 @@
+// Builds (see docs/architecture.md#builds):
+//  1. npm: unbundled ESM (preserveModules) for the SDK, `./testing`, `./components` and `./server`;
+//     dependencies external. Type declarations come from `tsc -p tsconfig.build.json`.
+//  2. CDN: one ESM entry with Lit, the SDK and the elements for `<script type="module">`;
+//     openvidu-browser and non-default languages are split into chunks loaded on demand.
+//  3. IIFE: the same for portals that cannot load modules, everything inlined.
+//  4. size probes (dist/size/): what the size budgets measure.
+import { existsSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import resolve from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
+import json from '@rollup/plugin-json';
+import replace from '@rollup/plugin-replace';
+import terser from '@rollup/plugin-terser';
+import esbuild from 'rollup-plugin-esbuild';
+
+const hasComponents = existsSync('components/index.ts');
+const hasServer = existsSync('server/index.ts');
+
+const onwarn = (warning, warn) => {
+  // openvidu-browser has harmless internal cycles (Publisher↔Session↔StreamEvent, kurento-jsonrpc).
+  if (warning.code === 'CIRCULAR_DEPENDENCY' && /node_modules/.test(warning.ids?.join() ?? warning.message)) return;
+  if (warning.code === 'THIS_IS_UNDEFINED' && /node_modules/.test(warning.id ?? '')) return;
+  warn(warning);
+};
+
+const browserPlugins = ({ dev = false, minify = false } = {}) => [
+  replace({ preventAssignment: true, values: { __DEV__: JSON.stringify(dev) } }),
+  resolve({ browser: true, preferBuiltins: false, extensions: ['.ts', '.js', '.mjs', '.json'] }),
+  json({ preferConst: true, compact: true }),
+  commonjs(),
+  esbuild({ target: 'es2021', tsconfig: './tsconfig.json', minify: false }),
+  ...(minify ? [terser({ format: { comments: false } })] : []),
+];
+
+const npmExternal = (id) =>
+  /^(lit|@lit\/|openvidu-browser|@microsoft\/fetch-event-source)/.test(id);
+const nodeExternal = (id) =>
+  !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0') && !/^[A-Za-z]:/.test(id);
+
+const npmInputs = {
+  index: 'src/index.ts',
+  'testing/index': 'src/testing/index.ts',
+  ...(hasComponents ? { 'components/index': 'components/index.ts' } : {}),
+};
+
+const builds = [
+  {
+    input: npmInputs,
+    external: npmExternal,
+    output: {
+      dir: 'dist',
+      format: 'es',
+      preserveModules: true,
+      preserveModulesRoot: '.',
+      entryFileNames: (chunk) => chunk.name.replace(/^src\//, '') + '.js',
+      sourcemap: true,
+    },
+    plugins: browserPlugins(),
+    onwarn,
+  },
+  // Size probe: the SDK as an app would bundle it, without openvidu-browser (its own chunk).
+  {
+    input: 'src/index.ts',
+    external: (id) => /^openvidu-browser/.test(id),
+    output: { dir: 'dist/size/sdk', format: 'es', chunkFileNames: '[name].js', entryFileNames: 'sdk.js' },
+    plugins: browserPlugins({ minify: true }),
+    onwarn,
+  },
+];
+
+if (hasComponents) {
+  builds.push(
+    {
+      input: { 'consult-kit': 'components/cdn.ts' },
+      output: {
+        dir: 'dist/cdn',
+        format: 'es',
+        entryFileNames: '[name].js',
+        chunkFileNames: 'chunks/[name]-[hash].js',
+        sourcemap: true,
+      },
+      plugins: browserPlugins({ minify: true }),
+      onwarn,
+    },
+    {
+      input: 'components/cdn.ts',
+      output: {
+        file: 'dist/cdn/consult-kit.iife.js',
+        format: 'iife',
+        name: 'ConsultKit',
+        inlineDynamicImports: true,
+        sourcemap: true,
+      },
+      plugins: browserPlugins({ minify: true }),
+      onwarn,
+    },
+  );
+}
+
+if (hasServer) {
+  builds.push({
+    input: { 'server/index': 'server/index.ts', 'server/cli': 'server/cli.ts' },
+    external: (id) => nodeExternal(id) || builtinModules.includes(id) || id.startsWith('node:'),
+    output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: '.', entryFileNames: '[name].js', sourcemap: true },
+    plugins: [
+      esbuild({ target: 'node20', tsconfig: './tsconfig.server.json' }),
+    ],
+    onwarn,
+  });
+}
+
+export default builds;

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// `npm run size`: prints the gzip size of each build; `--check` enforces the budgets (the test run
+// does). A hand-written tool rather than size-limit: the CDN budget is "the entry plus every chunk it
+// loads statically, before openvidu-browser is imported", which needs the import graph rollup wrote;
+// size-limit sums listed files and v12+ needs Node 22. See docs/performance.md.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = join(root, 'dist');
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const jsonOut = args.find((a) => a.startsWith('--json='))?.slice('--json='.length);
+
+const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+
+/** The file plus every chunk it imports statically (not `import()`), transitively. */
+function staticClosure(entry) {
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(file, 'utf8');
+    // Minified rollup output: `import{a as b}from"./chunks/x.js"` or `import"./x.js"`; dynamic imports
+    // are `import("./x.js")` and are skipped.
+    for (const m of code.matchAll(/(?:^|[;\s}])(?:import|export)\s*(?:[\w${},*\s]+from\s*)?["'](\.{1,2}\/[^"']+)["']/g)) {
+      visit(resolve(dirname(file), m[1]));
+    }
+  };
+  visit(entry);
+  return [...seen];
+}
+
+function chunksMatching(dir, re) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => re.test(f))
+    .map((f) => join(dir, f));
+}
+
+const budgets = [
+  {
+    name: 'SDK (ESM, minified, without openvidu-browser)',
+    files: () => staticClosure(join(dist, 'size/sdk/sdk.js')),
+    limit: 15 * 1024,
+    required: true,
+  },
+  {
+    name: 'CDN entry before openvidu-browser loads',
+    files: () => staticClosure(join(dist, 'cdn/consult-kit.js')),
+    limit: 45 * 1024,
+    required: existsSync(join(root, 'components/index.ts')),
+  },
+  {
+    name: 'IIFE, everything (openvidu-browser included)',
+    files: () => [join(dist, 'cdn/consult-kit.iife.js')],
+    limit: 115 * 1024,
+    required: existsSync(join(root, 'components/index.ts')),
+  },
+];
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+console.log('gzip -9 sizes');
+for (const b of budgets) {
+  let files;
+  try {
+    files = b.files();
+  } catch {
+    files = null;
+  }
+  if (!files) {
+    if (b.required) {
+      failed++;
+      failures.push(`${b.name}: not built`);
+      console.log(`  ✗ ${b.name}: not built`);
+    } else console.log(`  – ${b.name}: not built yet`);
+    continue;
+  }
+  const size = files.reduce((n, f) => n + gz(f), 0);
+  const ok = size <= b.limit;
+  console.log(`  ${ok ? '✓' : '✗'} ${b.name}: ${kb(size)} (budget ${kb(b.limit)}, ${files.length} file${files.length > 1 ? 's' : ''})`);
+  if (ok) passed++;
+  else {
+    failed++;
+    failures.push(`${b.name}: ${kb(size)} > ${kb(b.limit)}`);
+  }
+}
+const ov = chunksMatching(join(dist, 'cdn/chunks'), /openvidu|index-.*\.js$/);
+if (ov.length) console.log(`  · CDN lazy chunks: ${ov.map((f) => `${f.split('/').pop()} ${kb(gz(f))}`).join(', ')}`);
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ passed, failed, skipped: 0, failures }) + '\n');
+if (check && failed) process.exit(1);
