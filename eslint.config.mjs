@@ -12,8 +12,14 @@ const sdkBoundary = {
       'error',
       {
         patterns: [
-          { group: ['lit', 'lit/*', '@lit/*'], message: 'src/ is the framework-agnostic SDK: no Lit.' },
-          { group: ['**/components/**', '**/server/**'], message: 'src/ must not import components/ or server/.' },
+          {
+            group: ['lit', 'lit/*', '@lit/*'],
+            message: 'src/ is the framework-agnostic SDK: no Lit.',
+          },
+          {
+            group: ['**/components/**', '**/server/**'],
+            message: 'src/ must not import components/ or server/.',
+          },
         ],
       },
     ],
@@ -21,7 +27,10 @@ const sdkBoundary = {
       'error',
       { name: 'document', message: 'src/ builds no DOM: inject what you need.' },
       { name: 'customElements', message: 'src/ registers no elements.' },
-      { name: 'window', message: 'src/ must import under SSR: use globalThis through an injected platform.' },
+      {
+        name: 'window',
+        message: 'src/ must import under SSR: use globalThis through an injected platform.',
+      },
     ],
     'no-console': 'error',
   },
@@ -51,8 +60,33 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    // Node tests of the SDK are type-checked by tsconfig.server.json (tsconfig.json excludes them).
+    files: ['src/**/*.test.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: './tsconfig.server.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // node:test's describe/it return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
+      ],
     },
   },
   {

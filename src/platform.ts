@@ -35,6 +35,11 @@ export interface Platform {
   isMobile: boolean;
   /** A random id (message ids, request ids). */
   randomId(): string;
+  /**
+   * Builds a `MediaStream` from tracks (`new MediaStream(tracks)` in browsers). Optional: without
+   * it, local media hands out the streams getUserMedia returned.
+   */
+  createMediaStream?(tracks: readonly MediaStreamTrack[]): MediaStream;
 }
 
 /** A clock on the host's timers. @public */
@@ -72,7 +77,15 @@ export function browserPlatform(): Platform {
     mediaDevices,
     isSecureContext: g.isSecureContext ?? true,
     canSelectAudioOutput: !!g.HTMLMediaElement && 'setSinkId' in g.HTMLMediaElement.prototype,
-    isMobile: /Android|iPhone|iPad|iPod|Mobile/i.test(ua) || (/Macintosh/.test(ua) && (nav?.maxTouchPoints ?? 0) > 1),
+    isMobile:
+      /Android|iPhone|iPad|iPod|Mobile/i.test(ua) ||
+      (/Macintosh/.test(ua) && (nav?.maxTouchPoints ?? 0) > 1),
     randomId,
+    ...(typeof g.MediaStream === 'function'
+      ? {
+          createMediaStream: (tracks: readonly MediaStreamTrack[]) =>
+            new g.MediaStream([...tracks]),
+        }
+      : {}),
   };
 }
