@@ -32,7 +32,11 @@ const VIDEO_PREFIX: Record<string, string> = {
 };
 
 /** `str_<CAM|SCR|CUS|IPC|MIC>_<4 random>_<connectionId>`. */
-export function newStreamId(connectionId: string, typeOfVideo: string | undefined, hasVideo: boolean): string {
+export function newStreamId(
+  connectionId: string,
+  typeOfVideo: string | undefined,
+  hasVideo: boolean,
+): string {
   const prefix = hasVideo ? (VIDEO_PREFIX[typeOfVideo ?? 'CAMERA'] ?? 'CAM') : 'MIC';
   return `str_${prefix}_${pick(ALNUM, 4)}_${connectionId}`;
 }
@@ -52,4 +56,5 @@ export const isValidId = (id: string): boolean => ID_RE.test(id);
 /** Recording ids and names (`~` allowed for `sessionId~N`). */
 export const isValidRecordingId = (id: string): boolean => RECORDING_ID_RE.test(id);
 /** A file name inside a recording folder: no separators, no `..`, not hidden. */
-export const isValidFileName = (name: string): boolean => FILE_NAME_RE.test(name) && !name.includes('..');
+export const isValidFileName = (name: string): boolean =>
+  FILE_NAME_RE.test(name) && !name.includes('..');

@@ -8,7 +8,11 @@ export type Role = 'SUBSCRIBER' | 'PUBLISHER' | 'MODERATOR';
 export const ROLES: readonly Role[] = ['SUBSCRIBER', 'PUBLISHER', 'MODERATOR'];
 
 export type OutputMode = 'COMPOSED' | 'INDIVIDUAL' | 'COMPOSED_QUICK_START';
-export const OUTPUT_MODES: readonly OutputMode[] = ['COMPOSED', 'INDIVIDUAL', 'COMPOSED_QUICK_START'];
+export const OUTPUT_MODES: readonly OutputMode[] = [
+  'COMPOSED',
+  'INDIVIDUAL',
+  'COMPOSED_QUICK_START',
+];
 export type RecordingLayout =
   | 'BEST_FIT'
   | 'PICTURE_IN_PICTURE'
@@ -150,7 +154,10 @@ export interface SessionRecord {
 }
 
 /** The one place that names subscriber endpoints (router ids, ICE routing, `iceCandidate.endpointName`). */
-export function subscriberEndpointId(subscriberConnectionId: string, publisherConnectionId: string): string {
+export function subscriberEndpointId(
+  subscriberConnectionId: string,
+  publisherConnectionId: string,
+): string {
   return `${subscriberConnectionId}<-${publisherConnectionId}`;
 }
 

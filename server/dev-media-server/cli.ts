@@ -1,0 +1,189 @@
+/**
+ * `consult-kit dev-server`: starts the development media server, prints its URL and secret, and runs
+ * until SIGINT/SIGTERM (or the given AbortSignal).
+ */
+import { parseArgs } from 'node:util';
+import type { DevMediaServerOptions, IceServerOption } from './index.js';
+import { createJsonLogger, startDevMediaServer } from './index.js';
+import type { LogLevel } from './logger.js';
+
+const HELP = `Usage: consult-kit dev-server [options]
+
+Starts an OpenVidu 2.32-compatible development media server (REST, WebSocket, recordings).
+
+Options:
+  --port <n>                 TCP port (default 4443; 0 = any free port)
+  --host <addr>              Interface to bind (default 127.0.0.1; 0.0.0.0 with --public-ip)
+  --secret <s>               OpenVidu secret (default MY_SECRET)
+  --public-url <url>         URL browsers use, e.g. https://my.host:4443 (default http://localhost:<port>)
+  --public-ip <ip>           IP announced in ICE candidates (LAN demos); also the default public URL host
+  --ice-port-range <a-b>     UDP port range for ICE, e.g. 40000-40100
+  --ice-server <url[,user,credential]>
+                             STUN/TURN server for browsers and the media plane (repeatable)
+  --recordings-dir <dir>     Recording folder (default ./recordings)
+  --no-recording             Disable the recording API (501)
+  --webhook-url <url>        POST OpenVidu webhook events there
+  --webhook-header <h: v>    Header sent with webhooks (repeatable)
+  --log-level <level>        debug | info | warn | error (default info; JSON lines on stderr)
+  -h, --help                 Show this help`;
+
+export interface CliIo {
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
+  /** Stops the server when aborted (default: SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  /** Called once the server listens (tests). */
+  onListening?: (info: { url: string; secret: string; port: number }) => void;
+}
+
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError';
+}
+
+function parseIceServer(spec: string): IceServerOption {
+  const [urls = '', username, credential] = spec.split(',');
+  if (!/^(stun|stuns|turn|turns):/.test(urls)) {
+    throw new CliUsageError(
+      `--ice-server must start with stun:, stuns:, turn: or turns: (got "${urls}")`,
+    );
+  }
+  return {
+    urls,
+    ...(username ? { username } : {}),
+    ...(credential ? { credential } : {}),
+  };
+}
+
+function parsePort(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CliUsageError(`${name} must be a port number`);
+  return n;
+}
+
+/** Parses `argv` into server options; `help: true` when help was asked for. */
+export function parseDevServerArgs(argv: string[]): {
+  help: boolean;
+  options: DevMediaServerOptions;
+  logLevel: LogLevel;
+} {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        secret: { type: 'string' },
+        'public-url': { type: 'string' },
+        'public-ip': { type: 'string' },
+        'ice-port-range': { type: 'string' },
+        'ice-server': { type: 'string', multiple: true },
+        'recordings-dir': { type: 'string' },
+        'no-recording': { type: 'boolean' },
+        'webhook-url': { type: 'string' },
+        'webhook-header': { type: 'string', multiple: true },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new CliUsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  const options: DevMediaServerOptions = {};
+  if (v.port !== undefined) options.port = parsePort(v.port, '--port');
+  if (v.secret !== undefined) {
+    if (v.secret === '') throw new CliUsageError('--secret must not be empty');
+    options.secret = v.secret;
+  }
+  if (v['public-ip'] !== undefined) {
+    options.announcedIp = v['public-ip'];
+    options.host = '0.0.0.0';
+  }
+  if (v.host !== undefined) options.host = v.host;
+  if (v['public-url'] !== undefined) {
+    try {
+      const u = new URL(v['public-url']);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      throw new CliUsageError('--public-url must be an http:// or https:// URL');
+    }
+    options.publicUrl = v['public-url'];
+  }
+  if (v['ice-port-range'] !== undefined) {
+    const m = /^(\d+)-(\d+)$/.exec(v['ice-port-range']);
+    const a = m ? parsePort(m[1] ?? '', '--ice-port-range') : NaN;
+    const b = m ? parsePort(m[2] ?? '', '--ice-port-range') : NaN;
+    if (!m || a > b || a === 0)
+      throw new CliUsageError('--ice-port-range must look like 40000-40100');
+    options.icePortRange = [a, b];
+  }
+  if (v['ice-server']) options.iceServers = v['ice-server'].map(parseIceServer);
+  if (v['recordings-dir'] !== undefined) options.recordingsDir = v['recordings-dir'];
+  if (v['no-recording']) options.recording = false;
+  if (v['webhook-url'] !== undefined) {
+    options.webhook = { url: v['webhook-url'], headers: v['webhook-header'] ?? [] };
+  }
+  const logLevel = (v['log-level'] ?? 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new CliUsageError('--log-level must be debug, info, warn or error');
+  }
+  return { help: v.help === true, options, logLevel };
+}
+
+/** Runs the dev server until interrupted; resolves with the process exit code. */
+export async function runDevServerCli(argv: string[], io: CliIo = {}): Promise<number> {
+  const out = io.stdout ?? ((s: string) => process.stdout.write(s));
+  const err = io.stderr ?? ((s: string) => process.stderr.write(s));
+  let parsed: ReturnType<typeof parseDevServerArgs>;
+  try {
+    parsed = parseDevServerArgs(argv);
+  } catch (e) {
+    if (e instanceof CliUsageError) {
+      err(`consult-kit dev-server: ${e.message}\n\n${HELP}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (parsed.help) {
+    out(`${HELP}\n`);
+    return 0;
+  }
+  const logger = createJsonLogger(err, parsed.logLevel);
+  let server;
+  try {
+    server = await startDevMediaServer({ ...parsed.options, logger });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    err(
+      `consult-kit dev-server: could not start: ${
+        code === 'EADDRINUSE' ? `port ${parsed.options.port ?? 4443} is already in use` : String(e)
+      }\n`,
+    );
+    return 1;
+  }
+  out(
+    `OpenVidu-compatible dev media server running\n  URL:    ${server.url}\n  Secret: ${server.secret}\n`,
+  );
+  io.onListening?.({ url: server.url, secret: server.secret, port: server.port });
+
+  await new Promise<void>((resolveStop) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.signal?.removeEventListener('abort', stop);
+      resolveStop();
+    };
+    if (io.signal) {
+      if (io.signal.aborted) stop();
+      else io.signal.addEventListener('abort', stop);
+    } else {
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    }
+  });
+  await server.close();
+  return 0;
+}

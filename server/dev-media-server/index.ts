@@ -1,0 +1,295 @@
+/**
+ * An embedded, OpenVidu 2.32-compatible development media server: REST (`/openvidu/api`), JSON-RPC over
+ * WebSocket (`/openvidu`), webhooks and recording orchestration, with media handled by a pluggable
+ * {@link MediaRouter} (werift by default).
+ *
+ * @example
+ * ```ts
+ * const server = await startDevMediaServer({ port: 0 });
+ * const ov = new OpenVidu(server.url, server.secret); // openvidu-node-client
+ * await server.close();
+ * ```
+ */
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { SessionManager } from './core.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import type { MediaRouter, MediaStats } from './media/types.js';
+import type { IceServerJson } from './model.js';
+import { RecordingManager } from './recording.js';
+import { createRestApp } from './rest.js';
+import { RpcServer } from './rpc.js';
+import { TimerRegistry } from './timers.js';
+import type { WebhookOptions, WebhookStats } from './webhook.js';
+import { WebhookSender, normalizeHeaders } from './webhook.js';
+
+export { createJsonLogger, silentLogger } from './logger.js';
+export type { Logger, LogLevel } from './logger.js';
+export type { WebhookEventName, WebhookOptions } from './webhook.js';
+export type { MediaRouter } from './media/types.js';
+
+/** An ICE server as `RTCIceServer` (the browser gets each URL as OpenVidu's `{url, username, credential}`). */
+export interface IceServerOption {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface DevMediaServerTimeouts {
+  /** Participant kept after its socket drops, for `connect` re-binding (default 10 000, as OpenVidu). */
+  reconnectWindowMs?: number;
+  /** An evicted/left participant's socket is closed after this (default 10 000, as OpenVidu). */
+  socketCloseDelayMs?: number;
+  /** A session whose last participant left keeps recording this long (default 120 000, as OpenVidu). */
+  recordingAutostopMs?: number;
+  /** publish/subscribe router calls fail after this (default 9 000; browsers give up at 10 000). */
+  routerTimeoutMs?: number;
+  /** Router `startRecording` fails after this (default 10 000). */
+  recordingStartTimeoutMs?: number;
+  /** Socket closed when no ping arrives for factor × the client's ping interval (default 3). */
+  pingTimeoutFactor?: number;
+}
+
+export interface DevMediaServerLimits {
+  /** Largest WebSocket frame; larger ones close the socket with 1009 (default 1 MiB). */
+  maxMessageBytes?: number;
+  /** Largest signal `data` (default 64 KiB). */
+  maxSignalBytes?: number;
+  /** Largest REST body (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface DevMediaServerOptions {
+  /** TCP port (default 4443, as OpenVidu's dev container); 0 picks a free one. */
+  port?: number;
+  /** Interface to bind (default `127.0.0.1`). */
+  host?: string;
+  /** OpenVidu secret for Basic auth `OPENVIDUAPP:<secret>` (default `MY_SECRET`). */
+  secret?: string;
+  /** URL browsers and apps use to reach this server (default `http://localhost:<port>`); tokens derive from it. */
+  publicUrl?: string;
+  /** Folder for recordings, one sub-folder per recording (default `./recordings`). */
+  recordingsDir?: string;
+  webhook?: WebhookOptions;
+  /** Enables the recording API (default true); when false every recording call answers 501. */
+  recording?: boolean;
+  /** Address announced in ICE candidates (LAN demos, NAT). */
+  announcedIp?: string;
+  /** Inclusive UDP port range for ICE. */
+  icePortRange?: [number, number];
+  /** STUN/TURN servers for browsers (joinRoom `customIceServers`) and the media plane. */
+  iceServers?: IceServerOption[];
+  /** Structured logger (default: silent). */
+  logger?: Logger;
+  /** Media plane to use instead of the werift router (tests). Not closed by `close()`. */
+  mediaRouter?: MediaRouter;
+  timeouts?: DevMediaServerTimeouts;
+  limits?: DevMediaServerLimits;
+}
+
+export interface DevMediaServerStats {
+  sessions: number;
+  /** Active connections (joined participants, including those inside the reconnection window). */
+  participants: number;
+  /** Connections created over REST whose token has not been used yet. */
+  pendingConnections: number;
+  /** Open WebSockets. */
+  sockets: number;
+  /** JSON-RPC sessions (one per socket, plus participants waiting for `connect`). */
+  rpcSessions: number;
+  /** Timers armed by the server (reconnection windows, socket closes, watchdogs, retries, …). */
+  timersPending: number;
+  /** Recordings currently capturing. */
+  activeRecordings: number;
+  webhook: WebhookStats | undefined;
+  media: MediaStats;
+}
+
+export interface DevMediaServer {
+  /** Base URL for REST clients, e.g. `http://localhost:4443` (the public URL). */
+  url: string;
+  secret: string;
+  /** The port actually bound. */
+  port: number;
+  stats(): DevMediaServerStats;
+  close(): Promise<void>;
+}
+
+/** `http://h:p/x/` → `ws://h:p` (OpenVidu drops the path; the browser ignores it anyway). */
+function wsUrlOf(publicUrl: string): string {
+  const u = new URL(publicUrl);
+  const scheme = u.protocol === 'https:' ? 'wss:' : u.protocol === 'http:' ? 'ws:' : u.protocol;
+  return `${scheme}//${u.host}`;
+}
+
+function toJsonIceServers(servers: IceServerOption[]): IceServerJson[] {
+  const out: IceServerJson[] = [];
+  for (const s of servers) {
+    for (const url of Array.isArray(s.urls) ? s.urls : [s.urls]) {
+      out.push({
+        url,
+        ...(s.username !== undefined ? { username: s.username } : {}),
+        ...(s.credential !== undefined ? { credential: s.credential } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/** A loopback STUN server nobody answers: keeps offline browsers from trying public STUN (freeice). */
+const DEFAULT_BROWSER_ICE: IceServerJson[] = [{ url: 'stun:127.0.0.1:3478' }];
+
+async function createDefaultRouter(
+  options: DevMediaServerOptions,
+  logger: Logger,
+): Promise<MediaRouter> {
+  const { createWeriftRouter } = await import('./media/werift-router.js');
+  return createWeriftRouter({
+    ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}),
+    ...(options.icePortRange ? { icePortRange: options.icePortRange } : {}),
+    ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+    logger,
+  });
+}
+
+/** Starts the server; resolves once it listens. */
+export async function startDevMediaServer(
+  options: DevMediaServerOptions = {},
+): Promise<DevMediaServer> {
+  const logger = options.logger ?? silentLogger;
+  const secret = options.secret ?? 'MY_SECRET';
+  const host = options.host ?? '127.0.0.1';
+  const recordingEnabled = options.recording ?? true;
+  const recordingsDir = resolve(options.recordingsDir ?? 'recordings');
+  const t = options.timeouts ?? {};
+  const limits = options.limits ?? {};
+  const timers = new TimerRegistry();
+  const ownsRouter = options.mediaRouter === undefined;
+  const router = options.mediaRouter ?? (await createDefaultRouter(options, logger));
+
+  const webhook = options.webhook ? new WebhookSender(options.webhook, timers, logger) : undefined;
+  const sendWebhook = webhook ? webhook.send.bind(webhook) : () => undefined;
+
+  const configuredIce = toJsonIceServers(options.iceServers ?? []);
+  // The public URL depends on the bound port, so the pieces that need it read it late.
+  const urls = { publicUrl: '', wsUrl: '' };
+  const manager = new SessionManager({
+    get wsUrl() {
+      return urls.wsUrl;
+    },
+    iceServers: configuredIce.length > 0 ? configuredIce : DEFAULT_BROWSER_ICE,
+    router,
+    timers,
+    logger,
+    webhook: sendWebhook,
+    socketCloseDelayMs: t.socketCloseDelayMs ?? 10_000,
+    recordingAutostopMs: t.recordingAutostopMs ?? 120_000,
+    routerTimeoutMs: t.routerTimeoutMs ?? 9_000,
+    maxSignalBytes: limits.maxSignalBytes ?? 64 * 1024,
+  });
+  const recordings = new RecordingManager({
+    manager,
+    router,
+    dir: recordingsDir,
+    get publicUrl() {
+      return urls.publicUrl;
+    },
+    timers,
+    logger,
+    webhook: sendWebhook,
+    startTimeoutMs: t.recordingStartTimeoutMs ?? 10_000,
+  });
+  if (recordingEnabled) {
+    manager.recordingHooks = recordings;
+    await recordings.init();
+  }
+  const rpc = new RpcServer({
+    manager,
+    timers,
+    logger,
+    maxMessageBytes: limits.maxMessageBytes ?? 1024 * 1024,
+    reconnectWindowMs: t.reconnectWindowMs ?? 10_000,
+    pingTimeoutFactor: t.pingTimeoutFactor ?? 3,
+  });
+  const restConfig = {
+    manager,
+    recordings,
+    secret,
+    get publicUrl() {
+      return urls.publicUrl;
+    },
+    recordingsDir,
+    recordingEnabled,
+    webhook: options.webhook
+      ? {
+          url: options.webhook.url,
+          headers: normalizeHeaders(options.webhook.headers),
+          events: options.webhook.events,
+        }
+      : undefined,
+    iceServers: configuredIce,
+    logger,
+    maxBodyBytes: limits.maxBodyBytes ?? 1024 * 1024,
+  };
+  const app = createRestApp(restConfig);
+
+  const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
+  server.on('upgrade', (req, socket, head) => rpc.handleUpgrade(req, socket, head));
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 4443, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 4443);
+  const urlHost =
+    host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === 'localhost'
+      ? 'localhost'
+      : host;
+  urls.publicUrl = (options.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
+  urls.wsUrl = wsUrlOf(urls.publicUrl);
+  logger.info('dev media server listening', {
+    url: urls.publicUrl,
+    port,
+    recording: recordingEnabled,
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const s of [...manager.sessions.values()])
+        manager.closeSession(s, 'openviduServerStopped');
+      recordings.stopAll('openviduServerStopped');
+      rpc.close();
+      await recordings.drain(2_000);
+      await webhook?.close(1_000);
+      if (ownsRouter) await router.close();
+      timers.clearAll();
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+      logger.info('dev media server closed');
+    })();
+    return closing;
+  };
+
+  return {
+    url: urls.publicUrl,
+    secret,
+    port,
+    close,
+    stats: () => ({
+      ...manager.counts(),
+      ...rpc.stats(),
+      timersPending: timers.size,
+      activeRecordings: recordings.activeCount(),
+      webhook: webhook?.stats(),
+      media: router.stats(),
+    }),
+  };
+}
