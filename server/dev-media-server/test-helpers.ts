@@ -25,13 +25,16 @@ import type {
 
 /** Polls `predicate` until it holds; fails after `timeoutMs` with `what` in the message. */
 export async function waitFor(
-  what: string,
+  what: string | (() => string),
   predicate: () => boolean,
   timeoutMs = 3000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const label = typeof what === 'string' ? what : what();
+      assert.fail(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -215,6 +218,8 @@ export interface Notification {
 
 /** A raw openvidu-browser-like JSON-RPC client over `ws`. */
 export class RpcClient {
+  /** Every client not closed yet (for per-test cleanup). */
+  static readonly open_ = new Set<RpcClient>();
   readonly notifications: Notification[] = [];
   readonly responses: RpcResponse[] = [];
   /** Every frame in arrival order (for ordering assertions). */
@@ -242,8 +247,10 @@ export class RpcClient {
         resolve?.(r);
       }
     });
+    RpcClient.open_.add(this);
     ws.on('close', (code) => {
       this.closeCode = code;
+      RpcClient.open_.delete(this);
     });
     ws.on('error', () => undefined);
   }
@@ -319,8 +326,10 @@ export class RpcClient {
   }
 
   async closed(timeoutMs = 3000): Promise<number> {
-    await waitFor('socket close', () => this.closeCode !== undefined, timeoutMs);
-    return this.closeCode as number;
+    if (this.closeCode !== undefined) return this.closeCode;
+    let code: number | undefined;
+    await waitFor('socket close', () => (code = this.closeCode) !== undefined, timeoutMs);
+    return code as number;
   }
 
   close(): void {
@@ -331,6 +340,15 @@ export class RpcClient {
   drop(): void {
     this.ws.terminate();
   }
+}
+
+/** Closes every client still open and waits until the server has seen all sockets go. */
+export async function closeAllClients(server: DevMediaServer): Promise<void> {
+  for (const c of RpcClient.open_) c.close();
+  await waitFor(
+    'all sockets closed',
+    () => RpcClient.open_.size === 0 && server.stats().sockets === 0,
+  );
 }
 
 /** Creates a connection over REST and joins it with a raw client (ping first, like the browser). */
