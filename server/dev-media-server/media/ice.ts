@@ -55,7 +55,8 @@ export class PendingCandidates {
     const taken: IceCandidate[] = [];
     const kept: PendingCandidate[] = [];
     for (const entry of list) {
-      if (entry.ufrag === undefined || ufrag === undefined || entry.ufrag === ufrag) taken.push(entry.candidate);
+      if (entry.ufrag === undefined || ufrag === undefined || entry.ufrag === ufrag)
+        taken.push(entry.candidate);
       else kept.push(entry);
     }
     if (kept.length > 0) this.byEndpoint.set(endpointId, kept);

@@ -52,6 +52,19 @@ export interface MediaStats {
   recorders: number;
   /** RTP packets forwarded since start (for benchmarks). */
   forwardedPackets: number;
+  /** Browser candidates buffered for endpoints that do not exist yet (optional; added by the media plane). */
+  pendingCandidates?: number;
+}
+
+/**
+ * What the INDIVIDUAL recording index (`<name>.json`) says about a stream beyond what the media plane knows.
+ * All optional: `connectionId` defaults to the `con_…` part of the stream id, the rest to "".
+ */
+export interface RecordingStreamMetadata {
+  connectionId?: string;
+  clientData?: string;
+  serverData?: string;
+  typeOfVideo?: string;
 }
 
 export interface RecordingRequest {
@@ -68,6 +81,10 @@ export interface RecordingRequest {
   frameRate: number;
   /** Streams to record at start; more may be added/removed while recording. */
   streamIds: string[];
+  /** Session id for the INDIVIDUAL index (optional; defaults to `recordingId` up to any `~`). */
+  sessionId?: string;
+  /** Per-stream metadata for the INDIVIDUAL index (optional). */
+  streamMetadata?: Record<string, RecordingStreamMetadata>;
 }
 
 export interface RecordingResult {
@@ -80,7 +97,7 @@ export interface RecordingResult {
 }
 
 export interface ActiveRecording {
-  addStream(streamId: string): void;
+  addStream(streamId: string, metadata?: RecordingStreamMetadata): void;
   removeStream(streamId: string): void;
   /** Stops capture and composes the final file; rejects with a reason when composition fails. */
   stop(): Promise<RecordingResult>;

@@ -1,0 +1,357 @@
+/**
+ * Test helpers for the media plane: a synthetic VP8/Opus source (one ffmpeg process, RTP over loopback UDP)
+ * and werift peers that play the browser's part (sendonly offer for publishing, recvonly offer for subscribing).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import {
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RtpPacket,
+  useAbsSendTime,
+  useOPUS,
+  useSdesMid,
+  useVP8,
+} from 'werift';
+import type { RTCRtpSender } from 'werift';
+import type { IceCandidate, MediaRouter } from './types.js';
+
+export type Kind = 'audio' | 'video';
+
+/** Bytes the fake publisher puts into a private header extension; must never reach a subscriber. */
+export const MARKER_EXTENSION = { id: 14, payload: Buffer.from([0xab, 0xcd, 0xef]) };
+
+export async function waitFor(
+  what: string,
+  predicate: () => boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** One live ffmpeg encoder (testsrc + sine → VP8 + Opus RTP) fanned out to any number of listeners. */
+export class SyntheticSource {
+  private readonly listeners = new Set<(kind: Kind, packet: Buffer) => void>();
+  private sockets: dgram.Socket[] = [];
+  private ffmpeg: ChildProcess | undefined;
+  packets: Record<Kind, number> = { audio: 0, video: 0 };
+
+  onPacket(listener: (kind: Kind, packet: Buffer) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(ffmpegPath = process.env.FFMPEG_PATH ?? 'ffmpeg'): Promise<void> {
+    const ports: Record<Kind, number> = { audio: 0, video: 0 };
+    for (const kind of ['video', 'audio'] as const) {
+      const socket = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+      ports[kind] = (socket.address() as AddressInfo).port;
+      socket.on('message', (packet) => {
+        const payloadType = (packet[1] ?? 0) & 0x7f;
+        if (payloadType >= 72 && payloadType <= 76) return; // RTCP (sent to the same port)
+        this.packets[kind]++;
+        for (const listener of this.listeners) listener(kind, packet);
+      });
+      this.sockets.push(socket);
+    }
+    const rtp = (port: number): string => `rtp://127.0.0.1:${port}?pkt_size=1200&rtcpport=${port}`;
+    this.ffmpeg = spawn(
+      ffmpegPath,
+      [
+        ...['-hide_banner', '-loglevel', 'error', '-re'],
+        ...['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15'],
+        ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+        ...[
+          '-map',
+          '0:v',
+          '-c:v',
+          'libvpx',
+          '-deadline',
+          'realtime',
+          '-cpu-used',
+          '8',
+          '-b:v',
+          '300k',
+        ],
+        ...[
+          '-g',
+          '15',
+          '-keyint_min',
+          '15',
+          '-pix_fmt',
+          'yuv420p',
+          '-payload_type',
+          '96',
+          '-ssrc',
+          '1111',
+        ],
+        ...['-f', 'rtp', rtp(ports.video)],
+        ...[
+          '-map',
+          '1:a',
+          '-c:a',
+          'libopus',
+          '-ac',
+          '2',
+          '-b:a',
+          '32k',
+          '-payload_type',
+          '111',
+          '-ssrc',
+          '2222',
+        ],
+        ...['-f', 'rtp', rtp(ports.audio)],
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    this.ffmpeg.stderr?.on('data', (chunk: Buffer) =>
+      process.stderr.write(`[synthetic ffmpeg] ${chunk.toString()}`),
+    );
+    await waitFor(
+      'synthetic VP8/Opus RTP',
+      () => this.packets.video > 0 && this.packets.audio > 0,
+      10_000,
+    );
+  }
+
+  async stop(): Promise<void> {
+    const ffmpeg = this.ffmpeg;
+    if (ffmpeg && ffmpeg.exitCode === null) {
+      const exited = new Promise((resolve) => ffmpeg.once('exit', resolve));
+      ffmpeg.kill('SIGKILL');
+      await exited;
+    }
+    for (const socket of this.sockets) socket.close();
+    this.sockets = [];
+    this.listeners.clear();
+  }
+}
+
+function clientConfig(): ConstructorParameters<typeof RTCPeerConnection>[0] {
+  return {
+    iceServers: [],
+    iceUseIpv6: false,
+    // Browsers bundle everything; werift's max-compat default would also leak the unbundled m-line's socket.
+    bundlePolicy: 'max-bundle',
+    codecs: { video: [useVP8()], audio: [useOPUS()] },
+    headerExtensions: { video: [useSdesMid(), useAbsSendTime()], audio: [useSdesMid()] },
+  };
+}
+
+function stripCandidates(sdp: string): string {
+  return sdp
+    .split('\r\n')
+    .filter((line) => !line.startsWith('a=candidate') && !line.startsWith('a=end-of-candidates'))
+    .join('\r\n');
+}
+
+interface ClientOptions {
+  /** Hold our own candidates back and hand them to the router only when told (see `flushCandidates`). */
+  holdCandidates?: boolean;
+  /** Ignore the server's candidates (in the answer and trickled) so only the server can start ICE checks. */
+  ignoreServerCandidates?: boolean;
+}
+
+abstract class FakeBrowserPeer {
+  readonly pc = new RTCPeerConnection(clientConfig());
+  readonly localCandidates: IceCandidate[] = [];
+  readonly serverCandidates: IceCandidate[] = [];
+  answerMs = 0;
+
+  constructor(
+    protected readonly router: MediaRouter,
+    readonly endpointId: string,
+    protected readonly options: ClientOptions = {},
+  ) {
+    this.pc.onIceCandidate.subscribe((candidate) => {
+      if (!candidate?.candidate) return;
+      const wire: IceCandidate = {
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid ?? null,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+      };
+      this.localCandidates.push(wire);
+      if (!this.options.holdCandidates) this.router.addIceCandidate(this.endpointId, wire);
+    });
+  }
+
+  flushCandidates(): void {
+    for (const candidate of this.localCandidates)
+      this.router.addIceCandidate(this.endpointId, candidate);
+  }
+
+  protected async createOffer(): Promise<string> {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    const sdp = this.pc.localDescription?.sdp;
+    if (!sdp) throw new Error('no local offer');
+    return stripCandidates(sdp); // like a browser: candidates only trickle
+  }
+
+  protected async applyAnswer(sdpAnswer: string): Promise<void> {
+    const sdp = this.options.ignoreServerCandidates ? stripCandidates(sdpAnswer) : sdpAnswer;
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+  }
+
+  onServerCandidate = (candidate: IceCandidate): void => {
+    this.serverCandidates.push(candidate);
+    if (this.options.ignoreServerCandidates) return;
+    this.pc
+      .addIceCandidate({
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid ?? undefined,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
+      })
+      .catch(() => undefined);
+  };
+
+  async connected(timeoutMs = 10_000): Promise<void> {
+    await waitFor(
+      `${this.endpointId} connected`,
+      () => this.pc.connectionState === 'connected',
+      timeoutMs,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pc.close();
+  }
+}
+
+export class FakePublisher extends FakeBrowserPeer {
+  readonly tracks: Record<Kind, MediaStreamTrack> = {
+    video: new MediaStreamTrack({ kind: 'video' }),
+    audio: new MediaStreamTrack({ kind: 'audio' }),
+  };
+  readonly senders: Partial<Record<Kind, RTCRtpSender>> = {};
+  plisReceived = 0;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    router: MediaRouter,
+    readonly streamId: string,
+    private readonly source: SyntheticSource,
+    private readonly kinds: Kind[] = ['video', 'audio'],
+    options: ClientOptions = {},
+  ) {
+    super(router, streamId, options);
+  }
+
+  private async prepare(): Promise<string> {
+    for (const kind of this.kinds) {
+      const transceiver = this.pc.addTransceiver(this.tracks[kind], { direction: 'sendonly' });
+      this.senders[kind] = transceiver.sender;
+      transceiver.sender.onPictureLossIndication.subscribe(() => this.plisReceived++);
+    }
+    this.unsubscribe = this.source.onPacket((kind, raw) => {
+      if (!this.kinds.includes(kind)) return;
+      const packet = RtpPacket.deSerialize(raw);
+      packet.header.extensions = [{ id: MARKER_EXTENSION.id, payload: MARKER_EXTENSION.payload }];
+      packet.header.extension = true;
+      this.tracks[kind].writeRtp(packet);
+    });
+    return this.createOffer();
+  }
+
+  /** Creates and applies the local offer (gathering starts) without sending it. */
+  prepareOffer(): Promise<string> {
+    return this.prepare();
+  }
+
+  async publish(mode: 'publish' | 'republish' = 'publish'): Promise<string> {
+    return this.sendOffer(await this.prepare(), mode);
+  }
+
+  async sendOffer(sdpOffer: string, mode: 'publish' | 'republish' = 'publish'): Promise<string> {
+    const started = performance.now();
+    const request = {
+      streamId: this.streamId,
+      sdpOffer,
+      hasAudio: this.kinds.includes('audio'),
+      hasVideo: this.kinds.includes('video'),
+      onLocalCandidate: this.onServerCandidate,
+    };
+    const { sdpAnswer } =
+      mode === 'publish'
+        ? await this.router.publish(request)
+        : await this.router.republish(request);
+    this.answerMs = performance.now() - started;
+    await this.applyAnswer(sdpAnswer);
+    return sdpAnswer;
+  }
+
+  override async close(): Promise<void> {
+    this.unsubscribe?.();
+    await super.close();
+  }
+}
+
+export interface ReceivedPacket {
+  ssrc: number;
+  sequenceNumber: number;
+  timestamp: number;
+  extensions: { id: number; payload: Buffer }[];
+}
+
+export class FakeSubscriber extends FakeBrowserPeer {
+  readonly received: Record<Kind, ReceivedPacket[]> = { audio: [], video: [] };
+  readonly senderSsrcs = new Set<number>();
+
+  constructor(
+    router: MediaRouter,
+    endpointId: string,
+    readonly streamId: string,
+    private readonly kinds: Kind[] = ['video', 'audio'],
+    options: ClientOptions = {},
+  ) {
+    super(router, endpointId, options);
+    this.pc.onTrack.subscribe((track) => {
+      const kind: Kind = track.kind === 'audio' ? 'audio' : 'video';
+      track.onReceiveRtp.subscribe((rtp) => {
+        this.received[kind].push({
+          ssrc: rtp.header.ssrc,
+          sequenceNumber: rtp.header.sequenceNumber,
+          timestamp: rtp.header.timestamp,
+          extensions: rtp.header.extensions.map((e) => ({
+            id: e.id,
+            payload: Buffer.from(e.payload),
+          })),
+        });
+      });
+    });
+  }
+
+  async subscribe(mode: 'subscribe' | 'resubscribe' = 'subscribe'): Promise<string> {
+    for (const kind of this.kinds) this.pc.addTransceiver(kind, { direction: 'recvonly' });
+    const sdpOffer = await this.createOffer();
+    const started = performance.now();
+    const request = {
+      endpointId: this.endpointId,
+      streamId: this.streamId,
+      sdpOffer,
+      onLocalCandidate: this.onServerCandidate,
+    };
+    const { sdpAnswer } =
+      mode === 'subscribe'
+        ? await this.router.subscribe(request)
+        : await this.router.resubscribe(request);
+    this.answerMs = performance.now() - started;
+    await this.applyAnswer(sdpAnswer);
+    return sdpAnswer;
+  }
+
+  /** Sends `count` PLIs for the video stream right away (as a browser would after loss). */
+  async sendPlis(count: number): Promise<void> {
+    const video = this.pc.getTransceivers().find((t) => t.kind === 'video');
+    const ssrc = this.received.video.at(-1)?.ssrc;
+    if (!video || ssrc === undefined) throw new Error('no video received yet');
+    for (let i = 0; i < count; i++) await video.receiver.sendRtcpPLI(ssrc);
+  }
+}

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createWeriftRouter } from './werift-router.js';
+import {
+  FakePublisher,
+  FakeSubscriber,
+  MARKER_EXTENSION,
+  SyntheticSource,
+  waitFor,
+} from './test-support.js';
+import type { MediaRouter } from './types.js';
+
+/** openvidu-browser's JSON-RPC request timeout; answers must come back well under it. */
+const RPC_TIMEOUT_MS = 10_000;
+
+let source: SyntheticSource;
+
+before(async () => {
+  source = new SyntheticSource();
+  await source.start();
+});
+
+after(async () => {
+  await source.stop();
+});
+
+function hasMarker(extensions: { id: number; payload: Buffer }[]): boolean {
+  return extensions.some((e) => e.payload.equals(MARKER_EXTENSION.payload));
+}
+
+void describe('werift router: forwarding', () => {
+  let router: MediaRouter;
+  const peers: { close(): Promise<void> }[] = [];
+
+  before(() => {
+    router = createWeriftRouter();
+  });
+
+  after(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await router.close();
+  });
+
+  void it('forwards VP8 and Opus to a subscriber with its own SSRCs and without the publisher header extensions', async () => {
+    const publisher = new FakePublisher(router, 'str_CAM_AAAA_con_A', source);
+    peers.push(publisher);
+    const answer = await publisher.publish();
+    assert.match(answer, /a=recvonly/);
+    assert.match(answer, /VP8\/90000/);
+    assert.doesNotMatch(answer, /H264|VP9|AV1/);
+    assert.match(answer, /a=candidate:/, 'answer carries the server host candidates');
+    await publisher.connected();
+
+    const subscriber = new FakeSubscriber(router, 'con_B<-con_A', 'str_CAM_AAAA_con_A');
+    peers.push(subscriber);
+    const subAnswer = await subscriber.subscribe();
+    assert.match(subAnswer, /a=sendonly/);
+    await subscriber.connected();
+    await waitFor(
+      'video and audio at the subscriber',
+      () => subscriber.received.video.length > 20 && subscriber.received.audio.length > 20,
+    );
+
+    for (const kind of ['video', 'audio'] as const) {
+      const packets = subscriber.received[kind];
+      assert.ok(
+        packets.every((p) => !hasMarker(p.extensions)),
+        `${kind}: publisher header extension leaked`,
+      );
+      const ssrcs = new Set(packets.map((p) => p.ssrc));
+      assert.equal(ssrcs.size, 1, `${kind}: one SSRC`);
+      const publisherSsrc = publisher.senders[kind]?.ssrc;
+      assert.ok(
+        !ssrcs.has(publisherSsrc ?? -1),
+        `${kind}: SSRC is rewritten to the subscriber sender's own`,
+      );
+    }
+    assert.ok(router.stats().forwardedPackets > 40);
+    console.log(
+      `answer latency: publish ${publisher.answerMs.toFixed(0)} ms, subscribe ${subscriber.answerMs.toFixed(0)} ms`,
+    );
+    assert.ok(publisher.answerMs < RPC_TIMEOUT_MS / 2 && subscriber.answerMs < RPC_TIMEOUT_MS / 2);
+  });
+});
+
+void describe('werift router: keyframes, ICE buffering, republish, release', () => {
+  let router: MediaRouter;
+  const peers: { close(): Promise<void> }[] = [];
+
+  before(() => {
+    router = createWeriftRouter();
+  });
+
+  after(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await router.close();
+  });
+
+  void it('applies candidates that arrived before the endpoint and ignores end-of-candidates', async () => {
+    // The publisher ignores the server's candidates, so only the server's checks towards the buffered
+    // browser candidates can bring ICE up: connecting proves the buffered candidates were applied.
+    const publisher = new FakePublisher(router, 'str_CAM_ICE_con_I', source, ['video', 'audio'], {
+      holdCandidates: true,
+      ignoreServerCandidates: true,
+    });
+    peers.push(publisher);
+    router.addIceCandidate('str_CAM_ICE_con_I', { candidate: '', sdpMid: '0', sdpMLineIndex: 0 });
+    assert.equal(router.stats().pendingCandidates, 0, 'empty end-of-candidates is not buffered');
+    const offer = await publisher.prepareOffer();
+    await waitFor('client candidates', () => publisher.localCandidates.length > 0);
+    publisher.flushCandidates();
+    assert.ok(
+      (router.stats().pendingCandidates ?? 0) > 0,
+      'candidates are buffered before the endpoint exists',
+    );
+    await publisher.sendOffer(offer);
+    assert.equal(
+      router.stats().pendingCandidates,
+      0,
+      'buffered candidates are flushed into the new endpoint',
+    );
+    router.addIceCandidate('str_CAM_ICE_con_I', { candidate: '', sdpMid: '0', sdpMLineIndex: 0 });
+    await publisher.connected();
+  });
+
+  void it('sends a PLI upstream when a second subscriber connects, and rate-limits relayed PLIs', async () => {
+    const publisher = new FakePublisher(router, 'str_CAM_PLI_con_P', source);
+    peers.push(publisher);
+    await publisher.publish();
+    await publisher.connected();
+
+    const first = new FakeSubscriber(router, 'con_1<-con_P', 'str_CAM_PLI_con_P');
+    peers.push(first);
+    await first.subscribe();
+    await first.connected();
+    await waitFor('first subscriber PLI upstream', () => publisher.plisReceived >= 1);
+    await waitFor('video at first subscriber', () => first.received.video.length > 5);
+
+    const before = publisher.plisReceived;
+    const second = new FakeSubscriber(router, 'con_2<-con_P', 'str_CAM_PLI_con_P');
+    peers.push(second);
+    await second.subscribe();
+    await second.connected();
+    await waitFor('second subscriber PLI upstream', () => publisher.plisReceived > before, 5_000);
+    await waitFor('video at second subscriber', () => second.received.video.length > 5);
+
+    // A storm of 30 subscriber PLIs within ~1 s becomes at most 2 upstream PLIs (one now, one trailing).
+    const beforeStorm = publisher.plisReceived;
+    const stormStart = Date.now();
+    await second.sendPlis(30);
+    await waitFor('relayed PLI', () => publisher.plisReceived > beforeStorm, 3_000);
+    const stormMs = Date.now() - stormStart;
+    await waitFor('trailing PLI window over', () => Date.now() - stormStart > 1_200 + stormMs);
+    const relayed = publisher.plisReceived - beforeStorm;
+    assert.ok(
+      relayed >= 1 && relayed <= 2,
+      `30 subscriber PLIs relayed as ${relayed} upstream PLIs`,
+    );
+  });
+
+  void it('republish keeps the stream id and keeps existing subscribers receiving with continuous seq/timestamps', async () => {
+    const streamId = 'str_CAM_REP_con_R';
+    const publisher = new FakePublisher(router, streamId, source);
+    peers.push(publisher);
+    await publisher.publish();
+    await publisher.connected();
+    const subscriber = new FakeSubscriber(router, 'con_S<-con_R', streamId);
+    peers.push(subscriber);
+    await subscriber.subscribe();
+    await subscriber.connected();
+    await waitFor('video before republish', () => subscriber.received.video.length > 10);
+
+    const replacement = new FakePublisher(router, streamId, source);
+    peers.push(replacement);
+    const plisBefore = replacement.plisReceived;
+    await replacement.publish('republish');
+    const switchIndex = {
+      video: subscriber.received.video.length,
+      audio: subscriber.received.audio.length,
+    };
+    await publisher.close();
+    await replacement.connected();
+    await waitFor(
+      'media after republish',
+      () =>
+        subscriber.received.video.length > switchIndex.video + 20 &&
+        subscriber.received.audio.length > switchIndex.audio + 20,
+    );
+    await waitFor('PLI to the new publisher', () => replacement.plisReceived > plisBefore, 3_000);
+    assert.equal(
+      router.stats().publishers,
+      3,
+      'republish reuses the entry (3 = the streams of this suite)',
+    );
+
+    for (const kind of ['video', 'audio'] as const) {
+      const packets = subscriber.received[kind];
+      assert.equal(
+        new Set(packets.map((p) => p.ssrc)).size,
+        1,
+        `${kind}: same SSRC across the switch`,
+      );
+      // Sequence numbers never jump across the switch (allow reordering/loss of a few packets).
+      for (let i = 1; i < packets.length; i++) {
+        const prev = packets[i - 1];
+        const cur = packets[i];
+        if (!prev || !cur) continue;
+        const gap = (cur.sequenceNumber - prev.sequenceNumber + 0x10000) % 0x10000;
+        assert.ok(gap < 50 || gap > 0x10000 - 50, `${kind}: seq jump of ${gap} at packet ${i}`);
+      }
+    }
+  });
+
+  void it('release brings every counter back to zero', async () => {
+    for (const streamId of ['str_CAM_ICE_con_I', 'str_CAM_PLI_con_P', 'str_CAM_REP_con_R'])
+      router.release(streamId);
+    for (const endpointId of ['con_1<-con_P', 'con_2<-con_P', 'con_S<-con_R'])
+      router.release(endpointId);
+    const stats = router.stats();
+    assert.deepEqual(
+      {
+        pcs: stats.peerConnections,
+        pubs: stats.publishers,
+        subs: stats.subscribers,
+        recs: stats.recorders,
+        pending: stats.pendingCandidates,
+      },
+      { pcs: 0, pubs: 0, subs: 0, recs: 0, pending: 0 },
+    );
+  });
+});
