@@ -80,7 +80,11 @@ export interface BackendStats {
 /** What the session needs from a media server client. @internal */
 export interface MediaBackend {
   /** Connects with a media server token. Resolves with the local connection id. */
-  connect(token: string, clientData: string, signal?: AbortSignal): Promise<{ connectionId: string }>;
+  connect(
+    token: string,
+    clientData: string,
+    signal?: AbortSignal,
+  ): Promise<{ connectionId: string }>;
   disconnect(): Promise<void>;
   /** Publishes camera/microphone tracks the session captured. */
   publish(options: PublishOptions): Promise<void>;
@@ -96,7 +100,10 @@ export interface MediaBackend {
   sendSignal(type: string, data: string, to?: readonly string[]): Promise<void>;
   /** Stats for the local publisher (`connectionId` = local) or a subscription. */
   getStats(connectionId: string): Promise<BackendStats | undefined>;
-  on<K extends keyof BackendEventMap>(event: K, listener: (detail: BackendEventMap[K]) => void): Unsubscribe;
+  on<K extends keyof BackendEventMap>(
+    event: K,
+    listener: (detail: BackendEventMap[K]) => void,
+  ): Unsubscribe;
 }
 
 /** Creates a backend; the default loads the OpenVidu adapter lazily. @internal */

@@ -168,7 +168,9 @@ export class MediaDeviceError extends ConsultError {
 /** True for DOMException/Error objects named AbortError (fetch, signals) without touching DOM types. */
 export function isAbortError(error: unknown): boolean {
   return (
-    typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError'
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'AbortError'
   );
 }
 
@@ -187,7 +189,8 @@ export function translateMediaError(
   device: MediaDeviceError['device'],
   isSecureContext = true,
 ): MediaDeviceError {
-  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : '';
+  const name =
+    typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : '';
   const what = device.replace(/-/g, ' ');
   if (!isSecureContext) {
     return new MediaDeviceError(
@@ -201,7 +204,12 @@ export function translateMediaError(
     case 'NotAllowedError':
     case 'PermissionDeniedError':
     case 'SecurityError':
-      return new MediaDeviceError('permission-denied', device, `Permission to use the ${what} was denied.`, error);
+      return new MediaDeviceError(
+        'permission-denied',
+        device,
+        `Permission to use the ${what} was denied.`,
+        error,
+      );
     case 'NotFoundError':
     case 'DevicesNotFoundError':
       return new MediaDeviceError('device-not-found', device, `No ${what} was found.`, error);
@@ -210,12 +218,27 @@ export function translateMediaError(
     case 'AbortError':
       // Chrome and Firefox report a device held by another application as NotReadableError; some
       // drivers report a timed-out start as AbortError ("Timeout starting video source").
-      return new MediaDeviceError('device-in-use', device, `The ${what} is in use by another application.`, error);
+      return new MediaDeviceError(
+        'device-in-use',
+        device,
+        `The ${what} is in use by another application.`,
+        error,
+      );
     case 'OverconstrainedError':
     case 'ConstraintNotSatisfiedError':
-      return new MediaDeviceError('overconstrained', device, `The selected ${what} cannot provide the requested settings.`, error);
+      return new MediaDeviceError(
+        'overconstrained',
+        device,
+        `The selected ${what} cannot provide the requested settings.`,
+        error,
+      );
     case 'TypeError':
-      return new MediaDeviceError('unsupported-browser', device, `This browser cannot capture the ${what}.`, error);
+      return new MediaDeviceError(
+        'unsupported-browser',
+        device,
+        `This browser cannot capture the ${what}.`,
+        error,
+      );
     default:
       return new MediaDeviceError('unknown', device, `The ${what} could not be started.`, error);
   }

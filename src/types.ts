@@ -192,7 +192,11 @@ export interface SessionState {
  */
 export interface SessionEventMap {
   stateChanged: { state: SessionState; previous: SessionState };
-  connectionChanged: { connection: ConnectionState; previous: ConnectionState; reason: ConnectionReason };
+  connectionChanged: {
+    connection: ConnectionState;
+    previous: ConnectionState;
+    reason: ConnectionReason;
+  };
   participantJoined: { participant: Participant };
   participantLeft: { participant: Participant; reason: string };
   messageReceived: { message: ChatMessage };
@@ -223,7 +227,10 @@ export interface SendMessageOptions {
 export interface ConsultSessionLike {
   readonly state: SessionState;
   subscribe(listener: (state: SessionState) => void): Unsubscribe;
-  on<K extends keyof SessionEventMap>(event: K, listener: (detail: SessionEventMap[K]) => void): Unsubscribe;
+  on<K extends keyof SessionEventMap>(
+    event: K,
+    listener: (detail: SessionEventMap[K]) => void,
+  ): Unsubscribe;
 
   /** Connects (fetching a token, waiting if needed). Resolves when connected. */
   connect(options?: { signal?: AbortSignal }): Promise<void>;

@@ -50,7 +50,9 @@ export class FakeEventStream {
   closed = false;
   readonly response: Response;
 
-  constructor(status = 200) {
+  /** `signal`: the request's; aborting it ends the stream as a real fetch would. */
+  constructor(status = 200, signal?: AbortSignal) {
+    signal?.addEventListener('abort', () => this.fail(), { once: true });
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.controller = controller;
