@@ -70,6 +70,7 @@ for (const b of budgets) {
   let files;
   try {
     files = b.files();
+    if (files.length === 0 || files.some((f) => !existsSync(f))) files = null;
   } catch {
     files = null;
   }
