@@ -232,6 +232,11 @@ export interface ConsultSessionLike {
     listener: (detail: SessionEventMap[K]) => void,
   ): Unsubscribe;
 
+  /**
+   * Starts the camera/microphone preview before joining (added for the pre-join screen). Resolves
+   * with the preview stream (also in `state.localMedia.previewStream`).
+   */
+  startPreview(options?: { signal?: AbortSignal }): Promise<MediaStream | undefined>;
   /** Connects (fetching a token, waiting if needed). Resolves when connected. */
   connect(options?: { signal?: AbortSignal }): Promise<void>;
   leave(): Promise<void>;
