@@ -53,7 +53,10 @@ export default {
   testsFinishTimeout: 120_000,
   plugins: [
     aliasOpenVidu,
-    esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', target: 'es2021' }),
+    // esbuild's transform reads tsconfigRaw without following "extends": point it at the file that
+    // holds experimentalDecorators/useDefineForClassFields, or Lit decorators fail ("Unsupported
+    // decorator location: field").
+    esbuildPlugin({ ts: true, tsconfig: './tsconfig.base.json', target: 'es2021' }),
   ],
   browsers: [
     chromeLauncher({
