@@ -14,6 +14,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { SessionManager } from './core.js';
+import { createLazyRouter } from './lazy-router.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { MediaRouter, MediaStats } from './media/types.js';
@@ -141,17 +142,23 @@ function toJsonIceServers(servers: IceServerOption[]): IceServerJson[] {
 /** A loopback STUN server nobody answers: keeps offline browsers from trying public STUN (freeice). */
 const DEFAULT_BROWSER_ICE: IceServerJson[] = [{ url: 'stun:127.0.0.1:3478' }];
 
-async function createDefaultRouter(
-  options: DevMediaServerOptions,
-  logger: Logger,
-): Promise<MediaRouter> {
-  const { createWeriftRouter } = await import('./media/werift-router.js');
-  return createWeriftRouter({
-    ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}),
-    ...(options.icePortRange ? { icePortRange: options.icePortRange } : {}),
-    ...(options.iceServers ? { iceServers: options.iceServers } : {}),
-    logger,
-  });
+/** The werift router, imported in the background (see lazy-router.ts). */
+function createDefaultRouter(options: DevMediaServerOptions, logger: Logger): MediaRouter {
+  return createLazyRouter(
+    async () => {
+      const { createWeriftRouter } = await import('./media/werift-router.js');
+      return createWeriftRouter({
+        ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}),
+        ...(options.icePortRange ? { icePortRange: options.icePortRange } : {}),
+        ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+        logger,
+      });
+    },
+    (err) =>
+      logger.error('media router failed to load', {
+        error: err instanceof Error ? err.message : String(err),
+      }),
+  );
 }
 
 /** Starts the server; resolves once it listens. */
@@ -167,7 +174,7 @@ export async function startDevMediaServer(
   const limits = options.limits ?? {};
   const timers = new TimerRegistry();
   const ownsRouter = options.mediaRouter === undefined;
-  const router = options.mediaRouter ?? (await createDefaultRouter(options, logger));
+  const router = options.mediaRouter ?? createDefaultRouter(options, logger);
 
   const webhook = options.webhook ? new WebhookSender(options.webhook, timers, logger) : undefined;
   const sendWebhook = webhook ? webhook.send.bind(webhook) : () => undefined;

@@ -10,7 +10,7 @@ import type { EndReason, RecordingHooks, SessionManager } from './core.js';
 import { HttpError } from './errors.js';
 import { isValidFileName, isValidRecordingId } from './ids.js';
 import type { Logger } from './logger.js';
-import type { ActiveRecording, MediaRouter } from './media/types.js';
+import type { ActiveRecording, MediaRouter, RecordingStreamMetadata } from './media/types.js';
 import { activeConnections } from './model.js';
 import type {
   ConnectionRecord,
@@ -92,6 +92,15 @@ export function recordingJson(r: RecordingRecord): object {
   };
 }
 
+function streamMetadataOf(c: ConnectionRecord): RecordingStreamMetadata {
+  return {
+    connectionId: c.id,
+    clientData: c.clientData ?? '',
+    serverData: c.serverData,
+    ...(c.publisher?.typeOfVideo ? { typeOfVideo: c.publisher.typeOfVideo } : {}),
+  };
+}
+
 export class RecordingManager implements RecordingHooks {
   private readonly recordings = new Map<string, RecordingRecord>();
   private readonly active = new Map<string, ActiveRecording>();
@@ -166,6 +175,12 @@ export class RecordingManager implements RecordingHooks {
     this.recordings.set(id, r);
     session.activeRecordingId = id;
     const streamIds = this.recordableStreams(session);
+    const streamMetadata: Record<string, RecordingStreamMetadata> = {};
+    for (const c of activeConnections(session)) {
+      if (c.publisher && streamIds.includes(c.publisher.streamId)) {
+        streamMetadata[c.publisher.streamId] = streamMetadataOf(c);
+      }
+    }
     let active: ActiveRecording;
     try {
       await mkdir(dir, { recursive: true });
@@ -181,6 +196,8 @@ export class RecordingManager implements RecordingHooks {
           resolution: r.resolution,
           frameRate: r.frameRate,
           streamIds,
+          sessionId: session.id,
+          streamMetadata,
         }),
       );
     } catch (err) {
@@ -292,7 +309,8 @@ export class RecordingManager implements RecordingHooks {
   onStreamPublished(session: SessionRecord, c: ConnectionRecord): void {
     const id = session.activeRecordingId;
     const active = id ? this.active.get(id) : undefined;
-    if (active && c.record && c.publisher) active.addStream(c.publisher.streamId);
+    if (active && c.record && c.publisher)
+      active.addStream(c.publisher.streamId, streamMetadataOf(c));
     if (session.recordingMode === 'ALWAYS' && session.activeRecordingId === undefined) {
       this.start(session, session.defaultRecordingProperties).catch((err: unknown) => {
         this.cfg.logger.warn('automatic recording failed to start', {
