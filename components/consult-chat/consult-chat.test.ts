@@ -2,7 +2,7 @@ import { assert, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../consult-chat.js';
 import type { ConsultChat } from './consult-chat.component.js';
-import { StubSession as FakeSession } from '../test-utils/stub-session.js';
+import { FakeSession } from '../../src/testing/index.js';
 import { expectNoAxeViolations } from '../test-utils/axe.js';
 import { ConsultError } from '../../src/errors.js';
 import { MAX_CHAT_MESSAGE_LENGTH } from '../../src/contract.js';
@@ -124,13 +124,10 @@ describe('<consult-chat>', () => {
       await sendKeys({ press: 'Enter' });
       await sendKeys({ up: 'Shift' });
       await sendKeys({ type: 'second line' });
-      assert.strictEqual(session.called('sendMessage'), 0);
+      assert.strictEqual(session.callsOf('sendMessage').length, 0);
       await sendKeys({ press: 'Enter' });
-      await waitUntil(() => session.called('sendMessage') === 1);
-      assert.strictEqual(
-        session.calls.find((c) => c.method === 'sendMessage')!.args[0],
-        'first line\nsecond line',
-      );
+      await waitUntil(() => session.callsOf('sendMessage').length === 1);
+      assert.strictEqual(session.callsOf('sendMessage')[0]!.args[0], 'first line\nsecond line');
       await el.updateComplete;
       assert.strictEqual(($(el, 'textarea') as HTMLTextAreaElement).value, '');
       assert.strictEqual(el.shadowRoot!.activeElement, $(el, 'textarea'));
@@ -143,7 +140,7 @@ describe('<consult-chat>', () => {
       await sendKeys({ type: '   ' });
       await sendKeys({ press: 'Enter' });
       await el.updateComplete;
-      assert.strictEqual(session.called('sendMessage'), 0);
+      assert.strictEqual(session.callsOf('sendMessage').length, 0);
       assert.strictEqual(($(el, '[part~="send-button"]') as HTMLButtonElement).disabled, true);
     });
 
@@ -175,26 +172,36 @@ describe('<consult-chat>', () => {
   describe('delivery', () => {
     it('should show a failed message as not delivered and retry it', async () => {
       const session = connected();
-      session.sendShouldFail = true;
+      session.simulateMessage({ text: 'Are you there?', isLocal: true, delivery: 'failed' });
       const el = await mount(session);
-      const input = $(el, 'textarea') as HTMLTextAreaElement;
-      input.value = 'Are you there?';
-      input.dispatchEvent(new Event('input'));
-      await el.updateComplete;
-      ($(el, '[part~="send-button"]') as HTMLButtonElement).click();
-      await waitUntil(() => $(el, '[part~="retry-button"]') !== null);
       const message = $(el, '[part~="message"]')!;
       assert.include(message.getAttribute('part'), 'failed');
       assert.include(text(message.querySelector('[part="delivery"]')), 'Not delivered');
+      await expectNoAxeViolations(el);
       ($(el, '[part~="retry-button"]') as HTMLButtonElement).click();
       await waitUntil(() => text($(el, '[part="delivery"]')) === 'Sent');
-      assert.strictEqual(session.called('retryMessage'), 1);
-      await expectNoAxeViolations(el);
+      assert.deepEqual(session.callsOf('retryMessage')[0]!.args, [message.dataset.id]);
+      assert.strictEqual($(el, '[part~="retry-button"]'), null);
+    });
+
+    it('should emit consult-error without an error box when delivery fails', async () => {
+      const session = connected();
+      session.failNext('sendMessage', 'message-failed');
+      const el = await mount(session);
+      const input = $(el, 'textarea') as HTMLTextAreaElement;
+      input.value = 'hi';
+      input.dispatchEvent(new Event('input'));
+      await el.updateComplete;
+      const event = oneEvent(el, 'consult-error');
+      ($(el, '[part~="send-button"]') as HTMLButtonElement).click();
+      assert.strictEqual((await event).detail.error.code, 'message-failed');
+      await el.updateComplete;
+      assert.strictEqual($(el, '[part="error"]'), null);
     });
 
     it('should show the error and emit consult-error when sending is refused', async () => {
       const session = connected();
-      session.sendMessage = () => Promise.reject(new ConsultError('forbidden', 'no'));
+      session.failNext('sendMessage', new ConsultError('forbidden', 'no'));
       const el = await mount(session);
       const input = $(el, 'textarea') as HTMLTextAreaElement;
       input.value = 'hi';
@@ -216,7 +223,7 @@ describe('<consult-chat>', () => {
       const session = connected();
       const el = await mount(session);
       session.simulateMessage({ text: 'hello' });
-      await waitUntil(() => session.called('markRead') > 0 && el.unread === 0);
+      await waitUntil(() => session.callsOf('markRead').length > 0 && el.unread === 0);
     });
 
     it('should keep messages unread while hidden and emit consult-unread-change', async () => {
