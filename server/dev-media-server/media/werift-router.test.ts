@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { run } from './ffmpeg.js';
 import { createWeriftRouter } from './werift-router.js';
 import {
   FakePublisher,
   FakeSubscriber,
   MARKER_EXTENSION,
+  readZip,
   SyntheticSource,
   waitFor,
 } from './test-support.js';
@@ -226,6 +231,159 @@ void describe('werift router: keyframes, ICE buffering, republish, release', () 
         pending: stats.pendingCandidates,
       },
       { pcs: 0, pubs: 0, subs: 0, recs: 0, pending: 0 },
+    );
+  });
+});
+
+async function ffprobeStreams(
+  file: string,
+): Promise<{ streams: { codec_type: string; codec_name: string }[]; duration: number }> {
+  const { stdout } = await run(
+    process.env.FFPROBE_PATH ?? 'ffprobe',
+    [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_type,codec_name:format=duration',
+      '-of',
+      'json',
+      file,
+    ],
+    15_000,
+  );
+  const parsed = JSON.parse(stdout) as {
+    streams: { codec_type: string; codec_name: string }[];
+    format: { duration: string };
+  };
+  return { streams: parsed.streams, duration: Number.parseFloat(parsed.format.duration) };
+}
+
+void describe('werift router: recording', () => {
+  let router: MediaRouter;
+  let dir: string;
+  const peers: { close(): Promise<void> }[] = [];
+
+  before(async () => {
+    router = createWeriftRouter();
+    dir = await mkdtemp(join(tmpdir(), 'consultkit-rec-'));
+    const a = new FakePublisher(router, 'str_CAM_RECA_con_A', source);
+    peers.push(a);
+    await a.publish();
+    await a.connected();
+  });
+
+  after(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await router.close();
+    if (!process.env.KEEP_PARTS) await rm(dir, { recursive: true, force: true });
+  });
+
+  void it('COMPOSED: two publishers (one joining late) → one MP4 with h264 + aac, duration = wall time ± 1 s, and a jpg', async () => {
+    const wallStart = Date.now();
+    const recording = await router.startRecording({
+      recordingId: 'ses_REC',
+      dir,
+      name: 'composed',
+      outputMode: 'COMPOSED',
+      hasAudio: true,
+      hasVideo: true,
+      resolution: '640x360',
+      frameRate: 15,
+      streamIds: ['str_CAM_RECA_con_A'],
+    });
+    assert.equal(router.stats().recorders, 1);
+    const b = new FakePublisher(router, 'str_CAM_RECB_con_B', source);
+    peers.push(b);
+    await b.publish();
+    recording.addStream('str_CAM_RECB_con_B');
+    await b.connected();
+    await waitFor('~3 s of recording', () => Date.now() - wallStart >= 3_000, 5_000);
+    const wall = (Date.now() - wallStart) / 1000;
+    const result = await recording.stop();
+    assert.equal(result.fileName, 'composed.mp4');
+    assert.equal(router.stats().recorders, 0);
+    const probe = await ffprobeStreams(join(dir, result.fileName));
+    assert.deepEqual(probe.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort(), [
+      'audio:aac',
+      'video:h264',
+    ]);
+    console.log(
+      `COMPOSED: wall ${wall.toFixed(3)} s, mp4 ${probe.duration.toFixed(3)} s, error ${(probe.duration - wall).toFixed(3)} s`,
+    );
+    assert.ok(Math.abs(probe.duration - wall) < 1, `duration ${probe.duration} vs wall ${wall}`);
+    assert.ok(result.size > 1000);
+    assert.ok((await stat(join(dir, 'composed.jpg'))).size > 0, 'thumbnail');
+    assert.deepEqual(
+      (await readdir(dir)).sort(),
+      ['composed.jpg', 'composed.mp4'],
+      'temporary parts are removed',
+    );
+  });
+
+  void it('INDIVIDUAL: a zip with one WebM per stream and the JSON index', async () => {
+    const recording = await router.startRecording({
+      recordingId: 'ses_IND',
+      dir,
+      name: 'individual',
+      outputMode: 'INDIVIDUAL',
+      hasAudio: true,
+      hasVideo: true,
+      resolution: '1280x720',
+      frameRate: 25,
+      streamIds: ['str_CAM_RECA_con_A', 'str_CAM_RECB_con_B'],
+      streamMetadata: { str_CAM_RECA_con_A: { clientData: 'doctor' } },
+    });
+    const started = Date.now();
+    await waitFor('~2 s of recording', () => Date.now() - started >= 2_000, 4_000);
+    const result = await recording.stop();
+    assert.equal(result.fileName, 'individual.zip');
+    const entries = readZip(await readFile(join(dir, result.fileName)));
+    assert.deepEqual([...entries.keys()].sort(), [
+      'individual.json',
+      'str_CAM_RECA_con_A.webm',
+      'str_CAM_RECB_con_B.webm',
+    ]);
+    const index = JSON.parse(entries.get('individual.json')?.toString() ?? '{}') as {
+      id: string;
+      name: string;
+      sessionId: string;
+      files: {
+        name: string;
+        connectionId: string;
+        streamId: string;
+        size: number;
+        clientData: string;
+        hasAudio: boolean;
+        hasVideo: boolean;
+        startTimeOffset: number;
+        endTimeOffset: number;
+      }[];
+    };
+    assert.equal(index.id, 'ses_IND');
+    assert.equal(index.sessionId, 'ses_IND');
+    const a = index.files.find((f) => f.streamId === 'str_CAM_RECA_con_A');
+    assert.ok(a);
+    assert.equal(a.connectionId, 'con_A');
+    assert.equal(a.clientData, 'doctor');
+    assert.equal(a.size, entries.get('str_CAM_RECA_con_A.webm')?.length);
+    assert.ok(a.hasAudio && a.hasVideo && a.endTimeOffset > a.startTimeOffset);
+    const webm = join(dir, 'a.webm');
+    await writeFile(webm, entries.get('str_CAM_RECA_con_A.webm') ?? Buffer.alloc(0));
+    const probe = await ffprobeStreams(webm);
+    assert.deepEqual(probe.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort(), [
+      'audio:opus',
+      'video:vp8',
+    ]);
+    await rm(webm);
+  });
+
+  void it('leaves nothing behind once participants leave', async () => {
+    router.release('str_CAM_RECA_con_A');
+    router.release('str_CAM_RECB_con_B');
+    const stats = router.stats();
+    assert.deepEqual(
+      [stats.peerConnections, stats.publishers, stats.subscribers, stats.recorders],
+      [0, 0, 0, 0],
     );
   });
 });
