@@ -418,9 +418,8 @@ export class LocalMedia {
 
   private requireDevices(device: MediaDeviceError['device']): MediaDevicesLike {
     const devices = this.options.platform.mediaDevices;
+    if (!this.options.platform.isSecureContext) throw translateMediaError(undefined, device, false);
     if (!devices) {
-      if (!this.options.platform.isSecureContext)
-        throw translateMediaError(undefined, device, false);
       throw new MediaDeviceError(
         'unsupported-browser',
         device,

@@ -1,0 +1,111 @@
+/**
+ * ConsultKit SDK: framework-agnostic, DOM-free video consultations on OpenVidu 2. Importing this
+ * module has no side effects and touches no `window` or `document` (SSR-safe).
+ * @packageDocumentation
+ */
+
+/** Creates a client; the entry point of the SDK. @public */
+export { createConsultClient } from './client.js';
+/** Options and interface of the client. @public */
+export type { ConsultClient, ConsultClientOptions, JoinOptions } from './client.js';
+/** A consultation session (snapshot state, typed events, commands). @public */
+export { ConsultSession } from './session.js';
+/** Options of a session. @public */
+export type { SessionOptions } from './session.js';
+/** Token sources and results. @public */
+export type { FetchToken, FetchTokenRequest, TokenResult, TokenUrl } from './api.js';
+/** Bearer-token provider and retry policy of token-server requests. @public */
+export type { AuthProvider, RetryOptions } from './http.js';
+/** The one error class, its device-failure subclass, and the getUserMedia translation. @public */
+export { ConsultError, MediaDeviceError, translateMediaError } from './errors.js';
+/** Error codes and options. @public */
+export type { ConsultErrorCode, ConsultErrorOptions, MediaDeviceFailure } from './errors.js';
+/** State, event and interface types the elements and adapters use. @public */
+export type {
+  ConsultSessionLike,
+  SessionState,
+  SessionEventMap,
+  ConnectionState,
+  ConnectionReason,
+  ConnectionQuality,
+  QualityLevel,
+  Participant,
+  DeviceInfo,
+  LocalMediaState,
+  ChatMessage,
+  ChatState,
+  DeliveryState,
+  RecordingState,
+  SendMessageOptions,
+  Unsubscribe,
+} from './types.js';
+/** The connection state machine (transition table and guard). @public */
+export {
+  CONNECTION_TRANSITIONS,
+  FINAL_CONNECTION_STATES,
+  canTransition,
+  transition,
+} from './state-machine.js';
+/** Types of the connection state machine. @public */
+export type { AllowedTarget, ConnectionStatus } from './state-machine.js';
+/** Local camera, microphone and screen, usable on its own (e.g. a device-check page). @public */
+export { LocalMedia } from './local-media.js';
+/** Types of {@link LocalMedia}. @public */
+export type { LocalMediaOptions, LocalMediaEventMap, LocalMediaSink } from './local-media.js';
+/** Connection-quality classification (table-driven thresholds) and the audio-only advisor. @public */
+export {
+  classifyQuality,
+  computeQuality,
+  intervalMetrics,
+  AudioOnlyAdvisor,
+  QUALITY_THRESHOLDS,
+  QUALITY_SAMPLE_INTERVAL_MS,
+  AUDIO_ONLY_SUGGESTION_SAMPLES,
+} from './quality.js';
+/** Metrics of one stats interval. @public */
+export type { QualityMetrics } from './quality.js';
+/** The chat signal type. @public */
+export { CHAT_SIGNAL_TYPE } from './chat.js';
+/** A downloadable recording. @public */
+export type { RecordingDownload } from './recording.js';
+/** Default display name of participants without server data. @public */
+export { DEFAULT_DISPLAY_NAME } from './participants.js';
+/** Logging: the interface, a silent default and a console logger with levels. @public */
+export { createLogger, silentLogger } from './logger.js';
+/** Logging types. @public */
+export type { Logger, LogLevel, LogSink } from './logger.js';
+/** Injected platform dependencies and their browser defaults. @public */
+export { browserPlatform, systemClock } from './platform.js';
+/** Platform types. @public */
+export type { Platform, Clock, MediaDevicesLike } from './platform.js';
+/** The media backend contract (for custom backends). @public */
+export type {
+  MediaBackend,
+  MediaBackendFactory,
+  BackendEventMap,
+  BackendConnection,
+  BackendStream,
+  BackendStats,
+  PublishOptions,
+} from './backend.js';
+/** Token-server contract: the chat length limit. @public */
+export { MAX_CHAT_MESSAGE_LENGTH } from './contract.js';
+/** Token-server contract types (shared with server implementations). @public */
+export type {
+  ParticipantRole,
+  TokenRequest,
+  TokenResponse,
+  WaitingResponse,
+  LobbyEntry,
+  RecordingStatus,
+  RecordingInfo,
+  ConsentEntry,
+  ConsentState,
+  ConsentRequest,
+  StoredChatMessage,
+  ChatSignalPayload,
+  ConnectionServerData,
+  ConsultServerEventMap,
+  ConsultServerEventName,
+  ErrorBody,
+} from './contract.js';
