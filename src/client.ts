@@ -5,6 +5,7 @@
  */
 import { ConsultApi, resolveEndpoints, type FetchToken, type TokenUrl } from './api.js';
 import type { MediaBackend, MediaBackendFactory } from './backend.js';
+import { warnOnce } from './dev.js';
 import { ConsultError } from './errors.js';
 import { HttpClient, type AuthProvider, type RetryOptions } from './http.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -84,6 +85,12 @@ export function createConsultClient(options: ConsultClientOptions): ConsultClien
   if (typeof options !== 'object' || options === null) throw new TypeError('options are required');
   if (options.tokenUrl === undefined && options.fetchToken === undefined) {
     throw new TypeError('createConsultClient needs tokenUrl or fetchToken');
+  }
+  if (options.tokenUrl !== undefined && options.fetchToken !== undefined) {
+    warnOnce(
+      'token-source-conflict',
+      'Both tokenUrl and fetchToken are set; fetchToken is used for tokens.',
+    );
   }
   const platformBase = options.platform ?? browserPlatform();
   const platform: Platform = options.fetch
