@@ -275,10 +275,10 @@ void describe('werift router: recording', () => {
   after(async () => {
     await Promise.all(peers.map((p) => p.close()));
     await router.close();
-    if (!process.env.KEEP_PARTS) await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   });
 
-  void it('COMPOSED: two publishers (one joining late) → one MP4 with h264 + aac, duration = wall time ± 1 s, and a jpg', async () => {
+  void it('COMPOSED: A/V + late video-only + audio-only publishers → one MP4 with h264 + aac, duration = wall ± 1 s, and a jpg', async () => {
     const wallStart = Date.now();
     const recording = await router.startRecording({
       recordingId: 'ses_REC',
@@ -292,7 +292,12 @@ void describe('werift router: recording', () => {
       streamIds: ['str_CAM_RECA_con_A'],
     });
     assert.equal(router.stats().recorders, 1);
-    const b = new FakePublisher(router, 'str_CAM_RECB_con_B', source);
+    const c = new FakePublisher(router, 'str_MIC_RECC_con_C', source, ['audio']);
+    peers.push(c);
+    await c.publish();
+    recording.addStream('str_MIC_RECC_con_C');
+    await waitFor('B joins ~1 s late', () => Date.now() - wallStart >= 1_000, 3_000);
+    const b = new FakePublisher(router, 'str_CAM_RECB_con_B', source, ['video']);
     peers.push(b);
     await b.publish();
     recording.addStream('str_CAM_RECB_con_B');
@@ -367,6 +372,8 @@ void describe('werift router: recording', () => {
     assert.equal(a.clientData, 'doctor');
     assert.equal(a.size, entries.get('str_CAM_RECA_con_A.webm')?.length);
     assert.ok(a.hasAudio && a.hasVideo && a.endTimeOffset > a.startTimeOffset);
+    const b = index.files.find((f) => f.streamId === 'str_CAM_RECB_con_B');
+    assert.ok(b && b.hasVideo && !b.hasAudio, 'video-only stream is indexed as such');
     const webm = join(dir, 'a.webm');
     await writeFile(webm, entries.get('str_CAM_RECA_con_A.webm') ?? Buffer.alloc(0));
     const probe = await ffprobeStreams(webm);
@@ -380,6 +387,7 @@ void describe('werift router: recording', () => {
   void it('leaves nothing behind once participants leave', async () => {
     router.release('str_CAM_RECA_con_A');
     router.release('str_CAM_RECB_con_B');
+    router.release('str_MIC_RECC_con_C');
     const stats = router.stats();
     assert.deepEqual(
       [stats.peerConnections, stats.publishers, stats.subscribers, stats.recorders],
