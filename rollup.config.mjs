@@ -30,7 +30,9 @@ const browserPlugins = ({ dev = false, minify = false } = {}) => [
   json({ preferConst: true, compact: true }),
   commonjs(),
   esbuild({ target: 'es2021', tsconfig: './tsconfig.json', minify: false }),
-  ...(minify ? [terser({ format: { comments: false } })] : []),
+  ...(minify
+    ? [terser({ module: true, ecma: 2020, compress: { passes: 3 }, format: { comments: false } })]
+    : []),
 ];
 
 const npmExternal = (id) =>

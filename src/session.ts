@@ -22,7 +22,7 @@ import { patchParticipant, remoteParticipant, withFields } from './participants.
 import type { Platform } from './platform.js';
 import { AudioOnlyAdvisor, computeQuality, QUALITY_SAMPLE_INTERVAL_MS } from './quality.js';
 import { INITIAL_RECORDING, RecordingManager, type RecordingDownload } from './recording.js';
-import { ServerEvents } from './server-events.js';
+import type { ServerEvents } from './server-events.js';
 import { transition, type ConnectionStatus } from './state-machine.js';
 import { Store } from './store.js';
 import { abortable } from './timers.js';
@@ -105,6 +105,7 @@ export class ConsultSession implements ConsultSessionLike {
   private backend: MediaBackend | undefined;
   private backendPromise: Promise<MediaBackend> | undefined;
   private events: ServerEvents | undefined;
+  private eventsRequested = false;
   private connectPromise: Promise<void> | undefined;
   private token: TokenResponse | undefined;
   private localConnectionId = '';
@@ -451,25 +452,38 @@ export class ConsultSession implements ConsultSessionLike {
   }
 
   private startServerEvents(): void {
-    if (this.events) return;
+    if (this.eventsRequested) return;
     const url = this.deps.api.eventsUrl();
     if (!url) return;
+    this.eventsRequested = true;
     const { platform, logger } = this.deps;
-    this.events = new ServerEvents({
-      url,
-      fetch: platform.fetch,
-      clock: platform.clock,
-      logger,
-      headers: () => this.deps.api.authHeaders(),
-      onEvent: (name, data) => this.handleServerEvent(name, data),
-      onOpen: () => this.handleEventsOpen(),
-      onFatal: (error) => {
-        if (this.admission) this.admission.reject(error);
-        else this.reportError(error);
+    // Loaded on demand (with @microsoft/fetch-event-source) so pages that only import the SDK do
+    // not pay for it; see the size budgets in docs/architecture.md.
+    import('./server-events.js').then(
+      ({ ServerEvents }) => {
+        if (this.lifetime.signal.aborted) return;
+        this.events = new ServerEvents({
+          url,
+          fetch: platform.fetch,
+          clock: platform.clock,
+          logger,
+          headers: () => this.deps.api.authHeaders(),
+          onEvent: (name, data) => this.handleServerEvent(name, data),
+          onOpen: () => this.handleEventsOpen(),
+          onFatal: (error) => {
+            if (this.admission) this.admission.reject(error);
+            else this.reportError(error);
+          },
+          ...(this.deps.random ? { random: this.deps.random } : {}),
+        });
+        this.events.start();
       },
-      ...(this.deps.random ? { random: this.deps.random } : {}),
-    });
-    this.events.start();
+      (error: unknown) => {
+        const failure = ConsultError.from(error, 'network-error');
+        if (this.admission) this.admission.reject(failure);
+        else this.reportError(failure);
+      },
+    );
   }
 
   /** While waiting, re-ask for the token once the stream is open: an admission that happened
