@@ -52,18 +52,12 @@ export type { AllowedTarget, ConnectionStatus } from './state-machine.js';
 export { LocalMedia } from './local-media.js';
 /** Types of {@link LocalMedia}. @public */
 export type { LocalMediaOptions, LocalMediaEventMap, LocalMediaSink } from './local-media.js';
-/** Connection-quality classification (table-driven thresholds) and the audio-only advisor. @public */
-export {
-  classifyQuality,
-  computeQuality,
-  intervalMetrics,
-  AudioOnlyAdvisor,
-  QUALITY_THRESHOLDS,
-  QUALITY_SAMPLE_INTERVAL_MS,
-  AUDIO_ONLY_SUGGESTION_SAMPLES,
-} from './quality.js';
-/** Metrics of one stats interval. @public */
-export type { QualityMetrics } from './quality.js';
+/**
+ * Quality sampling constants. The classifier itself (`quality.ts`, thresholds documented there and
+ * in docs/architecture.md) loads on demand once a call is up.
+ * @public
+ */
+export { QUALITY_SAMPLE_INTERVAL_MS, AUDIO_ONLY_SUGGESTION_SAMPLES } from './quality-constants.js';
 /** The chat signal type. @public */
 export { CHAT_SIGNAL_TYPE } from './chat.js';
 /** A downloadable recording. @public */

@@ -7,11 +7,9 @@
 import type { BackendStats } from './backend.js';
 import type { ConnectionQuality, QualityLevel } from './types.js';
 
-/** How often stats are sampled. @public */
-export const QUALITY_SAMPLE_INTERVAL_MS = 2000;
+import { AUDIO_ONLY_SUGGESTION_SAMPLES } from './quality-constants.js';
 
-/** Consecutive poor samples before audio-only is suggested (3 × 2 s = 6 s). @public */
-export const AUDIO_ONLY_SUGGESTION_SAMPLES = 3;
+export { AUDIO_ONLY_SUGGESTION_SAMPLES, QUALITY_SAMPLE_INTERVAL_MS } from './quality-constants.js';
 
 /**
  * Thresholds, worst level first; a sample takes the first level any of whose limits it crosses.

@@ -20,7 +20,8 @@ import { LocalMedia } from './local-media.js';
 import type { Logger } from './logger.js';
 import { patchParticipant, remoteParticipant, withFields } from './participants.js';
 import type { Platform } from './platform.js';
-import { AudioOnlyAdvisor, computeQuality, QUALITY_SAMPLE_INTERVAL_MS } from './quality.js';
+import type { AudioOnlyAdvisor } from './quality.js';
+import { QUALITY_SAMPLE_INTERVAL_MS } from './quality-constants.js';
 import { INITIAL_RECORDING, RecordingManager, type RecordingDownload } from './recording.js';
 import type { ServerEvents } from './server-events.js';
 import { transition, type ConnectionStatus } from './state-machine.js';
@@ -115,7 +116,9 @@ export class ConsultSession implements ConsultSessionLike {
   private qualityTimer: unknown;
   private qualityBusy = false;
   private readonly lastStats = new Map<string, BackendStats>();
-  private readonly advisor = new AudioOnlyAdvisor();
+  /** Stats sampling only exists in a call, so its module loads with the first sample. */
+  private qualityModule: Promise<typeof import('./quality.js')> | undefined;
+  private advisor: AudioOnlyAdvisor | undefined;
 
   /** @internal Use `client.createSession()`. */
   constructor(consultId: string, deps: SessionDeps, options: SessionOptions = {}) {
@@ -870,6 +873,9 @@ export class ConsultSession implements ConsultSessionLike {
   private async sampleQuality(): Promise<void> {
     const backend = this.backend;
     if (!backend || this.state.connection !== 'connected') return;
+    const { computeQuality, AudioOnlyAdvisor } = await (this.qualityModule ??=
+      import('./quality.js'));
+    const advisor = (this.advisor ??= new AudioOnlyAdvisor());
     const audioOnly = this.media.state.audioOnly;
     const results = await Promise.all(
       this.state.participants.map(async (p) => {
@@ -903,7 +909,7 @@ export class ConsultSession implements ConsultSessionLike {
       }
       return participants === s.participants ? s : { ...s, participants };
     });
-    if (this.advisor.observe(localLevel, remoteLevels) && !audioOnly) {
+    if (advisor.observe(localLevel, remoteLevels) && !audioOnly) {
       this.media.setAudioOnlySuggested(true);
       const local = this.state.participants.find((p) => p.isLocal);
       this.emitter.emit('audioOnlySuggested', { quality: local?.quality ?? { level: 'poor' } });
