@@ -20,6 +20,7 @@ import { LocalMedia } from './local-media.js';
 import type { Logger } from './logger.js';
 import { patchParticipant, remoteParticipant, withFields } from './participants.js';
 import type { Platform } from './platform.js';
+import type * as QualityModule from './quality.js';
 import type { AudioOnlyAdvisor } from './quality.js';
 import { QUALITY_SAMPLE_INTERVAL_MS } from './quality-constants.js';
 import { INITIAL_RECORDING, RecordingManager, type RecordingDownload } from './recording.js';
@@ -117,7 +118,7 @@ export class ConsultSession implements ConsultSessionLike {
   private qualityBusy = false;
   private readonly lastStats = new Map<string, BackendStats>();
   /** Stats sampling only exists in a call, so its module loads with the first sample. */
-  private qualityModule: Promise<typeof import('./quality.js')> | undefined;
+  private qualityModule: Promise<typeof QualityModule> | undefined;
   private advisor: AudioOnlyAdvisor | undefined;
 
   /** @internal Use `client.createSession()`. */
