@@ -81,7 +81,6 @@ export const tokens = css`
     border: 1px solid var(--_border);
     border-radius: var(--_radius-m);
     background: var(--_surface);
-    transition: background-color var(--_transition);
   }
   button:hover:not(:disabled) {
     background: var(--_surface-2);

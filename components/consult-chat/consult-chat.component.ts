@@ -7,9 +7,13 @@ import { LocalizeController } from '../controllers/localize-controller.js';
 import { ConsultErrorEvent } from '../events/consult-error.js';
 import { ConsultUnreadChangeEvent } from '../events/consult-unread-change.js';
 import type { ConsultStrings } from '../i18n/en.js';
-import { MAX_CHAT_MESSAGE_LENGTH } from '../../src/contract.js';
-import { ConsultError } from '../../src/errors.js';
-import type { ChatMessage, ConsultSessionLike, SessionState } from '../../src/types.js';
+import {
+  ConsultError,
+  MAX_CHAT_MESSAGE_LENGTH,
+  type ChatMessage,
+  type ConsultSessionLike,
+  type SessionState,
+} from '../../src/index.js';
 import { styles } from './consult-chat.styles.js';
 
 /** Characters left at which the composer starts showing the counter. */
