@@ -39,6 +39,7 @@ function timeFormat(lang: string): Intl.DateTimeFormat {
  * The consultation chat: a message log with delivery states and retry, and a composer.
  *
  * @summary Text chat of a consultation; works inside `<consult-room>` or alone with `.session`.
+ * @tagname consult-chat
  * @status stable
  * @since 0.1.0
  *

@@ -81,6 +81,7 @@ const RECORDING_ACTIVE = new Set(['starting', 'recording', 'awaiting-consent']);
  * screen, all driven by one `ConsultSessionLike`.
  *
  * @summary Drop-in video consultation room.
+ * @tagname consult-room
  * @status stable
  * @since 0.1.0
  *

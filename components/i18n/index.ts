@@ -15,17 +15,26 @@ export const BUNDLED_LANGUAGES = ['en', 'es', 'fr', 'de', 'pt-BR', 'ar'] as cons
 /** A bundled language tag. @public */
 export type BundledLanguage = (typeof BUNDLED_LANGUAGES)[number];
 
+/**
+ * Build flag: a bundle that cannot split chunks (the IIFE) can replace it with `false` to leave the
+ * other languages out (English plus the `strings` property still work). Undefined means true.
+ */
+declare const __CONSULT_BUNDLED_LANGUAGES__: boolean | undefined;
+const WITH_LANGUAGES =
+  typeof __CONSULT_BUNDLED_LANGUAGES__ === 'undefined' || __CONSULT_BUNDLED_LANGUAGES__;
+
+type Loader = () => Promise<{ strings: ConsultStrings }>;
+
 // Explicit import() calls (no template paths) so every bundler can split them into chunks.
-const loaders: Record<
-  Exclude<BundledLanguage, 'en'>,
-  () => Promise<{ strings: ConsultStrings }>
-> = {
-  es: () => import('./es.js'),
-  fr: () => import('./fr.js'),
-  de: () => import('./de.js'),
-  'pt-BR': () => import('./pt-BR.js'),
-  ar: () => import('./ar.js'),
-};
+const loaders: Partial<Record<Exclude<BundledLanguage, 'en'>, Loader>> = WITH_LANGUAGES
+  ? {
+      es: () => import('./es.js'),
+      fr: () => import('./fr.js'),
+      de: () => import('./de.js'),
+      'pt-BR': () => import('./pt-BR.js'),
+      ar: () => import('./ar.js'),
+    }
+  : {};
 
 const loaded = new Map<BundledLanguage, ConsultStrings>([['en', en]]);
 const pending = new Map<BundledLanguage, Promise<ConsultStrings>>();
@@ -61,7 +70,9 @@ export function loadStrings(lang: BundledLanguage): Promise<ConsultStrings> {
   if (ready) return Promise.resolve(ready);
   const inFlight = pending.get(lang);
   if (inFlight) return inFlight;
-  const load = loaders[lang as Exclude<BundledLanguage, 'en'>]()
+  const loader = loaders[lang as Exclude<BundledLanguage, 'en'>];
+  if (!loader) return Promise.resolve(en);
+  const load = loader()
     .then((m) => {
       loaded.set(lang, m.strings);
       return m.strings;

@@ -1,0 +1,53 @@
+/**
+ * `consult-kit/components`: registers `<consult-room>` and `<consult-chat>` and exports their classes,
+ * event classes and types.
+ * @packageDocumentation
+ */
+import { ConsultChat } from './consult-chat/consult-chat.component.js';
+import { ConsultRoom } from './consult-room/consult-room.component.js';
+
+ConsultChat.define('consult-chat');
+ConsultRoom.define('consult-room');
+
+export { ConsultChat, ConsultRoom };
+export { ConsultElement, CONSULT_KIT_VERSION } from './base/consult-element.js';
+export type {
+  ConsultRoomLayout,
+  ConsultSessionFactory,
+  ConsultSessionFactoryOptions,
+} from './consult-room/consult-room.component.js';
+export {
+  ConsultConnectionChangeEvent,
+  ConsultDeviceCheckEvent,
+  ConsultErrorEvent,
+  ConsultJoinEvent,
+  ConsultLeaveEvent,
+  ConsultParticipantJoinEvent,
+  ConsultParticipantLeaveEvent,
+  ConsultRecordingChangeEvent,
+  ConsultRequestLeaveEvent,
+  ConsultUnreadChangeEvent,
+} from './events/index.js';
+export type {
+  ConsultConnectionChangeEventDetail,
+  ConsultDeviceCheckEventDetail,
+  ConsultErrorEventDetail,
+  ConsultJoinEventDetail,
+  ConsultLeaveEventDetail,
+  ConsultParticipantJoinEventDetail,
+  ConsultParticipantLeaveEventDetail,
+  ConsultRecordingChangeEventDetail,
+  ConsultRequestLeaveEventDetail,
+  ConsultUnreadChangeEventDetail,
+  DeviceCheckStatus,
+  DevicePermission,
+} from './events/index.js';
+export { BUNDLED_LANGUAGES } from './i18n/index.js';
+export type { BundledLanguage, ConsultStringKey, ConsultStrings } from './i18n/index.js';
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'consult-room': ConsultRoom;
+    'consult-chat': ConsultChat;
+  }
+}
