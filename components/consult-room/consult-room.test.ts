@@ -1,5 +1,5 @@
 import { assert, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
+import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import '../consult-room.js';
 import type { ConsultRoom, ConsultSessionFactoryOptions } from './consult-room.component.js';
 import type { ConsultChat } from '../consult-chat/consult-chat.component.js';
@@ -691,6 +691,50 @@ describe('<consult-room>', () => {
       );
       await waitUntil(() => text($(el, '[part~="mic-button"]')) === 'Microfone');
       assert.strictEqual(text($(el, '[part~="leave-button"]')), 'End visit');
+    });
+  });
+  describe('themes', () => {
+    afterEach(async () => {
+      await emulateMedia({ colorScheme: 'light', reducedMotion: 'no-preference' });
+    });
+
+    it('should stay accessible in dark mode and stop animating for reduced motion', async () => {
+      await emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
+      const call = await mount(inCall({ role: 'provider' }));
+      assert.strictEqual(getComputedStyle($(call, '.base')!).colorScheme, 'light dark');
+      assert.strictEqual(getComputedStyle($(call, '.base')!).backgroundColor, 'rgb(15, 17, 20)');
+      await expectNoAxeViolations(call);
+      const session = fake();
+      session.simulateConnection('connecting', 'join-requested');
+      const connecting = await mount(session);
+      assert.strictEqual(getComputedStyle($(connecting, '.spinner')!).animationName, 'none');
+      await expectNoAxeViolations(connecting);
+    });
+
+    it('should take token overrides and ::part styling from the page', async () => {
+      const el = await fixture<ConsultRoom>(
+        html`<div>
+          <style>
+            .themed {
+              --consult-color-danger: rgb(1, 2, 3);
+            }
+            .themed::part(timer) {
+              font-weight: 900;
+            }
+          </style>
+          <consult-room
+            class="themed"
+            .session=${inCall({ callStartedAt: Date.now() })}
+          ></consult-room>
+        </div>`,
+      );
+      const room = el.querySelector('consult-room')!;
+      await room.updateComplete;
+      assert.strictEqual(
+        getComputedStyle($(room, '[part~="leave-button"]')!).backgroundColor,
+        'rgb(1, 2, 3)',
+      );
+      assert.strictEqual(getComputedStyle($(room, '[part="timer"]')!).fontWeight, '900');
     });
   });
 });
