@@ -5,7 +5,7 @@
 //     openvidu-browser and non-default languages are split into chunks loaded on demand.
 //  3. IIFE: the same for portals that cannot load modules, everything inlined.
 //  4. size probes (dist/size/): what the size budgets measure.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import resolve from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
@@ -19,13 +19,32 @@ const hasServer = existsSync('server/index.ts');
 
 const onwarn = (warning, warn) => {
   // openvidu-browser has harmless internal cycles (Publisher↔Session↔StreamEvent, kurento-jsonrpc).
-  if (warning.code === 'CIRCULAR_DEPENDENCY' && /node_modules/.test(warning.ids?.join() ?? warning.message)) return;
+  if (
+    warning.code === 'CIRCULAR_DEPENDENCY' &&
+    /node_modules/.test(warning.ids?.join() ?? warning.message)
+  )
+    return;
   if (warning.code === 'THIS_IS_UNDEFINED' && /node_modules/.test(warning.id ?? '')) return;
   warn(warning);
 };
 
-const browserPlugins = ({ dev = false, minify = false } = {}) => [
-  replace({ preventAssignment: true, values: { __DEV__: JSON.stringify(dev) } }),
+// See build/shims/mime.js.
+const shimMime = {
+  name: 'consult-shim-mime',
+  resolveId(source) {
+    return source === 'mime' ? new URL('./build/shims/mime.js', import.meta.url).pathname : null;
+  },
+};
+
+const browserPlugins = ({ dev = false, minify = false, bundledLanguages = true } = {}) => [
+  replace({
+    preventAssignment: true,
+    values: {
+      __DEV__: JSON.stringify(dev),
+      __CONSULT_BUNDLED_LANGUAGES__: JSON.stringify(bundledLanguages),
+    },
+  }),
+  shimMime,
   resolve({ browser: true, preferBuiltins: false, extensions: ['.ts', '.js', '.mjs', '.json'] }),
   json({ preferConst: true, compact: true }),
   commonjs(),
@@ -46,6 +65,13 @@ const npmInputs = {
   ...(hasComponents ? { 'components/index': 'components/index.ts' } : {}),
 };
 
+const clean = {
+  name: 'consult-clean-dist',
+  buildStart() {
+    rmSync('dist', { recursive: true, force: true });
+  },
+};
+
 const builds = [
   {
     input: npmInputs,
@@ -58,14 +84,19 @@ const builds = [
       entryFileNames: (chunk) => chunk.name.replace(/^src\//, '') + '.js',
       sourcemap: true,
     },
-    plugins: browserPlugins(),
+    plugins: [clean, ...browserPlugins()],
     onwarn,
   },
   // Size probe: the SDK as an app would bundle it, without openvidu-browser (its own chunk).
   {
     input: 'src/index.ts',
     external: (id) => /^openvidu-browser/.test(id),
-    output: { dir: 'dist/size/sdk', format: 'es', chunkFileNames: '[name].js', entryFileNames: 'sdk.js' },
+    output: {
+      dir: 'dist/size/sdk',
+      format: 'es',
+      chunkFileNames: '[name].js',
+      entryFileNames: 'sdk.js',
+    },
     plugins: browserPlugins({ minify: true }),
     onwarn,
   },
@@ -79,7 +110,11 @@ if (hasComponents) {
         dir: 'dist/cdn',
         format: 'es',
         entryFileNames: '[name].js',
-        chunkFileNames: 'chunks/[name]-[hash].js',
+        // Languages keep stable names: the IIFE loads them from `i18n/<lang>.js` next to itself.
+        chunkFileNames: (chunk) =>
+          /\/components\/i18n\/[^/]+\.ts$/.test(chunk.facadeModuleId ?? '')
+            ? 'i18n/[name].js'
+            : 'chunks/[name]-[hash].js',
         sourcemap: true,
       },
       plugins: browserPlugins({ minify: true }),
@@ -94,7 +129,7 @@ if (hasComponents) {
         inlineDynamicImports: true,
         sourcemap: true,
       },
-      plugins: browserPlugins({ minify: true }),
+      plugins: browserPlugins({ minify: true, bundledLanguages: false }),
       onwarn,
     },
   );
@@ -104,10 +139,15 @@ if (hasServer) {
   builds.push({
     input: { 'server/index': 'server/index.ts', 'server/cli': 'server/cli.ts' },
     external: (id) => nodeExternal(id) || builtinModules.includes(id) || id.startsWith('node:'),
-    output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: '.', entryFileNames: '[name].js', sourcemap: true },
-    plugins: [
-      esbuild({ target: 'node20', tsconfig: './tsconfig.server.json' }),
-    ],
+    output: {
+      dir: 'dist',
+      format: 'es',
+      preserveModules: true,
+      preserveModulesRoot: '.',
+      entryFileNames: '[name].js',
+      sourcemap: true,
+    },
+    plugins: [esbuild({ target: 'node20', tsconfig: './tsconfig.server.json' })],
     onwarn,
   });
 }

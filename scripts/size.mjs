@@ -91,7 +91,7 @@ for (const b of budgets) {
     failures.push(`${b.name}: ${kb(size)} > ${kb(b.limit)}`);
   }
 }
-const ov = chunksMatching(join(dist, 'cdn/chunks'), /openvidu|index-.*\.js$/);
+const ov = chunksMatching(join(dist, 'cdn/chunks'), /\.js$/);
 if (ov.length) console.log(`  · CDN lazy chunks: ${ov.map((f) => `${f.split('/').pop()} ${kb(gz(f))}`).join(', ')}`);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ passed, failed, skipped: 0, failures }) + '\n');
 if (check && failed) process.exit(1);

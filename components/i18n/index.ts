@@ -16,14 +16,30 @@ export const BUNDLED_LANGUAGES = ['en', 'es', 'fr', 'de', 'pt-BR', 'ar'] as cons
 export type BundledLanguage = (typeof BUNDLED_LANGUAGES)[number];
 
 /**
- * Build flag: a bundle that cannot split chunks (the IIFE) can replace it with `false` to leave the
- * other languages out (English plus the `strings` property still work). Undefined means true.
+ * Build flag: the IIFE cannot split chunks, so it is built with `false` and loads the other
+ * languages from the CDN build's `i18n/<lang>.js` files next to the script (same origin, so a
+ * `script-src 'self'` CSP allows them). Undefined (the npm and CDN ESM builds) means bundled chunks.
  */
 declare const __CONSULT_BUNDLED_LANGUAGES__: boolean | undefined;
 const WITH_LANGUAGES =
   typeof __CONSULT_BUNDLED_LANGUAGES__ === 'undefined' || __CONSULT_BUNDLED_LANGUAGES__;
 
 type Loader = () => Promise<{ strings: ConsultStrings }>;
+
+/** Where the classic script was loaded from, read while it runs (IIFE only). */
+const scriptUrl =
+  !WITH_LANGUAGES &&
+  typeof document !== 'undefined' &&
+  document.currentScript instanceof HTMLScriptElement
+    ? document.currentScript.src
+    : undefined;
+
+const fromScriptDir =
+  (lang: string): Loader =>
+  () =>
+    import(/* @vite-ignore */ new URL(`i18n/${lang}.js`, scriptUrl).href) as Promise<{
+      strings: ConsultStrings;
+    }>;
 
 // Explicit import() calls (no template paths) so every bundler can split them into chunks.
 const loaders: Partial<Record<Exclude<BundledLanguage, 'en'>, Loader>> = WITH_LANGUAGES
@@ -34,7 +50,15 @@ const loaders: Partial<Record<Exclude<BundledLanguage, 'en'>, Loader>> = WITH_LA
       'pt-BR': () => import('./pt-BR.js'),
       ar: () => import('./ar.js'),
     }
-  : {};
+  : scriptUrl
+    ? {
+        es: fromScriptDir('es'),
+        fr: fromScriptDir('fr'),
+        de: fromScriptDir('de'),
+        'pt-BR': fromScriptDir('pt-BR'),
+        ar: fromScriptDir('ar'),
+      }
+    : {};
 
 const loaded = new Map<BundledLanguage, ConsultStrings>([['en', en]]);
 const pending = new Map<BundledLanguage, Promise<ConsultStrings>>();
