@@ -1,0 +1,418 @@
+// End to end: the embedded dev media server (REST + JSON-RPC + werift SFU + ffmpeg recorder) with the
+// REAL, unmodified openvidu-browser in headless Chromium (one browser, one context per participant,
+// fake devices with a y4m test pattern as camera). Proves media both ways for two and three people,
+// signals, mute/unmute, leave, REST eviction, WebSocket loss + reconnection, a COMPOSED recording, and
+// that the server releases everything afterwards.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { startDevMediaServer, type DevMediaServer } from '../../server/dev-media-server/index.js';
+import { launchBrowser, makeFakeCamera, waitUntil, type FakeCamera } from './support/browser.js';
+import {
+  OpenViduRest,
+  OvParticipant,
+  startHarnessSite,
+  type HarnessSite,
+  type InboundStats,
+} from './support/openvidu-page.js';
+
+const run = promisify(execFile);
+
+let browser: Browser;
+let site: HarnessSite;
+let camera: FakeCamera;
+let workDir: string;
+
+before(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'ck-dms-e2e-'));
+  camera = await makeFakeCamera(640, 480, 15, 3);
+  [site, browser] = await Promise.all([
+    startHarnessSite(),
+    launchBrowser({ fakeVideoFile: camera.file }),
+  ]);
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await camera?.dispose();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** One server per describe, plus the participants a test opened (closed even when it fails). */
+function useServer(name: string): {
+  server: () => DevMediaServer;
+  rest: () => OpenViduRest;
+  join: (sessionId: string, ...names: string[]) => Promise<OvParticipant[]>;
+} {
+  let server: DevMediaServer | undefined;
+  let rest: OpenViduRest | undefined;
+  const open: OvParticipant[] = [];
+  before(async () => {
+    server = await startDevMediaServer({
+      port: 0,
+      secret: `e2e-${name}`,
+      recordingsDir: join(workDir, name),
+    });
+    rest = new OpenViduRest(server.url, server.secret);
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((p) => p.close().catch(() => undefined)));
+  });
+  after(async () => {
+    await server?.close();
+  });
+  const need = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('server not started');
+    return v;
+  };
+  return {
+    server: () => need(server),
+    rest: () => need(rest),
+    join: async (sessionId, ...names) => {
+      const people = await Promise.all(names.map((n) => OvParticipant.open(browser, site, n)));
+      open.push(...people);
+      for (const p of people) await p.connect(await need(rest).token(sessionId));
+      return people;
+    },
+  };
+}
+
+/** Every receiver decodes frames with real dimensions and gets audio from every other publisher. */
+async function expectMediaMesh(
+  people: OvParticipant[],
+  since?: Map<string, InboundStats>,
+): Promise<Map<string, InboundStats>> {
+  const out = new Map<string, InboundStats>();
+  await Promise.all(
+    people.flatMap((rx) =>
+      people
+        .filter((tx) => tx !== rx)
+        .map(async (tx) => {
+          const key = `${tx.name}->${rx.name}`;
+          const prev = since?.get(key);
+          out.set(key, await rx.waitForMedia(tx, prev ? { since: prev } : {}));
+        }),
+    ),
+  );
+  return out;
+}
+
+/** After everyone left: no participants, peer connections, sockets or sessions remain on the server. */
+async function expectServerIdle(server: DevMediaServer): Promise<void> {
+  const idle = await waitUntil(
+    'the server to release every participant and peer connection',
+    () => {
+      const s = server.stats();
+      return s.participants === 0 &&
+        s.sessions === 0 &&
+        s.sockets === 0 &&
+        s.rpcSessions === 0 &&
+        s.media.peerConnections === 0 &&
+        s.media.publishers === 0 &&
+        s.media.subscribers === 0
+        ? s
+        : undefined;
+    },
+    15_000,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; stats ${JSON.stringify(server.stats())}`, { cause: err });
+  });
+  assert.equal(idle.media.recorders, 0);
+  assert.equal(idle.activeRecordings, 0);
+}
+
+function summary(stats: Map<string, InboundStats>): string {
+  return [...stats]
+    .map(
+      ([k, s]) => `${k}: ${s.framesDecoded}f ${s.frameWidth}x${s.frameHeight} ${s.audioPackets}a`,
+    )
+    .join(', ');
+}
+
+describe('dev media server with the real openvidu-browser in Chromium', { timeout: 90_000 }, () => {
+  const ctx = useServer('calls');
+
+  it('two participants publish and subscribe; video decodes and audio arrives both ways; signals; leave', async (t) => {
+    const server = ctx.server();
+    const sessionId = await ctx.rest().createSession();
+    const [a, b] = await ctx.join(sessionId, 'A', 'B');
+    assert.ok(a && b);
+    await Promise.all([a.publish(), b.publish()]);
+    assert.match(a.streamId, /^str_CAM_/);
+
+    const first = await expectMediaMesh([a, b]);
+    // framesDecoded keeps growing over time, not just a burst at the start.
+    const later = await expectMediaMesh([a, b], first);
+    for (const s of later.values()) {
+      assert.equal(s.iceState, 'connected');
+      assert.ok(s.frameWidth >= 320 && s.frameHeight >= 240, JSON.stringify(s));
+    }
+    t.diagnostic(`first ${summary(first)}; later ${summary(later)}`);
+    const stats = server.stats();
+    assert.equal(stats.participants, 2);
+    assert.equal(stats.media.publishers, 2);
+    assert.equal(stats.media.subscribers, 2);
+
+    // Signals both ways: targeted and broadcast (a broadcast reaches the sender too).
+    await a.signal('ping', 'from A', [b]);
+    assert.equal(
+      (await b.waitForEvent('signal', { signalType: 'signal:ping' })).from,
+      a.connectionId,
+    );
+    await b.signal('pong', 'from B', [a]);
+    const pong = await a.waitForEvent('signal', { signalType: 'signal:pong' });
+    assert.equal(pong.data, 'from B');
+    assert.equal(pong.from, b.connectionId);
+    await b.signal('all', 'everyone');
+    await a.waitForEvent('signal', { signalType: 'signal:all', from: b.connectionId });
+    await b.waitForEvent('signal', { signalType: 'signal:all', from: b.connectionId });
+
+    // A leaves: B sees A's stream and connection go, with reason "disconnect".
+    await a.disconnect();
+    assert.equal((await a.waitForEvent('sessionDisconnected')).reason, 'disconnect');
+    await b.waitForEvent('streamDestroyed', { connectionId: a.connectionId, reason: 'disconnect' });
+    await b.waitForEvent('connectionDestroyed', {
+      connectionId: a.connectionId,
+      reason: 'disconnect',
+    });
+    await b.disconnect();
+    await expectServerIdle(server);
+  });
+
+  it('three participants: full mesh media, signal to a subset, mute/unmute, leave, REST eviction', async (t) => {
+    const server = ctx.server();
+    const rest = ctx.rest();
+    const sessionId = await rest.createSession();
+    const [a, b, c] = await ctx.join(sessionId, 'A', 'B', 'C');
+    assert.ok(a && b && c);
+    await Promise.all([a.publish(), b.publish(), c.publish()]);
+    const mesh = await expectMediaMesh([a, b, c]);
+    t.diagnostic(summary(mesh));
+    assert.equal(server.stats().media.subscribers, 6);
+
+    // A signals B only; a broadcast marker sent afterwards proves C had every chance to get it.
+    await a.signal('private', 'for B only', [b]);
+    const got = await b.waitForEvent('signal', { signalType: 'signal:private' });
+    assert.equal(got.from, a.connectionId);
+    assert.equal(got.data, 'for B only');
+    await a.signal('marker', 'after private');
+    await c.waitForEvent('signal', { signalType: 'signal:marker' });
+    await b.waitForEvent('signal', { signalType: 'signal:marker' });
+    assert.deepEqual(await c.eventsOf('signal', { signalType: 'signal:private' }), []);
+    assert.deepEqual(await a.eventsOf('signal', { signalType: 'signal:private' }), []);
+    // And a subset of two, sent by B.
+    await b.signal('pair', 'A and C', [a, c]);
+    await a.waitForEvent('signal', { signalType: 'signal:pair', from: b.connectionId });
+    await c.waitForEvent('signal', { signalType: 'signal:pair', from: b.connectionId });
+
+    // Mute / unmute reaches the others as streamPropertyChanged.
+    await a.publishAudio(false);
+    await a.publishVideo(false);
+    for (const rx of [b, c]) {
+      for (const [property, reason] of [
+        ['audioActive', 'publishAudio'],
+        ['videoActive', 'publishVideo'],
+      ] as const) {
+        await rx.waitForEvent('streamPropertyChanged', {
+          connectionId: a.connectionId,
+          property,
+          newValue: 'false',
+          reason,
+        });
+      }
+    }
+    await a.publishAudio(true);
+    await a.publishVideo(true);
+    for (const rx of [b, c]) {
+      for (const property of ['audioActive', 'videoActive']) {
+        await rx.waitForEvent('streamPropertyChanged', {
+          connectionId: a.connectionId,
+          property,
+          newValue: 'true',
+        });
+      }
+    }
+    // openvidu-browser emits A's own changes locally; the server must not echo them back to A. A's
+    // broadcast sent after them comes back over the same socket, so any echo would be there by now.
+    await a.signal('marker2', 'after unmute');
+    await a.waitForEvent('signal', { signalType: 'signal:marker2' });
+    assert.equal((await a.eventsOf('streamPropertyChanged')).length, 4);
+
+    // C leaves.
+    await c.disconnect();
+    for (const rx of [a, b]) {
+      await rx.waitForEvent('streamDestroyed', {
+        connectionId: c.connectionId,
+        reason: 'disconnect',
+      });
+      await rx.waitForEvent('connectionDestroyed', {
+        connectionId: c.connectionId,
+        reason: 'disconnect',
+      });
+    }
+    await waitUntil('C to be gone on the server', () => server.stats().participants === 2);
+
+    // B is evicted over REST.
+    assert.equal(await rest.deleteConnection(sessionId, b.connectionId), 204);
+    assert.equal((await b.waitForEvent('sessionDisconnected')).reason, 'forceDisconnectByServer');
+    await a.waitForEvent('streamDestroyed', {
+      connectionId: b.connectionId,
+      reason: 'forceDisconnectByServer',
+    });
+    await a.waitForEvent('connectionDestroyed', {
+      connectionId: b.connectionId,
+      reason: 'forceDisconnectByServer',
+    });
+    await a.disconnect();
+    await expectServerIdle(server);
+  });
+
+  it('a lost WebSocket reconnects and the stream keeps flowing to the other side', async (t) => {
+    const server = ctx.server();
+    const sessionId = await ctx.rest().createSession();
+    const [a, b] = await ctx.join(sessionId, 'A', 'B');
+    assert.ok(a && b);
+    await Promise.all([a.publish(), b.publish()]);
+    const before = await expectMediaMesh([a, b]);
+
+    // A's network goes away and its signalling socket dies under openvidu-browser; the first
+    // reconnection attempt fails (offline), openvidu-browser retries every 3 s.
+    const base = server.stats();
+    const started = Date.now();
+    await a.context.setOffline(true);
+    assert.equal(await a.dropWebSocket(), 1);
+    await a.waitForEvent('reconnecting');
+    await waitUntil('a failed reconnection attempt', async () => (await a.webSocketsOpened()) >= 2);
+    // Media does not depend on the socket: B keeps decoding A while A is offline.
+    const during = await b.waitForMedia(a, { since: before.get('A->B') });
+    await waitUntil(
+      'the server to see the socket gone',
+      () => server.stats().sockets === base.sockets - 1,
+    );
+    assert.equal(
+      server.stats().participants,
+      base.participants,
+      'A is kept during the reconnection window',
+    );
+
+    await a.context.setOffline(false);
+    await a.waitForEvent('reconnected', {}, 8_000);
+    const recoveredMs = Date.now() - started;
+    assert.deepEqual(await b.eventsOf('connectionDestroyed'), []);
+    assert.deepEqual(await a.eventsOf('sessionDisconnected'), []);
+
+    // After recovery media keeps flowing both ways and the new socket carries notifications.
+    const after = await expectMediaMesh([a, b], new Map([...before, ['A->B', during]]));
+    await b.signal('back', 'welcome back', [a]);
+    await a.waitForEvent('signal', { signalType: 'signal:back', from: b.connectionId });
+    await a.signal('thanks', 'hi', [b]);
+    await b.waitForEvent('signal', { signalType: 'signal:thanks', from: a.connectionId });
+    t.diagnostic(
+      `reconnected after ${recoveredMs} ms (${await a.webSocketsOpened()} sockets); ` +
+        `A->B frames ${before.get('A->B')?.framesDecoded} → ${during.framesDecoded} (offline) → ` +
+        `${after.get('A->B')?.framesDecoded}`,
+    );
+
+    await a.disconnect();
+    await b.disconnect();
+    await expectServerIdle(server);
+  });
+});
+
+interface Probe {
+  format: { duration: string };
+  streams: { codec_type: string }[];
+}
+
+describe(
+  'dev media server COMPOSED recording of a real two-person call',
+  { timeout: 60_000 },
+  () => {
+    const ctx = useServer('recording');
+
+    it('records ~4 s into one MP4 with one video and one audio stream and the measured duration', async (t) => {
+      const server = ctx.server();
+      const rest = ctx.rest();
+      const sessionId = await rest.createSession();
+      const [a, b] = await ctx.join(sessionId, 'A', 'B');
+      assert.ok(a && b);
+      await Promise.all([a.publish(), b.publish()]);
+      await expectMediaMesh([a, b]);
+
+      const startedAt = Date.now();
+      const started = await rest.json('POST', '/openvidu/api/recordings/start', {
+        session: sessionId,
+        outputMode: 'COMPOSED',
+      });
+      const startReturned = Date.now();
+      const id = String(started['id']);
+      assert.equal(started['status'], 'started');
+      await a.waitForEvent('recordingStarted', { name: id });
+      await b.waitForEvent('recordingStarted', { name: id });
+      // The recording runs for a measured ~4 s of wall clock (this wait is the thing being measured).
+      await new Promise((r) => setTimeout(r, 4_000 - (Date.now() - startReturned)));
+      const stopping = Date.now();
+      const stopped = await rest.json('POST', `/openvidu/api/recordings/stop/${id}`);
+      const stoppedAt = Date.now();
+      assert.equal(stopped['status'], 'stopped');
+      await a.waitForEvent('recordingStopped', { name: id, reason: 'recordingStoppedByServer' });
+      // Wall clock between the start request and the stop answer, give or take the request times.
+      const wallSeconds = (stoppedAt - startedAt) / 1000;
+      const wallUncertainty = (startReturned - startedAt + (stoppedAt - stopping)) / 1000;
+
+      const ready = await waitUntil(
+        'the recording to be ready',
+        async () => {
+          const r = await rest.json('GET', `/openvidu/api/recordings/${id}`);
+          if (r['status'] === 'failed') throw new Error(`recording failed: ${JSON.stringify(r)}`);
+          return r['status'] === 'ready' ? r : undefined;
+        },
+        30_000,
+        200,
+      );
+      const url = String(ready['url']);
+      assert.match(url, new RegExp(`/openvidu/recordings/${id}/[^/]+\\.mp4$`));
+
+      const unauthorized = await fetch(url);
+      await unauthorized.body?.cancel();
+      assert.equal(unauthorized.status, 401);
+      const res = await fetch(url, { headers: { authorization: rest.authorization } });
+      assert.equal(res.status, 200);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      assert.equal(bytes.length, Number(ready['size']));
+      const file = join(workDir, `${id}.mp4`);
+      await writeFile(file, bytes);
+
+      const { stdout } = await run(process.env['FFPROBE_PATH'] || 'ffprobe', [
+        '-v',
+        'error',
+        '-show_entries',
+        'format=duration:stream=codec_type',
+        '-of',
+        'json',
+        file,
+      ]);
+      const probe = JSON.parse(stdout) as Probe;
+      const kinds = probe.streams.map((s) => s.codec_type).sort();
+      assert.deepEqual(kinds, ['audio', 'video'], `streams ${JSON.stringify(kinds)}`);
+      const duration = Number(probe.format.duration);
+      const error = duration - wallSeconds;
+      t.diagnostic(
+        `mp4 ${bytes.length} B, ${duration.toFixed(3)} s for ${wallSeconds.toFixed(3)} s wall ` +
+          `(±${wallUncertainty.toFixed(3)} s request time): error ${error.toFixed(3)} s; ` +
+          `REST duration ${String(ready['duration'])}`,
+      );
+      assert.ok(Math.abs(error) <= 1, `mp4 lasts ${duration} s, recorded for ${wallSeconds} s`);
+
+      await a.disconnect();
+      await b.disconnect();
+      await expectServerIdle(server);
+    });
+  },
+);
