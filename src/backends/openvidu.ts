@@ -391,6 +391,36 @@ interface RemoteEntry {
   media?: MediaStream;
   /** A `screen` stream derived from this one is currently presented. */
   screenShown: boolean;
+  /** Muted element that keeps the received audio flowing into Web Audio (see {@link attachAudioSink}). */
+  audioSink?: HTMLMediaElement;
+}
+
+/**
+ * Chromium feeds a received WebRTC audio track into Web Audio (`createMediaStreamSource`) only while
+ * a media element plays that track; otherwise the analyser reads silence. openvidu-browser's speaking
+ * detection (hark) analyses the subscriber's MediaStream that way, and the adapter subscribes
+ * without an element, so `publisherStartSpeaking` never fired unless the app happened to play the
+ * audio itself. A muted, detached `<audio>` is enough of a sink (measured in Chromium 156: analyser
+ * peak 0 without it, ~1.0 with it, whether attached before or after the analyser). It plays nothing.
+ */
+function attachAudioSink(entry: RemoteEntry, media: MediaStream): void {
+  releaseAudioSink(entry);
+  const AudioElement = (globalThis as { Audio?: new () => HTMLAudioElement }).Audio;
+  if (!AudioElement || media.getAudioTracks().length === 0) return;
+  const sink = new AudioElement();
+  sink.muted = true;
+  sink.srcObject = media;
+  // Muted playback is always allowed by autoplay policies; a rejection only costs speaking events.
+  sink.play().catch(() => undefined);
+  entry.audioSink = sink;
+}
+
+function releaseAudioSink(entry: RemoteEntry): void {
+  const sink = entry.audioSink;
+  if (!sink) return;
+  entry.audioSink = undefined;
+  sink.pause();
+  sink.srcObject = null;
 }
 
 type Listener = (detail: never) => void;
@@ -581,6 +611,7 @@ class OpenViduBackend implements MediaBackend {
     this.publishRequested = false;
     this.screenTrack = undefined;
     this.tracks = {};
+    for (const entry of this.remotes.values()) releaseAudioSink(entry);
     this.remotes.clear();
     this.remoteScreens.clear();
   }
@@ -634,6 +665,7 @@ class OpenViduBackend implements MediaBackend {
       const entry = this.remotes.get(stream.streamId);
       if (!entry) return;
       this.remotes.delete(stream.streamId);
+      releaseAudioSink(entry);
       if (entry.screenShown) this.emitScreenDestroyed(entry, reason ?? '');
       this.emit('streamDestroyed', {
         streamId: stream.streamId,
@@ -771,6 +803,7 @@ class OpenViduBackend implements MediaBackend {
     }
     if (!media || media === entry.media) return;
     entry.media = media;
+    attachAudioSink(entry, media);
     if (!this.receiveVideo) entry.subscriber.subscribeToVideo(false);
     this.emit('streamSubscribed', {
       streamId: entry.stream.streamId,
