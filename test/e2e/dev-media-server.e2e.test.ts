@@ -61,7 +61,10 @@ function useServer(name: string): {
     });
     rest = new OpenViduRest(server.url, server.secret);
   });
-  afterEach(async () => {
+  afterEach(async (t) => {
+    for (const p of open) {
+      if (p.problems.length) t.diagnostic(`${p.name} console: ${p.problems.join(' | ')}`);
+    }
     await Promise.all(open.splice(0).map((p) => p.close().catch(() => undefined)));
   });
   after(async () => {
@@ -127,6 +130,24 @@ async function expectServerIdle(server: DevMediaServer): Promise<void> {
   assert.equal(idle.activeRecordings, 0);
 }
 
+/** Per subscription, ms from `streamCreated` to ICE connected / first decoded frame in the receiver. */
+async function firstFrameDelays(people: OvParticipant[]): Promise<string> {
+  const names = new Map(people.map((p) => [p.connectionId, p.name]));
+  const out: string[] = [];
+  for (const rx of people) {
+    const events = await rx.events();
+    for (const created of events.filter((e) => e.type === 'streamCreated')) {
+      const after = (type: string): string => {
+        const e = events.find((x) => x.type === type && x.streamId === created.streamId);
+        return e ? String(Math.round(e.at - created.at)) : '-';
+      };
+      const who = `${names.get(created.connectionId ?? '') ?? '?'}->${rx.name}`;
+      out.push(`${who} ice ${after('iceConnected')} frame ${after('firstFrame')}`);
+    }
+  }
+  return out.join(', ');
+}
+
 function summary(stats: Map<string, InboundStats>): string {
   return [...stats]
     .map(
@@ -135,195 +156,217 @@ function summary(stats: Map<string, InboundStats>): string {
     .join(', ');
 }
 
-describe('dev media server with the real openvidu-browser in Chromium', { timeout: 90_000 }, () => {
-  const ctx = useServer('calls');
+describe(
+  'dev media server with the real openvidu-browser in Chromium',
+  { timeout: 120_000 },
+  () => {
+    const ctx = useServer('calls');
 
-  it('two participants publish and subscribe; video decodes and audio arrives both ways; signals; leave', async (t) => {
-    const server = ctx.server();
-    const sessionId = await ctx.rest().createSession();
-    const [a, b] = await ctx.join(sessionId, 'A', 'B');
-    assert.ok(a && b);
-    await Promise.all([a.publish(), b.publish()]);
-    assert.match(a.streamId, /^str_CAM_/);
+    it('two participants publish and subscribe; video decodes and audio arrives both ways; signals; leave', async (t) => {
+      const server = ctx.server();
+      const sessionId = await ctx.rest().createSession();
+      const [a, b] = await ctx.join(sessionId, 'A', 'B');
+      assert.ok(a && b);
+      await Promise.all([a.publish(), b.publish()]);
+      assert.match(a.streamId, /^str_CAM_/);
 
-    const first = await expectMediaMesh([a, b]);
-    // framesDecoded keeps growing over time, not just a burst at the start.
-    const later = await expectMediaMesh([a, b], first);
-    for (const s of later.values()) {
-      assert.equal(s.iceState, 'connected');
-      assert.ok(s.frameWidth >= 320 && s.frameHeight >= 240, JSON.stringify(s));
-    }
-    t.diagnostic(`first ${summary(first)}; later ${summary(later)}`);
-    const stats = server.stats();
-    assert.equal(stats.participants, 2);
-    assert.equal(stats.media.publishers, 2);
-    assert.equal(stats.media.subscribers, 2);
-
-    // Signals both ways: targeted and broadcast (a broadcast reaches the sender too).
-    await a.signal('ping', 'from A', [b]);
-    assert.equal(
-      (await b.waitForEvent('signal', { signalType: 'signal:ping' })).from,
-      a.connectionId,
-    );
-    await b.signal('pong', 'from B', [a]);
-    const pong = await a.waitForEvent('signal', { signalType: 'signal:pong' });
-    assert.equal(pong.data, 'from B');
-    assert.equal(pong.from, b.connectionId);
-    await b.signal('all', 'everyone');
-    await a.waitForEvent('signal', { signalType: 'signal:all', from: b.connectionId });
-    await b.waitForEvent('signal', { signalType: 'signal:all', from: b.connectionId });
-
-    // A leaves: B sees A's stream and connection go, with reason "disconnect".
-    await a.disconnect();
-    assert.equal((await a.waitForEvent('sessionDisconnected')).reason, 'disconnect');
-    await b.waitForEvent('streamDestroyed', { connectionId: a.connectionId, reason: 'disconnect' });
-    await b.waitForEvent('connectionDestroyed', {
-      connectionId: a.connectionId,
-      reason: 'disconnect',
-    });
-    await b.disconnect();
-    await expectServerIdle(server);
-  });
-
-  it('three participants: full mesh media, signal to a subset, mute/unmute, leave, REST eviction', async (t) => {
-    const server = ctx.server();
-    const rest = ctx.rest();
-    const sessionId = await rest.createSession();
-    const [a, b, c] = await ctx.join(sessionId, 'A', 'B', 'C');
-    assert.ok(a && b && c);
-    await Promise.all([a.publish(), b.publish(), c.publish()]);
-    const mesh = await expectMediaMesh([a, b, c]);
-    t.diagnostic(summary(mesh));
-    assert.equal(server.stats().media.subscribers, 6);
-
-    // A signals B only; a broadcast marker sent afterwards proves C had every chance to get it.
-    await a.signal('private', 'for B only', [b]);
-    const got = await b.waitForEvent('signal', { signalType: 'signal:private' });
-    assert.equal(got.from, a.connectionId);
-    assert.equal(got.data, 'for B only');
-    await a.signal('marker', 'after private');
-    await c.waitForEvent('signal', { signalType: 'signal:marker' });
-    await b.waitForEvent('signal', { signalType: 'signal:marker' });
-    assert.deepEqual(await c.eventsOf('signal', { signalType: 'signal:private' }), []);
-    assert.deepEqual(await a.eventsOf('signal', { signalType: 'signal:private' }), []);
-    // And a subset of two, sent by B.
-    await b.signal('pair', 'A and C', [a, c]);
-    await a.waitForEvent('signal', { signalType: 'signal:pair', from: b.connectionId });
-    await c.waitForEvent('signal', { signalType: 'signal:pair', from: b.connectionId });
-
-    // Mute / unmute reaches the others as streamPropertyChanged.
-    await a.publishAudio(false);
-    await a.publishVideo(false);
-    for (const rx of [b, c]) {
-      for (const [property, reason] of [
-        ['audioActive', 'publishAudio'],
-        ['videoActive', 'publishVideo'],
-      ] as const) {
-        await rx.waitForEvent('streamPropertyChanged', {
-          connectionId: a.connectionId,
-          property,
-          newValue: 'false',
-          reason,
-        });
+      const first = await expectMediaMesh([a, b]);
+      // framesDecoded keeps growing over time, not just a burst at the start.
+      const later = await expectMediaMesh([a, b], first);
+      for (const s of later.values()) {
+        assert.equal(s.iceState, 'connected');
+        assert.ok(s.frameWidth >= 320 && s.frameHeight >= 240, JSON.stringify(s));
       }
-    }
-    await a.publishAudio(true);
-    await a.publishVideo(true);
-    for (const rx of [b, c]) {
-      for (const property of ['audioActive', 'videoActive']) {
-        await rx.waitForEvent('streamPropertyChanged', {
-          connectionId: a.connectionId,
-          property,
-          newValue: 'true',
-        });
-      }
-    }
-    // openvidu-browser emits A's own changes locally; the server must not echo them back to A. A's
-    // broadcast sent after them comes back over the same socket, so any echo would be there by now.
-    await a.signal('marker2', 'after unmute');
-    await a.waitForEvent('signal', { signalType: 'signal:marker2' });
-    assert.equal((await a.eventsOf('streamPropertyChanged')).length, 4);
+      t.diagnostic(
+        `first ${summary(first)}; later ${summary(later)}; ms after streamCreated: ${await firstFrameDelays([a, b])}`,
+      );
+      const stats = server.stats();
+      assert.equal(stats.participants, 2);
+      assert.equal(stats.media.publishers, 2);
+      assert.equal(stats.media.subscribers, 2);
 
-    // C leaves.
-    await c.disconnect();
-    for (const rx of [a, b]) {
-      await rx.waitForEvent('streamDestroyed', {
-        connectionId: c.connectionId,
+      // Signals both ways: targeted and broadcast (a broadcast reaches the sender too).
+      await a.signal('ping', 'from A', [b]);
+      assert.equal(
+        (await b.waitForEvent('signal', { signalType: 'signal:ping' })).from,
+        a.connectionId,
+      );
+      await b.signal('pong', 'from B', [a]);
+      const pong = await a.waitForEvent('signal', { signalType: 'signal:pong' });
+      assert.equal(pong.data, 'from B');
+      assert.equal(pong.from, b.connectionId);
+      await b.signal('all', 'everyone');
+      await a.waitForEvent('signal', { signalType: 'signal:all', from: b.connectionId });
+      await b.waitForEvent('signal', { signalType: 'signal:all', from: b.connectionId });
+
+      // A leaves: B sees A's stream and connection go, with reason "disconnect".
+      await a.disconnect();
+      assert.equal((await a.waitForEvent('sessionDisconnected')).reason, 'disconnect');
+      await b.waitForEvent('streamDestroyed', {
+        connectionId: a.connectionId,
         reason: 'disconnect',
       });
-      await rx.waitForEvent('connectionDestroyed', {
-        connectionId: c.connectionId,
+      await b.waitForEvent('connectionDestroyed', {
+        connectionId: a.connectionId,
         reason: 'disconnect',
       });
-    }
-    await waitUntil('C to be gone on the server', () => server.stats().participants === 2);
-
-    // B is evicted over REST.
-    assert.equal(await rest.deleteConnection(sessionId, b.connectionId), 204);
-    assert.equal((await b.waitForEvent('sessionDisconnected')).reason, 'forceDisconnectByServer');
-    await a.waitForEvent('streamDestroyed', {
-      connectionId: b.connectionId,
-      reason: 'forceDisconnectByServer',
+      await b.disconnect();
+      await expectServerIdle(server);
     });
-    await a.waitForEvent('connectionDestroyed', {
-      connectionId: b.connectionId,
-      reason: 'forceDisconnectByServer',
+
+    it('three participants: full mesh media, signal to a subset, mute/unmute, leave, REST eviction', async (t) => {
+      const server = ctx.server();
+      const rest = ctx.rest();
+      const sessionId = await rest.createSession();
+      // A and B are in a call when C arrives: C learns about their streams from its joinRoom answer,
+      // they learn about C's from participantJoined/participantPublished.
+      const [a, b] = await ctx.join(sessionId, 'A', 'B');
+      assert.ok(a && b);
+      await Promise.all([a.publish(), b.publish()]);
+      await expectMediaMesh([a, b]);
+      const [c] = await ctx.join(sessionId, 'C');
+      assert.ok(c);
+      await c.waitForEvent('streamCreated', { connectionId: a.connectionId });
+      await c.waitForEvent('streamCreated', { connectionId: b.connectionId });
+      await c.publish();
+      const mesh = await expectMediaMesh([a, b, c]);
+      t.diagnostic(
+        `${summary(mesh)}; ms after streamCreated: ${await firstFrameDelays([a, b, c])}`,
+      );
+      assert.equal(server.stats().media.subscribers, 6);
+
+      // A signals B only; a broadcast marker sent afterwards proves C had every chance to get it.
+      await a.signal('private', 'for B only', [b]);
+      const got = await b.waitForEvent('signal', { signalType: 'signal:private' });
+      assert.equal(got.from, a.connectionId);
+      assert.equal(got.data, 'for B only');
+      await a.signal('marker', 'after private');
+      await c.waitForEvent('signal', { signalType: 'signal:marker' });
+      await b.waitForEvent('signal', { signalType: 'signal:marker' });
+      assert.deepEqual(await c.eventsOf('signal', { signalType: 'signal:private' }), []);
+      assert.deepEqual(await a.eventsOf('signal', { signalType: 'signal:private' }), []);
+      // And a subset of two, sent by B.
+      await b.signal('pair', 'A and C', [a, c]);
+      await a.waitForEvent('signal', { signalType: 'signal:pair', from: b.connectionId });
+      await c.waitForEvent('signal', { signalType: 'signal:pair', from: b.connectionId });
+
+      // Mute / unmute reaches the others as streamPropertyChanged.
+      await a.publishAudio(false);
+      await a.publishVideo(false);
+      for (const rx of [b, c]) {
+        for (const [property, reason] of [
+          ['audioActive', 'publishAudio'],
+          ['videoActive', 'publishVideo'],
+        ] as const) {
+          await rx.waitForEvent('streamPropertyChanged', {
+            connectionId: a.connectionId,
+            property,
+            newValue: 'false',
+            reason,
+          });
+        }
+      }
+      await a.publishAudio(true);
+      await a.publishVideo(true);
+      for (const rx of [b, c]) {
+        for (const property of ['audioActive', 'videoActive']) {
+          await rx.waitForEvent('streamPropertyChanged', {
+            connectionId: a.connectionId,
+            property,
+            newValue: 'true',
+          });
+        }
+      }
+      // openvidu-browser emits A's own changes locally; the server must not echo them back to A. A's
+      // broadcast sent after them comes back over the same socket, so any echo would be there by now.
+      await a.signal('marker2', 'after unmute');
+      await a.waitForEvent('signal', { signalType: 'signal:marker2' });
+      assert.equal((await a.eventsOf('streamPropertyChanged')).length, 4);
+
+      // C leaves.
+      await c.disconnect();
+      for (const rx of [a, b]) {
+        await rx.waitForEvent('streamDestroyed', {
+          connectionId: c.connectionId,
+          reason: 'disconnect',
+        });
+        await rx.waitForEvent('connectionDestroyed', {
+          connectionId: c.connectionId,
+          reason: 'disconnect',
+        });
+      }
+      await waitUntil('C to be gone on the server', () => server.stats().participants === 2);
+
+      // B is evicted over REST.
+      assert.equal(await rest.deleteConnection(sessionId, b.connectionId), 204);
+      assert.equal((await b.waitForEvent('sessionDisconnected')).reason, 'forceDisconnectByServer');
+      await a.waitForEvent('streamDestroyed', {
+        connectionId: b.connectionId,
+        reason: 'forceDisconnectByServer',
+      });
+      await a.waitForEvent('connectionDestroyed', {
+        connectionId: b.connectionId,
+        reason: 'forceDisconnectByServer',
+      });
+      await a.disconnect();
+      await expectServerIdle(server);
     });
-    await a.disconnect();
-    await expectServerIdle(server);
-  });
 
-  it('a lost WebSocket reconnects and the stream keeps flowing to the other side', async (t) => {
-    const server = ctx.server();
-    const sessionId = await ctx.rest().createSession();
-    const [a, b] = await ctx.join(sessionId, 'A', 'B');
-    assert.ok(a && b);
-    await Promise.all([a.publish(), b.publish()]);
-    const before = await expectMediaMesh([a, b]);
+    it('a lost WebSocket reconnects and the stream keeps flowing to the other side', async (t) => {
+      const server = ctx.server();
+      const sessionId = await ctx.rest().createSession();
+      const [a, b] = await ctx.join(sessionId, 'A', 'B');
+      assert.ok(a && b);
+      await Promise.all([a.publish(), b.publish()]);
+      const before = await expectMediaMesh([a, b]);
 
-    // A's network goes away and its signalling socket dies under openvidu-browser; the first
-    // reconnection attempt fails (offline), openvidu-browser retries every 3 s.
-    const base = server.stats();
-    const started = Date.now();
-    await a.context.setOffline(true);
-    assert.equal(await a.dropWebSocket(), 1);
-    await a.waitForEvent('reconnecting');
-    await waitUntil('a failed reconnection attempt', async () => (await a.webSocketsOpened()) >= 2);
-    // Media does not depend on the socket: B keeps decoding A while A is offline.
-    const during = await b.waitForMedia(a, { since: before.get('A->B') });
-    await waitUntil(
-      'the server to see the socket gone',
-      () => server.stats().sockets === base.sockets - 1,
-    );
-    assert.equal(
-      server.stats().participants,
-      base.participants,
-      'A is kept during the reconnection window',
-    );
+      // A's network goes away and its signalling socket dies under openvidu-browser; the first
+      // reconnection attempt fails (offline), openvidu-browser retries every 3 s.
+      const base = server.stats();
+      const started = Date.now();
+      await a.context.setOffline(true);
+      assert.equal(await a.dropWebSocket(), 1);
+      await a.waitForEvent('reconnecting');
+      await waitUntil(
+        'a failed reconnection attempt',
+        async () => (await a.webSocketsOpened()) >= 2,
+      );
+      // Media does not depend on the socket: B keeps decoding A while A is offline.
+      const during = await b.waitForMedia(a, { since: before.get('A->B') });
+      await waitUntil(
+        'the server to see the socket gone',
+        () => server.stats().sockets === base.sockets - 1,
+      );
+      assert.equal(
+        server.stats().participants,
+        base.participants,
+        'A is kept during the reconnection window',
+      );
 
-    await a.context.setOffline(false);
-    await a.waitForEvent('reconnected', {}, 8_000);
-    const recoveredMs = Date.now() - started;
-    assert.deepEqual(await b.eventsOf('connectionDestroyed'), []);
-    assert.deepEqual(await a.eventsOf('sessionDisconnected'), []);
+      await a.context.setOffline(false);
+      await a.waitForEvent('reconnected', {}, 8_000);
+      const recoveredMs = Date.now() - started;
+      assert.deepEqual(await b.eventsOf('connectionDestroyed'), []);
+      assert.deepEqual(await a.eventsOf('sessionDisconnected'), []);
 
-    // After recovery media keeps flowing both ways and the new socket carries notifications.
-    const after = await expectMediaMesh([a, b], new Map([...before, ['A->B', during]]));
-    await b.signal('back', 'welcome back', [a]);
-    await a.waitForEvent('signal', { signalType: 'signal:back', from: b.connectionId });
-    await a.signal('thanks', 'hi', [b]);
-    await b.waitForEvent('signal', { signalType: 'signal:thanks', from: a.connectionId });
-    t.diagnostic(
-      `reconnected after ${recoveredMs} ms (${await a.webSocketsOpened()} sockets); ` +
-        `A->B frames ${before.get('A->B')?.framesDecoded} → ${during.framesDecoded} (offline) → ` +
-        `${after.get('A->B')?.framesDecoded}`,
-    );
+      // After recovery media keeps flowing both ways and the new socket carries notifications.
+      const after = await expectMediaMesh([a, b], new Map([...before, ['A->B', during]]));
+      await b.signal('back', 'welcome back', [a]);
+      await a.waitForEvent('signal', { signalType: 'signal:back', from: b.connectionId });
+      await a.signal('thanks', 'hi', [b]);
+      await b.waitForEvent('signal', { signalType: 'signal:thanks', from: a.connectionId });
+      t.diagnostic(
+        `reconnected after ${recoveredMs} ms (${await a.webSocketsOpened()} sockets); ` +
+          `A->B frames ${before.get('A->B')?.framesDecoded} → ${during.framesDecoded} (offline) → ` +
+          `${after.get('A->B')?.framesDecoded}`,
+      );
 
-    await a.disconnect();
-    await b.disconnect();
-    await expectServerIdle(server);
-  });
-});
+      await a.disconnect();
+      await b.disconnect();
+      await expectServerIdle(server);
+    });
+  },
+);
 
 interface Probe {
   format: { duration: string };
@@ -332,7 +375,7 @@ interface Probe {
 
 describe(
   'dev media server COMPOSED recording of a real two-person call',
-  { timeout: 60_000 },
+  { timeout: 90_000 },
   () => {
     const ctx = useServer('recording');
 
@@ -373,7 +416,7 @@ describe(
           if (r['status'] === 'failed') throw new Error(`recording failed: ${JSON.stringify(r)}`);
           return r['status'] === 'ready' ? r : undefined;
         },
-        30_000,
+        60_000,
         200,
       );
       const url = String(ready['url']);

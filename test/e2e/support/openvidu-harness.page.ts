@@ -128,6 +128,7 @@ function listen(s: Session): void {
     sub.on('streamPlaying', () =>
       record('streamPlaying', { connectionId: remote, streamId: ev.stream.streamId }),
     );
+    void watchFirstFrame(sub, remote);
   });
   s.on('streamDestroyed', (e) => {
     const ev = e as StreamEvent;
@@ -172,6 +173,31 @@ function listen(s: Session): void {
     const ev = e as RecordingEvent;
     record('recordingStopped', { name: ev.id, reason: ev.reason });
   });
+}
+
+/** Records `iceConnected` and `firstFrame` (first decoded video frame) for a subscription. */
+async function watchFirstFrame(sub: Subscriber, remote: string): Promise<void> {
+  const streamId = sub.stream.streamId;
+  let iceSeen = false;
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline && subscribers.get(remote) === sub) {
+    const pc = sub.stream.getWebRtcPeer() ? sub.stream.getRTCPeerConnection() : undefined;
+    if (pc) {
+      if (
+        !iceSeen &&
+        (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed')
+      ) {
+        iceSeen = true;
+        record('iceConnected', { connectionId: remote, streamId });
+      }
+      const stats = await inbound(remote).catch(() => undefined);
+      if (stats && stats.framesDecoded > 0) {
+        record('firstFrame', { connectionId: remote, streamId });
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function inbound(connectionId: string): Promise<InboundStats> {

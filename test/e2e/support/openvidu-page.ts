@@ -46,6 +46,8 @@ export async function startHarnessSite(): Promise<HarnessSite> {
         '<!doctype html><html lang="en"><meta charset="utf-8"><title>ov</title>' +
           '<body><script src="/harness.js"></script></body></html>',
       );
+    } else if (req.url === '/favicon.ico') {
+      res.writeHead(204).end();
     } else {
       res.writeHead(404).end();
     }
@@ -69,12 +71,21 @@ type EventMatch = Partial<Omit<HarnessEvent, 'seq' | 'at'>>;
 export class OvParticipant {
   connectionId = '';
   streamId = '';
+  /** Uncaught page errors and console errors/warnings, in order. */
+  readonly problems: string[] = [];
 
   private constructor(
     readonly name: string,
     readonly context: BrowserContext,
     readonly page: Page,
-  ) {}
+  ) {
+    page.on('pageerror', (err) => this.problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') {
+        this.problems.push(`${msg.type()}: ${msg.text()}`);
+      }
+    });
+  }
 
   static async open(browser: Browser, site: HarnessSite, name: string): Promise<OvParticipant> {
     const context = await browser.newContext();
@@ -135,7 +146,7 @@ export class OvParticipant {
   async waitForEvent(
     type: string,
     match: EventMatch = {},
-    timeoutMs = 10_000,
+    timeoutMs = 15_000,
   ): Promise<HarnessEvent> {
     const want = { ...match, type };
     try {
@@ -176,7 +187,7 @@ export class OvParticipant {
     const since = opts.since ?? { framesDecoded: 0, audioPackets: 0 };
     const minFrames = opts.minFrames ?? 10;
     const minAudio = opts.minAudioPackets ?? 10;
-    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const timeoutMs = opts.timeoutMs ?? 20_000;
     const deadline = Date.now() + timeoutMs;
     let last: InboundStats | undefined;
     for (;;) {
