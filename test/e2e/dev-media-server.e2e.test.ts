@@ -63,7 +63,8 @@ function useServer(name: string): {
   });
   afterEach(async (t) => {
     for (const p of open) {
-      if (p.problems.length) t.diagnostic(`${p.name} console: ${p.problems.join(' | ')}`);
+      if (p.problems.length && 'diagnostic' in t)
+        t.diagnostic(`${p.name} console: ${p.problems.join(' | ')}`);
     }
     await Promise.all(open.splice(0).map((p) => p.close().catch(() => undefined)));
   });
