@@ -495,6 +495,21 @@ describe('OpenVidu adapter event mapping (scripted OpenVidu)', () => {
     );
   });
 
+  it('rejects a signal left unanswered when the socket drops (openvidu-browser drops its callback)', async () => {
+    const { ov, backend, events } = await connected();
+    ov.session.signal = () => new Promise<void>(() => undefined);
+    let eventsAtRejection: string[] = [];
+    const pending = backend.sendSignal('chat', 'lost').catch((error: unknown) => {
+      eventsAtRejection = events.map(([name]) => name);
+      return error;
+    });
+    ov.session.fire('reconnecting', undefined);
+    const error = (await pending) as ConsultError;
+    assert.equal(error.code, 'network-error');
+    assert.isTrue(error.recoverable);
+    assert.deepEqual(eventsAtRejection, ['reconnecting'], 'senders see reconnecting first');
+  });
+
   it('maps reconnection, recording, exceptions and the end of the session', async () => {
     const { ov, events } = await connected();
     const stream = new FakeStream('str_1', new FakeConnection('con_B'), undefined);

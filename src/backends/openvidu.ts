@@ -454,6 +454,8 @@ class OpenViduBackend implements MediaBackend {
   private readonly remotes = new Map<string, RemoteEntry>();
   /** Screen-share state announced by remote connections: connectionId → streamId. */
   private readonly remoteScreens = new Map<string, string>();
+  /** Rejecters of signals awaiting the server's answer (see {@link abandonSignals}). */
+  private readonly pendingSignals = new Set<(error: ConsultError) => void>();
 
   constructor(options: OpenViduBackendOptions) {
     this.logger = options.logger ?? silent;
@@ -600,8 +602,29 @@ class OpenViduBackend implements MediaBackend {
     this.emit('disconnected', { reason });
   }
 
+  /**
+   * Rejects the signals still waiting for the server's answer. When its WebSocket drops,
+   * openvidu-browser cancels every pending JSON-RPC request without calling its callback, so
+   * `Session.signal()` never settles; a sender awaiting it (the chat outbox) would wait forever and
+   * never resend. Measured through the dev media server: 3 chat messages sent around a socket cut
+   * stayed `sending` after `reconnected`. The signal may or may not have reached the server, so a
+   * resend can duplicate it; receivers drop duplicates (chat messages carry ids).
+   */
+  private abandonSignals(): void {
+    if (this.pendingSignals.size === 0) return;
+    const error = new ConsultError(
+      'network-error',
+      'The connection dropped before the media server confirmed the signal.',
+      { recoverable: true },
+    );
+    const rejecters = [...this.pendingSignals];
+    this.pendingSignals.clear();
+    for (const reject of rejecters) reject(error);
+  }
+
   /** Forgets the session and everything tied to it. */
   private teardown(): void {
+    this.abandonSignals();
     this.detachSession?.();
     this.detachSession = undefined;
     this.session = undefined;
@@ -714,7 +737,9 @@ class OpenViduBackend implements MediaBackend {
         failWhileConnecting('The media server could not be reached.');
         return;
       }
+      // First the state change, then the rejections: a sender sees `reconnecting` and queues.
       this.emit('reconnecting', { reason: 'networkDisconnect' });
+      this.abandonSignals();
     });
     on('reconnected', () => {
       this.emit('reconnected', {});
@@ -1108,11 +1133,26 @@ class OpenViduBackend implements MediaBackend {
         return connection;
       });
     }
+    let sent: Promise<void>;
     try {
-      await session.signal({ type, data, ...(recipients ? { to: recipients } : {}) });
+      sent = session.signal({ type, data, ...(recipients ? { to: recipients } : {}) });
     } catch (error) {
       throw translateOpenViduError(error, 'message-failed');
     }
+    await new Promise<void>((resolve, reject) => {
+      const abandon = (error: ConsultError): void => reject(error);
+      this.pendingSignals.add(abandon);
+      sent.then(
+        () => {
+          this.pendingSignals.delete(abandon);
+          resolve();
+        },
+        (error: unknown) => {
+          this.pendingSignals.delete(abandon);
+          reject(translateOpenViduError(error, 'message-failed'));
+        },
+      );
+    });
   }
 
   async getStats(connectionId: string): Promise<BackendStats | undefined> {
