@@ -232,6 +232,24 @@ void describe('recording lifecycle', () => {
     assert.equal((await t.ov.getRecording('rec-fail')).status, Recording.Status.failed);
   });
 
+  void it('ends capture before answering the stop request (the file must not outlast the recorded time)', async () => {
+    // Regression: capture used to be stopped only after the `stopped` state was written to disk, so on
+    // a loaded machine a real COMPOSED mp4 lasted ~0.6 s longer than the time between start and stop.
+    await t.ov.createSession({ customSessionId: 'rec-cut' });
+    const a = await joinNew(t, 'rec-cut');
+    await publish(a.client);
+    const rec = await t.ov.startRecording('rec-cut');
+    const fake = t.router.recordings.at(-1);
+    assert.equal(fake?.stopped, false);
+    const stopped = await t.ov.stopRecording(rec.id);
+    assert.equal(stopped.status, Recording.Status.stopped);
+    assert.equal(fake?.stopped, true, 'the media plane was told to stop within the stop request');
+    await receiver.event(
+      'recordingStatusChanged',
+      (e) => e['id'] === 'rec-cut' && e['status'] === 'ready',
+    );
+  });
+
   void it('stops with automaticStop after the last participant leaves, then closes the session', async () => {
     await t.ov.createSession({ customSessionId: 'rec-auto' });
     const a = await joinNew(t, 'rec-auto');
