@@ -366,6 +366,39 @@ describe(
       await b.disconnect();
       await expectServerIdle(server);
     });
+
+    it('Stream.reconnect() of a publisher and of a subscription renegotiates and media keeps flowing', async (t) => {
+      const server = ctx.server();
+      const sessionId = await ctx.rest().createSession();
+      const [a, b] = await ctx.join(sessionId, 'A', 'B');
+      assert.ok(a && b);
+      await Promise.all([a.publish(), b.publish()]);
+      const before = await expectMediaMesh([a, b]);
+      const streamId = a.streamId;
+
+      // Publisher: new peer connection and SSRCs; the server re-wires them into B's existing subscription.
+      await a.reconnectPublisher();
+      // Counted from the moment the old peer connection is gone.
+      const reconnected = await b.inbound(a);
+      const afterPublisher = await b.waitForMedia(a, { since: reconnected });
+      assert.equal(server.stats().media.peerConnections, 4);
+      assert.deepEqual(await b.eventsOf('streamDestroyed'), []);
+
+      // Subscription: B renegotiates its subscription to A (a fresh peer connection, counters from 0).
+      await b.reconnectSubscription(a);
+      const afterSubscriber = await b.waitForMedia(a);
+      assert.equal(server.stats().media.peerConnections, 4);
+      assert.equal(server.stats().media.subscribers, 2);
+      assert.equal(a.streamId, streamId);
+      t.diagnostic(
+        `A->B frames ${before.get('A->B')?.framesDecoded} → ${reconnected.framesDecoded} → ` +
+          `${afterPublisher.framesDecoded} after publisher reconnect; ` +
+          `${afterSubscriber.framesDecoded} on the new subscription`,
+      );
+      await a.disconnect();
+      await b.disconnect();
+      await expectServerIdle(server);
+    });
   },
 );
 
@@ -453,6 +486,9 @@ describe(
           `REST duration ${String(ready['duration'])}`,
       );
       assert.ok(Math.abs(error) <= 1, `mp4 lasts ${duration} s, recorded for ${wallSeconds} s`);
+      // It cannot be longer than the time between sending start and receiving the stop answer (plus
+      // one audio/video frame): capture must end within the stop request.
+      assert.ok(duration <= wallSeconds + 0.25, `mp4 ${duration} s outlasts ${wallSeconds} s`);
 
       await a.disconnect();
       await b.disconnect();

@@ -61,6 +61,10 @@ export interface OvHarness {
   /** WebRTC stats of this page's subscription to `connectionId`'s stream. */
   inbound(connectionId: string): Promise<InboundStats>;
   disconnect(): Promise<void>;
+  /** `Stream.reconnect()` of the publisher: a new RTCPeerConnection, `reconnectStream` to the server. */
+  reconnectPublisher(): Promise<void>;
+  /** `Stream.reconnect()` of this page's subscription to `connectionId`. */
+  reconnectSubscription(connectionId: string): Promise<void>;
   /** Closes the signalling WebSocket as a dropped network would (openvidu-browser then reconnects). */
   dropWebSocket(): number;
   /** WebSockets opened by this page so far (a reconnection opens a new one). */
@@ -285,6 +289,12 @@ window.ovHarness = {
     const gone = new Promise<void>((resolve) => s.once('sessionDisconnected', () => resolve()));
     s.disconnect();
     await gone;
+  },
+  async reconnectPublisher() {
+    await need(publisher, 'publisher').stream.reconnect();
+  },
+  async reconnectSubscription(connectionId) {
+    await need(subscribers.get(connectionId), `subscription to ${connectionId}`).stream.reconnect();
   },
   dropWebSocket() {
     const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN);

@@ -215,6 +215,17 @@ export class OvParticipant {
     await this.page.evaluate(() => (window as unknown as Win).ovHarness.disconnect());
   }
 
+  reconnectPublisher(): Promise<void> {
+    return this.page.evaluate(() => (window as unknown as Win).ovHarness.reconnectPublisher());
+  }
+
+  reconnectSubscription(to: OvParticipant): Promise<void> {
+    return this.page.evaluate(
+      (id) => (window as unknown as Win).ovHarness.reconnectSubscription(id),
+      to.connectionId,
+    );
+  }
+
   dropWebSocket(): Promise<number> {
     return this.page.evaluate(() => (window as unknown as Win).ovHarness.dropWebSocket());
   }
