@@ -1,0 +1,31 @@
+/**
+ * Small helpers for `play` functions: the elements render into open shadow roots.
+ * @packageDocumentation
+ */
+
+/** Resolves with the first match of `selector` in `host`'s shadow root, polling until `timeout`. */
+export async function waitForShadow<T extends Element = HTMLElement>(
+  host: Element,
+  selector: string,
+  timeout = 5000,
+): Promise<T> {
+  const start = performance.now();
+  for (;;) {
+    const found = host.shadowRoot?.querySelector<T>(selector);
+    if (found) return found;
+    if (performance.now() - start > timeout) {
+      throw new Error(`<${host.localName}> never rendered ${selector}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The element `tag` in the story's canvas (throws when the story did not render it). */
+export function elementIn<K extends keyof HTMLElementTagNameMap>(
+  canvas: HTMLElement,
+  tag: K,
+): HTMLElementTagNameMap[K] {
+  const element = canvas.querySelector(tag);
+  if (!element) throw new Error(`the story rendered no <${tag}>`);
+  return element;
+}
