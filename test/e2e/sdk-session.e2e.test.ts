@@ -3,8 +3,8 @@
 // fake devices, through the dev media server (werift media plane). Tokens come from a tiny endpoint of
 // this test that calls the dev server's REST API as a token server would.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
@@ -13,7 +13,8 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { ConnectionServerData, ParticipantRole, TokenResponse } from '../../src/contract.js';
 import { startDevMediaServer, type DevMediaServer } from '../../server/dev-media-server/index.js';
-import { findFfmpeg, run } from '../../server/dev-media-server/media/ffmpeg.js';
+import { findFfmpeg, findFfprobe, run } from '../../server/dev-media-server/media/ffmpeg.js';
+import { getRequestListener } from '@hono/node-server';
 
 const root = new URL('../../', import.meta.url).pathname;
 const FLAGS = [
@@ -65,7 +66,7 @@ const PAGE_ENTRY = `
 import { createConsultClient } from './src/index.ts';
 
 let session;
-const log = { connection: [], joined: [], left: [], received: [], unread: [], status: [], speaking: [], errors: [] };
+const log = { connection: [], joined: [], left: [], received: [], unread: [], status: [], speaking: [], errors: [], consent: [], recording: [] };
 
 function summary() {
   const s = session.state;
@@ -95,8 +96,9 @@ function remote(name) {
 }
 
 globalThis.harness = {
+  /** user: identity for the test's token endpoint (fetchToken), or { accessToken } for the token server (tokenUrl + auth, as a portal). */
   async join(consultId, user) {
-    const client = createConsultClient({
+    const client = createConsultClient(user.accessToken ? { tokenUrl: location.origin + '/api', auth: user.accessToken } : {
       async fetchToken({ consultId, displayName, signal }) {
         const response = await fetch('/token', { method: 'POST', signal, body: JSON.stringify({ consultId, displayName, ...user }) });
         if (!response.ok) throw new Error('token endpoint answered ' + response.status);
@@ -113,6 +115,8 @@ globalThis.harness = {
     session.on('unreadChanged', ({ unread }) => log.unread.push(unread));
     session.on('messageStatusChanged', ({ message }) => log.status.push(message.text + ':' + message.delivery));
     session.on('error', ({ error }) => log.errors.push(error.code + ': ' + error.message));
+    session.on('consentRequested', () => log.consent.push('requested'));
+    session.on('recordingChanged', ({ recording }) => { if (log.recording.at(-1) !== recording.status) log.recording.push(recording.status); });
     session.subscribe((state) => {
       for (const p of state.participants) {
         const last = log.speaking.filter((e) => e.name === p.displayName).pop();
@@ -202,6 +206,18 @@ globalThis.harness = {
     ]).then((r) => (r === pending ? 'pending' : r))));
   },
   chatFrames() { return globalThis.__e2e.chatFrames; },
+  startRecording() { return session.startRecording(); },
+  stopRecording() { return session.stopRecording(); },
+  consent(granted) { return session.setRecordingConsent(granted); },
+  /** Downloads the ready recording through the SDK; returns its file name and bytes (base64). */
+  async download() {
+    const { url, fileName } = await session.downloadRecording();
+    const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    URL.revokeObjectURL(url);
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return { fileName, base64: btoa(binary) };
+  },
   async leave() { await session.leave(); return summary(); },
 };
 `;
@@ -249,11 +265,16 @@ interface Summary {
     status: string[];
     speaking: { name: string; speaking: boolean; at: number }[];
     errors: string[];
+    consent: string[];
+    recording: string[];
   };
 }
 
+/** How a page gets its tokens: identity for the test's endpoint, or a token-server bearer token. */
+type JoinAs = ConnectionServerData | { accessToken: string; displayName: string };
+
 interface Harness {
-  join(consultId: string, user: ConnectionServerData): Promise<Summary>;
+  join(consultId: string, user: JoinAs): Promise<Summary>;
   summary(): Summary;
   frames(name: string): Promise<{ frames: number; width: number; height: number }>;
   inboundAudio(): Promise<
@@ -268,6 +289,10 @@ interface Harness {
   chatFrames(): string[];
   outgoing(timeoutMs: number): Promise<string[]>;
   leave(): Promise<Summary>;
+  startRecording(): Promise<void>;
+  stopRecording(): Promise<void>;
+  consent(granted: boolean): Promise<void>;
+  download(): Promise<{ fileName: string; base64: string }>;
 }
 
 declare const harness: Harness;
@@ -277,6 +302,22 @@ let web: Server;
 let browser: Browser;
 let baseUrl: string;
 let workDir: string;
+/**
+ * The part of the reference token server (server/token-server) this file uses. It is imported at
+ * run time so this file also runs in trees without it; the recording test then skips.
+ */
+interface TokenServerLike {
+  fetch(request: Request): Promise<Response>;
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+interface TokenServerModule {
+  createTokenServer(options: Record<string, unknown>): TokenServerLike;
+  silentLogger: unknown;
+}
+const TOKEN_SERVER_MODULE = '../../server/token-server/index.js';
+let tokenServer: TokenServerLike | undefined;
+const WEBHOOK_SECRET = 'e2e-webhook-secret';
 const contexts: BrowserContext[] = [];
 
 async function rest(method: string, path: string, body?: unknown): Promise<Response> {
@@ -336,7 +377,7 @@ async function openPage(): Promise<Page> {
   return page;
 }
 
-function join(page: Page, consultId: string, user: ConnectionServerData): Promise<Summary> {
+function join(page: Page, consultId: string, user: JoinAs): Promise<Summary> {
   return page.evaluate(([id, u]) => harness.join(id, u), [consultId, user] as const);
 }
 
@@ -378,6 +419,45 @@ function newConsultId(): string {
   return `e2e-session-${process.pid}-${++consultSeq}`;
 }
 
+/** Demo login at the token server, as the portal's own sign-in would give the page its bearer token. */
+async function login(username: string, password: string): Promise<string> {
+  assert.ok(tokenServer);
+  const response = await tokenServer.fetch(
+    new Request('http://token-server/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    }),
+  );
+  assert.equal(response.status, 200);
+  return ((await response.json()) as { accessToken: string }).accessToken;
+}
+
+interface ProbeStream {
+  codec_type: string;
+  codec_name: string;
+}
+
+async function probe(file: string): Promise<{ streams: ProbeStream[]; duration: number }> {
+  const ffprobe = await findFfprobe(await findFfmpeg());
+  assert.ok(ffprobe, 'ffprobe is needed to check the recording');
+  const { stdout } = await run(
+    ffprobe,
+    [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration:stream=codec_type,codec_name',
+      '-of',
+      'json',
+      file,
+    ],
+    10_000,
+  );
+  const parsed = JSON.parse(stdout) as { streams: ProbeStream[]; format: { duration: string } };
+  return { streams: parsed.streams, duration: Number(parsed.format.duration) };
+}
+
 async function closePages(): Promise<void> {
   for (const context of contexts.splice(0)) await context.close();
 }
@@ -386,7 +466,7 @@ async function serverIdle(): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
     const s = server.stats();
-    if (s.participants === 0 && s.media.peerConnections === 0) return;
+    if (s.participants === 0 && s.media.peerConnections === 0 && s.activeRecordings === 0) return;
     if (Date.now() > deadline)
       throw new Error(`the dev server still has ${JSON.stringify(s)} after everyone left`);
     await new Promise((r) => setTimeout(r, 50));
@@ -395,7 +475,7 @@ async function serverIdle(): Promise<void> {
 
 describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }, () => {
   before(async () => {
-    server = await startDevMediaServer({ port: 0, recording: false });
+    workDir = await mkdtemp(joinPath(tmpdir(), 'consultkit-e2e-session-'));
     const bundle = await build({
       stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'e2e-session.ts', loader: 'ts' },
       bundle: true,
@@ -406,10 +486,15 @@ describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }
       logLevel: 'silent',
     });
     const js = bundle.outputFiles[0]!.text;
+    // One origin serves the page, the test's token endpoint and the token server under /api (as a
+    // portal that proxies it), so the SDK runs without CORS.
+    const mounted: { api?: (req: IncomingMessage, res: ServerResponse) => void } = {};
     web = createServer((req, res) => {
       if (req.url === '/sdk.js') {
         res.setHeader('content-type', 'text/javascript');
         res.end(js);
+      } else if (req.url?.startsWith('/api/') && mounted.api) {
+        mounted.api(req, res);
       } else if (req.url === '/token' && req.method === 'POST') {
         readBody(req)
           .then((text) => issueToken(JSON.parse(text) as Parameters<typeof issueToken>[0]))
@@ -430,10 +515,37 @@ describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }
     });
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://localhost:${(web.address() as AddressInfo).port}/`;
+    server = await startDevMediaServer({
+      port: 0,
+      recordingsDir: joinPath(workDir, 'recordings'),
+      webhook: {
+        url: `${baseUrl}api/openvidu/webhook`,
+        headers: { Authorization: `Bearer ${WEBHOOK_SECRET}` },
+        retryBaseMs: 50,
+      },
+    });
+    const tokenServerModule = (await import(
+      new URL(TOKEN_SERVER_MODULE, import.meta.url).href
+    ).catch(() => undefined)) as TokenServerModule | undefined;
+    if (tokenServerModule) {
+      // Demo mode (doctor/patient logins); no waiting room, so both join at once.
+      const ts = tokenServerModule.createTokenServer({
+        openviduUrl: server.url,
+        openviduSecret: server.secret,
+        demo: true,
+        waitingRoom: false,
+        webhook: { secret: WEBHOOK_SECRET },
+        rateLimit: false,
+        logger: tokenServerModule.silentLogger,
+        env: {},
+      });
+      tokenServer = ts;
+      await ts.ready();
+      mounted.api = getRequestListener((request) => ts.fetch(request));
+    }
     // Chromium's default fake microphone beeps for ~0.1 s every 0.5 s: too short for hark, which
     // needs 2 of its last 3 samples (100 ms apart) above the threshold to call it speech. A looped
     // 1 s tone + 2 s silence gives each participant a speaking turn and a pause every 3 s.
-    workDir = await mkdtemp(joinPath(tmpdir(), 'consultkit-e2e-session-'));
     const voice = joinPath(workDir, 'voice.wav');
     await run(
       await findFfmpeg(),
@@ -465,6 +577,7 @@ describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }
     await browser?.close();
     await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
     await server?.close();
+    await tokenServer?.close();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -619,6 +732,77 @@ describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }
       assert.equal(s.chat.unread, 3);
     }
     for (const page of [doc, pat, gus]) await page.evaluate(() => harness.leave());
+    await closePages();
+    await serverIdle();
+  });
+
+  it('records through the token server: consent over SSE, recording, stop, ready, download (ffprobe)', async (t) => {
+    if (!tokenServer) {
+      t.skip('server/token-server is not in this tree');
+      return;
+    }
+    const consultId = newConsultId();
+    const doc = await openPage();
+    const pat = await openPage();
+    await join(doc, consultId, {
+      accessToken: await login('doctor', 'doctor123'),
+      displayName: 'Dr. Demo',
+    });
+    await join(pat, consultId, {
+      accessToken: await login('patient', 'patient123'),
+      displayName: 'Pat Demo',
+    });
+    const docView = await until(
+      doc,
+      'the patient',
+      (s) => remoteOf(s, 'Pat Demo')?.tracks.length === 2,
+    );
+    assert.equal(remoteOf(docView, 'Pat Demo')?.role, 'patient');
+    await until(pat, 'the provider', (s) => remoteOf(s, 'Dr. Demo')?.tracks.length === 2);
+
+    // The provider asks; the server wants the patient's consent first (412) and asks over SSE.
+    await doc.evaluate(() => harness.startRecording());
+    assert.equal((await summary(doc)).recording.status, 'awaiting-consent');
+    await until(pat, 'the consent prompt', (s) => s.recording.consentPending);
+    assert.deepEqual((await summary(pat)).log.consent, ['requested']);
+    await pat.evaluate(() => harness.consent(true));
+    const recording = await until(doc, 'recording', (s) => s.recording.status === 'recording');
+    const startedAt = Date.now();
+    await until(pat, 'recording (patient)', (s) => s.recording.status === 'recording');
+    assert.ok(recording.recording.recordingId);
+
+    // Record ~3 s of the call (the length of the recording, not a synchronisation wait).
+    await new Promise((r) => setTimeout(r, 3000));
+    await doc.evaluate(() => harness.stopRecording());
+    const wallSeconds = (Date.now() - startedAt) / 1000;
+    const ready = await until(doc, 'ready', (s) => s.recording.status === 'ready', 30_000);
+    assert.equal(ready.recording.downloadable, true, 'the provider may download');
+    assert.deepEqual(ready.log.recording.slice(0, 2), ['starting', 'awaiting-consent']);
+    assert.ok(ready.log.recording.includes('recording'), JSON.stringify(ready.log.recording));
+    assert.equal(ready.log.recording.at(-1), 'ready');
+    assert.equal(
+      (await until(pat, 'ready (patient)', (s) => s.recording.status === 'ready')).recording
+        .downloadable,
+      false,
+    );
+
+    const file = await doc.evaluate(() => harness.download());
+    assert.match(file.fileName, /\.mp4$/);
+    const path = joinPath(workDir, 'download.mp4');
+    await writeFile(path, Buffer.from(file.base64, 'base64'));
+    const probed = await probe(path);
+    assert.deepEqual(
+      probed.streams.map((x) => x.codec_type).sort(),
+      ['audio', 'video'],
+      JSON.stringify(probed.streams),
+    );
+    assert.ok(
+      Math.abs(probed.duration - wallSeconds) <= 1,
+      `mp4 lasts ${probed.duration} s for ${wallSeconds} s of wall time`,
+    );
+
+    await doc.evaluate(() => harness.leave());
+    await pat.evaluate(() => harness.leave());
     await closePages();
     await serverIdle();
   });
