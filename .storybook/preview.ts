@@ -18,7 +18,22 @@ import { BUNDLED_LANGUAGES } from '../components/i18n/index.js';
 import { withFakeSession } from '../stories/decorators/with-fake-session.js';
 import { THEMES, themeStyles, type Theme } from '../stories/support/themes.js';
 
-setCustomElementsManifest(manifest);
+/** A class member as custom-elements.json describes it. */
+interface ManifestMember {
+  privacy?: string;
+  static?: boolean;
+}
+
+/** The manifest with public instance members only: the analyzer also lists private ones. */
+function publicMembersOnly<T>(cem: T): T {
+  return JSON.parse(JSON.stringify(cem), (key: string, value: unknown) =>
+    key === 'members' && Array.isArray(value)
+      ? (value as ManifestMember[]).filter((m) => (m.privacy ?? 'public') === 'public' && !m.static)
+      : value,
+  ) as T;
+}
+
+setCustomElementsManifest(publicMembersOnly(manifest));
 
 // The optional default theme and the theme wrapper's page CSS, once for the preview iframe.
 const themeSheet = document.createElement('style');

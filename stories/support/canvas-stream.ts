@@ -21,6 +21,11 @@ export interface CanvasStreamOptions {
   video?: boolean;
   /** Draws a screen-share slide instead of a face. */
   screen?: boolean;
+  /**
+   * Draws mirror-inverted: the room shows the self-view mirrored (like a mirror), so the local
+   * label is drawn reversed to read correctly there.
+   */
+  mirrored?: boolean;
 }
 
 /** Everything a story created, so it can be stopped when the story goes away. */
@@ -58,6 +63,7 @@ export class StreamRegistry {
         audio: purpose === 'local' ? 'tone' : purpose === 'camera' ? 'silent' : false,
         video: kinds.video || purpose === 'screen',
         screen: purpose === 'screen',
+        mirrored: purpose === 'local',
       });
   }
 
@@ -74,23 +80,49 @@ export class StreamRegistry {
   private canvasTrack(options: CanvasStreamOptions): MediaStreamTrack[] {
     const canvas = document.createElement('canvas');
     canvas.width = 320;
-    canvas.height = 180;
+    canvas.height = 240;
     const context = canvas.getContext('2d');
     if (!context) return [];
+    const { width, height } = canvas;
     const colour = PALETTE[hash(options.seed) % PALETTE.length] ?? '#1e5aa8';
+    const initials = options.label
+      .split(/\s+/)
+      .filter((w) => /^\p{L}/u.test(w))
+      .slice(0, 2)
+      .map((w) => w[0]?.toUpperCase() ?? '')
+      .join('');
+    // Tiles crop the frame (object-fit: cover), so everything stays in the middle half.
+    const fit = (text: string, size: number, maxWidth: number): void => {
+      let px = size;
+      do context.font = `600 ${px}px system-ui, sans-serif`;
+      while (context.measureText(text).width > maxWidth && --px > 9);
+    };
     let frame = 0;
     const draw = (): void => {
+      context.setTransform(options.mirrored ? -1 : 1, 0, 0, 1, options.mirrored ? width : 0, 0);
       context.fillStyle = options.screen ? '#f4f4f0' : colour;
-      context.fillRect(0, 0, canvas.width, canvas.height);
-      context.fillStyle = options.screen ? '#1b1e24' : '#ffffff';
-      context.font = 'bold 22px system-ui, sans-serif';
+      context.fillRect(0, 0, width, height);
       context.textAlign = 'center';
       context.textBaseline = 'middle';
-      context.fillText(options.label, canvas.width / 2, canvas.height / 2, canvas.width - 24);
+      if (options.screen) {
+        context.fillStyle = '#1b1e24';
+        fit(options.label, 20, width - 40);
+        context.fillText(options.label, width / 2, height / 2);
+      } else {
+        context.fillStyle = 'rgba(255, 255, 255, 0.22)';
+        context.beginPath();
+        context.arc(width / 2, height / 2 - 18, 44, 0, Math.PI * 2);
+        context.fill();
+        context.fillStyle = '#ffffff';
+        fit(initials, 40, 80);
+        context.fillText(initials, width / 2, height / 2 - 18);
+        fit(options.label, 16, width * 0.42);
+        context.fillText(options.label, width / 2, height / 2 + 46);
+      }
       // A small moving dot keeps frames coming, as a real camera would.
-      const x = 16 + ((frame * 8) % (canvas.width - 32));
+      const x = width / 4 + ((frame * 6) % (width / 2));
       context.beginPath();
-      context.arc(x, canvas.height - 16, 4, 0, Math.PI * 2);
+      context.arc(x, height - 40, 3, 0, Math.PI * 2);
       context.fill();
       frame += 1;
     };
