@@ -1,0 +1,220 @@
+/**
+ * Authentication of the portal's access tokens (bearer JWTs) with jose: a JWKS URL (OIDC,
+ * SMART-on-FHIR) or a shared HS256 secret, with issuer/audience checks and a role mapping; or a
+ * custom `authenticate(request)` hook. Demo mode adds two built-in users and signs their tokens with
+ * a per-process random secret.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import { SignJWT, createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import type { ParticipantRole } from '../../src/contract.js';
+
+/** Who is calling, as the token server knows it. */
+export interface AuthenticatedUser {
+  /** Stable user id (the JWT `sub`). */
+  id: string;
+  displayName: string;
+  role: ParticipantRole;
+  /** The verified claims (JWT auth only). */
+  claims?: JWTPayload;
+}
+
+/** A custom authenticator: return the user, or `null` for 401. Throwing also answers 401. */
+export type Authenticate = (
+  request: Request,
+) => AuthenticatedUser | null | Promise<AuthenticatedUser | null>;
+
+export interface JwtAuthOptions {
+  /** JWKS endpoint (OIDC `jwks_uri`); asymmetric algorithms only. */
+  jwksUrl?: string;
+  /** Shared secret for HS256/384/512 tokens. */
+  secret?: string;
+  /** Required `iss` (strongly recommended). */
+  issuer?: string | string[];
+  /** Required `aud` (strongly recommended). */
+  audience?: string | string[];
+  /** Claim holding the role (default `role`); values outside provider/patient/guest go through `roleMap`. */
+  roleClaim?: string;
+  /** Maps portal role names onto ours, e.g. `{ doctor: 'provider', nurse: 'provider' }`. */
+  roleMap?: Record<string, ParticipantRole>;
+  /** Claim holding the display name (default `name`, then `preferred_username`, then `sub`). */
+  nameClaim?: string;
+  /** Accepted clock skew in seconds (default 30). */
+  clockToleranceSec?: number;
+}
+
+const ROLES: ReadonlySet<string> = new Set(['provider', 'patient', 'guest']);
+const ASYMMETRIC = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+const SYMMETRIC = ['HS256', 'HS384', 'HS512'];
+
+/** SMART-on-FHIR `fhirUser` → role: Practitioner → provider, Patient → patient, RelatedPerson → guest. */
+export function roleFromFhirUser(fhirUser: unknown): ParticipantRole | undefined {
+  if (typeof fhirUser !== 'string') return undefined;
+  // Either a relative reference (`Practitioner/123`) or an absolute URL ending in one.
+  const m = /(?:^|\/)(Practitioner|PractitionerRole|Patient|RelatedPerson)\/[^/]+$/.exec(fhirUser);
+  switch (m?.[1]) {
+    case 'Practitioner':
+    case 'PractitionerRole':
+      return 'provider';
+    case 'Patient':
+      return 'patient';
+    case 'RelatedPerson':
+      return 'guest';
+    default:
+      return undefined;
+  }
+}
+
+/** Role from the claims: the role claim (through `roleMap`), else SMART's `fhirUser`. */
+export function roleFromClaims(
+  claims: JWTPayload,
+  options: Pick<JwtAuthOptions, 'roleClaim' | 'roleMap'> = {},
+): ParticipantRole | undefined {
+  const raw = claims[options.roleClaim ?? 'role'];
+  const values = Array.isArray(raw) ? raw : [raw];
+  for (const v of values) {
+    if (typeof v !== 'string') continue;
+    const mapped = options.roleMap?.[v];
+    if (mapped) return mapped;
+    if (ROLES.has(v)) return v as ParticipantRole;
+  }
+  return roleFromFhirUser(claims['fhirUser']);
+}
+
+function userFromClaims(claims: JWTPayload, options: JwtAuthOptions): AuthenticatedUser | null {
+  const role = roleFromClaims(claims, options);
+  if (typeof claims.sub !== 'string' || claims.sub === '' || !role) return null;
+  const nameClaim = options.nameClaim ? claims[options.nameClaim] : undefined;
+  const name = [nameClaim, claims['name'], claims['preferred_username']].find(
+    (v): v is string => typeof v === 'string' && v.trim() !== '',
+  );
+  return { id: claims.sub, displayName: (name ?? claims.sub).slice(0, 100), role, claims };
+}
+
+export function bearerToken(request: Request): string | undefined {
+  const h = request.headers.get('authorization');
+  if (!h) return undefined;
+  const m = /^Bearer\s+([A-Za-z0-9\-_.~+/]+=*)\s*$/i.exec(h);
+  return m?.[1];
+}
+
+/** Builds an authenticator verifying JWTs (JWKS or shared secret). */
+export function jwtAuthenticator(options: JwtAuthOptions): Authenticate {
+  if (!options.jwksUrl && !options.secret)
+    throw new Error('JWT auth needs auth.jwksUrl or auth.secret');
+  const key: Uint8Array | JWTVerifyGetKey = options.jwksUrl
+    ? createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5000 })
+    : new TextEncoder().encode(options.secret);
+  const algorithms = options.jwksUrl ? ASYMMETRIC : SYMMETRIC;
+  const verifyOptions = {
+    algorithms,
+    clockTolerance: options.clockToleranceSec ?? 30,
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+  };
+  return async (request) => {
+    const token = bearerToken(request);
+    if (!token) return null;
+    const { payload } =
+      key instanceof Uint8Array
+        ? await jwtVerify(token, key, verifyOptions)
+        : await jwtVerify(token, key, verifyOptions);
+    return userFromClaims(payload, options);
+  };
+}
+
+export interface DemoUser {
+  username: string;
+  password: string;
+  id: string;
+  displayName: string;
+  role: ParticipantRole;
+}
+
+export const DEMO_USERS: readonly DemoUser[] = [
+  {
+    username: 'doctor',
+    password: 'doctor123',
+    id: 'doctor',
+    displayName: 'Dr. Demo',
+    role: 'provider',
+  },
+  {
+    username: 'patient',
+    password: 'patient123',
+    id: 'patient',
+    displayName: 'Pat Demo',
+    role: 'patient',
+  },
+];
+
+export const DEMO_ISSUER = 'consult-kit-demo';
+export const DEMO_AUDIENCE = 'consult-kit';
+
+/** Demo login: fixed users, HS256 tokens signed with `secret` (random per process by default). */
+export class DemoAuth {
+  readonly secret: Uint8Array;
+  readonly authenticate: Authenticate;
+
+  constructor(
+    secret: string | undefined,
+    private readonly ttlSec = 3600,
+    readonly users: readonly DemoUser[] = DEMO_USERS,
+  ) {
+    this.secret = secret ? new TextEncoder().encode(secret) : new Uint8Array(randomBytes(32));
+    this.authenticate = async (request) => {
+      const token = bearerToken(request);
+      if (!token) return null;
+      const { payload } = await jwtVerify(token, this.secret, {
+        algorithms: ['HS256'],
+        issuer: DEMO_ISSUER,
+        audience: DEMO_AUDIENCE,
+      });
+      return userFromClaims(payload, {});
+    };
+  }
+
+  /** Checks the credentials (constant time); `undefined` when wrong. */
+  find(username: string, password: string): DemoUser | undefined {
+    const user = this.users.find((u) => u.username === username);
+    const expected = Buffer.from(user?.password ?? 'x'.repeat(password.length || 1));
+    const given = Buffer.from(password);
+    const same = expected.length === given.length && timingSafeEqual(expected, given);
+    return user && same ? user : undefined;
+  }
+
+  async issue(user: DemoUser): Promise<{ accessToken: string; expiresAt: string }> {
+    const exp = Math.floor(Date.now() / 1000) + this.ttlSec;
+    const accessToken = await new SignJWT({ role: user.role, name: user.displayName })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(user.id)
+      .setIssuer(DEMO_ISSUER)
+      .setAudience(DEMO_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .sign(this.secret);
+    return { accessToken, expiresAt: new Date(exp * 1000).toISOString() };
+  }
+
+  /** True when the (unverified) token claims to come from the demo issuer. */
+  static looksLikeDemo(request: Request): boolean {
+    const token = bearerToken(request);
+    if (!token) return false;
+    try {
+      return decodeJwt(token).iss === DEMO_ISSUER;
+    } catch {
+      return false;
+    }
+  }
+}

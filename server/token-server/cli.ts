@@ -1,0 +1,107 @@
+/**
+ * `consult-kit token-server [options]`: runs the reference token server until SIGINT/SIGTERM.
+ * Every option also reads from the environment (see README / `--help`).
+ */
+import { parseArgs } from 'node:util';
+import { startTokenServer } from './index.js';
+import type { RunningTokenServer, StartTokenServerOptions } from './index.js';
+import { createJsonLogger } from './logger.js';
+import type { LogLevel } from './logger.js';
+
+const HELP = `Usage: consult-kit token-server [options]
+
+  --port <n>              Port (env PORT, default 3000; 0 = any free port)
+  --host <addr>           Interface (env HOST, default 127.0.0.1)
+  --openvidu-url <url>    OpenVidu base URL (env OPENVIDU_URL, default http://localhost:4443)
+  --data-dir <dir>        PGlite data folder (env CONSULT_KIT_DATA_DIR, default in memory)
+  --cors <origins>        Comma-separated allowed origins (env CORS_ORIGINS)
+  --demo / --no-demo      Demo login (env CONSULT_KIT_DEMO; default on unless NODE_ENV=production)
+  --log-level <level>     debug | info | warn | error | silent (env LOG_LEVEL, default info)
+  -h, --help              This text
+
+Secrets come from the environment only: OPENVIDU_SECRET, OPENVIDU_WEBHOOK_SECRET,
+AUTH_JWT_SECRET (or AUTH_JWKS_URL), AUTH_ISSUER, AUTH_AUDIENCE, AUTH_ROLE_CLAIM, AUTH_ROLE_MAP.
+`;
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env?: Record<string, string | undefined>;
+  /** Resolves when the process should stop (default: SIGINT/SIGTERM). */
+  untilStopped?: Promise<void>;
+}
+
+/** Runs the CLI; resolves with the exit code once the server stopped (or failed to start). */
+export async function runTokenServerCli(
+  argv: string[],
+  io: CliIo = {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+  },
+): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'openvidu-url': { type: 'string' },
+        'data-dir': { type: 'string' },
+        cors: { type: 'string' },
+        demo: { type: 'boolean' },
+        'no-demo': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    io.err(`${e instanceof Error ? e.message : String(e)}\n\n${HELP}`);
+    return 2;
+  }
+  if (values['help']) {
+    io.out(HELP);
+    return 0;
+  }
+  const env = io.env ?? process.env;
+  const port = values['port'] !== undefined ? Number(values['port']) : undefined;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    io.err(`Invalid --port ${String(values['port'])}\n`);
+    return 2;
+  }
+  const level = (values['log-level'] ?? env['LOG_LEVEL'] ?? 'info') as LogLevel;
+  const options: StartTokenServerOptions = {
+    env,
+    logger: createJsonLogger(level, (line) => io.out(`${line}\n`)),
+    ...(port !== undefined ? { port } : {}),
+    ...(typeof values['host'] === 'string' ? { host: values['host'] } : {}),
+    ...(typeof values['openvidu-url'] === 'string' ? { openviduUrl: values['openvidu-url'] } : {}),
+    ...(typeof values['data-dir'] === 'string' ? { dataDir: values['data-dir'] } : {}),
+    ...(typeof values['cors'] === 'string'
+      ? {
+          corsOrigins: values['cors']
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        }
+      : {}),
+    ...(values['demo'] ? { demo: true } : {}),
+    ...(values['no-demo'] ? { demo: false } : {}),
+  };
+  let running: RunningTokenServer;
+  try {
+    running = await startTokenServer(options);
+  } catch (e) {
+    io.err(`token server failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  io.out(`ConsultKit token server listening on ${running.url}\n`);
+  await (io.untilStopped ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    }));
+  await running.close();
+  return 0;
+}

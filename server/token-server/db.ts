@@ -1,0 +1,186 @@
+/**
+ * Storage. All SQL goes through the small {@link Db} interface and is plain PostgreSQL, so PGlite
+ * (embedded, the default) and a real PostgreSQL server (a later `DATABASE_URL` adapter wrapping `pg`)
+ * are interchangeable. Statements are single and idempotent (`on conflict`, conditional updates), so
+ * no multi-statement transaction is needed outside migrations.
+ */
+import type { PGlite } from '@electric-sql/pglite';
+
+export interface Db {
+  /** Runs one statement with `$1…` parameters. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /** Runs a multi-statement script without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /**
+   * `LISTEN channel`; resolves to an unlisten function. Optional: without it events fan out
+   * in-process only. With PostgreSQL (or PGlite) every instance sharing the database is notified.
+   */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+interface Migration {
+  version: number;
+  sql: string;
+}
+
+/** Forward-only migrations; each runs once, in its own transaction. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+create table consults (
+  id text primary key,
+  created_at timestamptz not null default now(),
+  ended_at timestamptz,
+  ended_reason text,
+  consent_requested_at timestamptz,
+  consent_requested_by text
+);
+create table participants (
+  consult_id text not null references consults(id),
+  user_id text not null,
+  display_name text not null,
+  role text not null,
+  first_token_at timestamptz not null default now(),
+  primary key (consult_id, user_id)
+);
+create table connections (
+  connection_id text primary key,
+  consult_id text not null references consults(id),
+  user_id text not null,
+  display_name text not null,
+  role text not null,
+  created_at timestamptz not null default now(),
+  joined_at timestamptz,
+  left_at timestamptz
+);
+create index connections_consult on connections (consult_id, user_id);
+create table lobby (
+  consult_id text not null references consults(id),
+  user_id text not null,
+  display_name text not null,
+  role text not null,
+  status text not null,
+  since timestamptz not null default now(),
+  decided_at timestamptz,
+  primary key (consult_id, user_id)
+);
+create table consents (
+  consult_id text not null references consults(id),
+  user_id text not null,
+  display_name text not null,
+  role text not null,
+  granted boolean,
+  answered_at timestamptz,
+  primary key (consult_id, user_id)
+);
+create table recordings (
+  recording_id text primary key,
+  consult_id text not null references consults(id),
+  status text not null,
+  started_at timestamptz,
+  stopped_at timestamptz,
+  duration double precision,
+  size bigint,
+  reason text,
+  name text,
+  output_mode text,
+  started_by text
+);
+create index recordings_consult on recordings (consult_id);
+create table messages (
+  consult_id text not null references consults(id),
+  id text not null,
+  connection_id text not null,
+  sender_id text not null,
+  sender_name text not null,
+  sender_role text not null,
+  text text not null,
+  sent_at text not null,
+  seq bigserial,
+  primary key (consult_id, id)
+);
+create table audit (
+  id bigserial primary key,
+  consult_id text not null,
+  action text not null,
+  actor_id text not null,
+  actor_role text,
+  subject_id text,
+  ip text,
+  at timestamptz not null default now(),
+  details jsonb
+);
+create index audit_consult on audit (consult_id, id);
+create table events (
+  id bigserial primary key,
+  consult_id text not null,
+  name text not null,
+  data jsonb not null,
+  audience_role text,
+  audience_user text,
+  created_at timestamptz not null default now()
+);
+create index events_consult on events (consult_id, id);
+`,
+  },
+];
+
+/** Applies pending migrations (serialised across instances with an advisory lock). */
+export async function migrate(db: Db): Promise<void> {
+  await db.exec(
+    `create table if not exists schema_migrations (version integer primary key, applied_at timestamptz not null default now());`,
+  );
+  await db.query('select pg_advisory_lock(7413001)');
+  try {
+    const { rows } = await db.query<{ version: number }>('select version from schema_migrations');
+    const applied = new Set(rows.map((r) => Number(r.version)));
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await db.exec(
+        `begin;\n${m.sql}\ninsert into schema_migrations (version) values (${m.version});\ncommit;`,
+      );
+    }
+  } finally {
+    await db.query('select pg_advisory_unlock(7413001)');
+  }
+}
+
+/** Wraps a PGlite instance as a {@link Db}. */
+export function pgliteDb(pg: PGlite, ownsInstance = true): Db {
+  return {
+    async query<T>(sql: string, params: unknown[] = []) {
+      const r = await pg.query<T>(sql, params);
+      return { rows: r.rows };
+    },
+    async exec(sql: string) {
+      await pg.exec(sql);
+    },
+    async listen(channel: string, onPayload: (payload: string) => void) {
+      return pg.listen(channel, onPayload);
+    },
+    async close() {
+      if (ownsInstance && !pg.closed) await pg.close();
+    },
+  };
+}
+
+export interface PgliteOptions {
+  /** Folder for the database; `undefined` keeps it in memory (tests, demos). */
+  dataDir?: string;
+  /** A dump from `PGlite#dumpDataDir()` to start from (fast test databases). */
+  loadDataDir?: Blob | File;
+}
+
+/** Opens (and migrates) an embedded PGlite database. */
+export async function openPgliteDb(options: PgliteOptions = {}): Promise<Db> {
+  const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
+  const pg = await PGliteClass.create({
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  const db = pgliteDb(pg);
+  await migrate(db);
+  return db;
+}

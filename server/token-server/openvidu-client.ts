@@ -1,0 +1,252 @@
+/**
+ * A small typed OpenVidu 2.32 REST client over `fetch` (no axios). Every call has a bounded timeout;
+ * network failures, timeouts and 5xx answers become {@link OpenViduUnavailableError}, other non-2xx
+ * answers {@link OpenViduHttpError} with the status. The secret only ever goes into the
+ * `Authorization` header: it is never logged and never part of an error message.
+ */
+
+export type OpenViduRole = 'SUBSCRIBER' | 'PUBLISHER' | 'MODERATOR';
+export type OpenViduRecordingStatus = 'starting' | 'started' | 'stopped' | 'ready' | 'failed';
+
+export interface OpenViduConnection {
+  connectionId: string;
+  status: 'pending' | 'active';
+  token: string | null;
+  role: OpenViduRole;
+  serverData: string;
+  createdAt: number;
+  activeAt: number | null;
+}
+
+export interface OpenViduSession {
+  sessionId: string;
+  createdAt: number;
+  recording: boolean;
+  connections: { numberOfElements: number; content: OpenViduConnection[] };
+}
+
+export interface OpenViduRecording {
+  id: string;
+  name: string;
+  sessionId: string;
+  outputMode: string;
+  createdAt: number;
+  size: number;
+  duration: number;
+  url: string | null;
+  hasAudio: boolean;
+  hasVideo: boolean;
+  status: OpenViduRecordingStatus;
+}
+
+export class OpenViduUnavailableError extends Error {
+  override readonly name = 'OpenViduUnavailableError';
+}
+
+export class OpenViduHttpError extends Error {
+  override readonly name = 'OpenViduHttpError';
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
+    super(`OpenVidu answered ${status} to ${what}`);
+  }
+}
+
+export interface OpenViduClientOptions {
+  /** Base URL, e.g. `https://media.example.com` (any path is kept as a prefix). */
+  url: string;
+  secret: string;
+  /** Per-request timeout in ms (default 5000). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export class OpenViduClient {
+  private readonly base: string;
+  private readonly auth: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: OpenViduClientOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.auth = `Basic ${Buffer.from(`OPENVIDUAPP:${options.secret}`).toString('base64')}`;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** Low-level request; `what` names the call in errors (never the URL with credentials). */
+  async request(
+    method: string,
+    path: string,
+    what: string,
+    init: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { Authorization: this.auth, ...init.headers };
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${this.base}${path}`, {
+        method,
+        headers,
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+        signal: AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs),
+        redirect: 'manual',
+      });
+    } catch (error) {
+      const kind = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'failed';
+      throw new OpenViduUnavailableError(`OpenVidu ${what} ${kind}`);
+    }
+    if (res.status >= 500) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new OpenViduUnavailableError(`OpenVidu answered ${res.status} to ${what}`);
+    }
+    return res;
+  }
+
+  private async json<T>(
+    method: string,
+    path: string,
+    what: string,
+    expected: number[],
+    body?: unknown,
+  ): Promise<{ status: number; data: T | undefined }> {
+    const res = await this.request(method, path, what, body !== undefined ? { body } : {});
+    if (!expected.includes(res.status)) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new OpenViduHttpError(res.status, what);
+    }
+    const text = await res.text().catch(() => {
+      throw new OpenViduUnavailableError(`OpenVidu ${what}: body read failed`);
+    });
+    if (!text) return { status: res.status, data: undefined };
+    try {
+      return { status: res.status, data: JSON.parse(text) as T };
+    } catch {
+      throw new OpenViduUnavailableError(`OpenVidu ${what}: invalid JSON`);
+    }
+  }
+
+  /** Creates the session with a custom id; `created: false` when it already existed (409). */
+  async createSession(customSessionId: string): Promise<{ created: boolean }> {
+    const r = await this.json('POST', '/openvidu/api/sessions', 'createSession', [200, 409], {
+      customSessionId,
+      mediaMode: 'ROUTED',
+      recordingMode: 'MANUAL',
+    });
+    return { created: r.status === 200 };
+  }
+
+  async getSession(sessionId: string): Promise<OpenViduSession | undefined> {
+    const r = await this.json<OpenViduSession>(
+      'GET',
+      `/openvidu/api/sessions/${encodeURIComponent(sessionId)}?pendingConnections=false`,
+      'getSession',
+      [200, 404],
+    );
+    return r.status === 404 ? undefined : r.data;
+  }
+
+  async closeSession(sessionId: string): Promise<boolean> {
+    const r = await this.json(
+      'DELETE',
+      `/openvidu/api/sessions/${encodeURIComponent(sessionId)}`,
+      'closeSession',
+      [204, 404],
+    );
+    return r.status === 204;
+  }
+
+  /** Creates a connection; `undefined` when the session does not exist (404). */
+  async createConnection(
+    sessionId: string,
+    props: { role: OpenViduRole; data: string },
+  ): Promise<OpenViduConnection | undefined> {
+    const r = await this.json<OpenViduConnection>(
+      'POST',
+      `/openvidu/api/sessions/${encodeURIComponent(sessionId)}/connection`,
+      'createConnection',
+      [200, 404],
+      { type: 'WEBRTC', role: props.role, data: props.data, record: true },
+    );
+    if (r.status === 404) return undefined;
+    if (!r.data || typeof r.data.token !== 'string' || typeof r.data.connectionId !== 'string')
+      throw new OpenViduUnavailableError('OpenVidu createConnection: unexpected answer');
+    return r.data;
+  }
+
+  /** Starts a COMPOSED recording; throws OpenViduHttpError 404/406/409/… on refusal. */
+  async startRecording(sessionId: string, name?: string): Promise<OpenViduRecording> {
+    const r = await this.json<OpenViduRecording>(
+      'POST',
+      '/openvidu/api/recordings/start',
+      'startRecording',
+      [200],
+      { session: sessionId, outputMode: 'COMPOSED', ...(name ? { name } : {}) },
+    );
+    return this.recordingOf(r.data, 'startRecording');
+  }
+
+  async stopRecording(recordingId: string): Promise<OpenViduRecording> {
+    const r = await this.json<OpenViduRecording>(
+      'POST',
+      `/openvidu/api/recordings/stop/${encodeURIComponent(recordingId)}`,
+      'stopRecording',
+      [200],
+    );
+    return this.recordingOf(r.data, 'stopRecording');
+  }
+
+  async getRecording(recordingId: string): Promise<OpenViduRecording | undefined> {
+    const r = await this.json<OpenViduRecording>(
+      'GET',
+      `/openvidu/api/recordings/${encodeURIComponent(recordingId)}`,
+      'getRecording',
+      [200, 404],
+    );
+    return r.status === 404 ? undefined : this.recordingOf(r.data, 'getRecording');
+  }
+
+  /** `true` when deleted, `false` when unknown (404); 409 (still active) throws. */
+  async deleteRecording(recordingId: string): Promise<boolean> {
+    const r = await this.json(
+      'DELETE',
+      `/openvidu/api/recordings/${encodeURIComponent(recordingId)}`,
+      'deleteRecording',
+      [204, 404],
+    );
+    return r.status === 204;
+  }
+
+  /**
+   * Opens the recording file (`/openvidu/recordings/{id}/{file}`), forwarding `Range`/`If-Range`.
+   * The answer's body is returned unread, so callers stream it.
+   */
+  async openRecordingFile(
+    recordingId: string,
+    fileName: string,
+    headers: Record<string, string>,
+  ): Promise<Response> {
+    return this.request(
+      'GET',
+      `/openvidu/recordings/${encodeURIComponent(recordingId)}/${encodeURIComponent(fileName)}`,
+      'recording download',
+      { headers },
+    );
+  }
+
+  /** Reachability probe (`GET /openvidu/api/config`); resolves to the latency in ms. */
+  async ping(timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    const res = await this.request('GET', '/openvidu/api/config', 'health check', { timeoutMs });
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status !== 200) throw new OpenViduHttpError(res.status, 'health check');
+    return Date.now() - started;
+  }
+
+  private recordingOf(data: OpenViduRecording | undefined, what: string): OpenViduRecording {
+    if (!data || typeof data.id !== 'string' || typeof data.status !== 'string')
+      throw new OpenViduUnavailableError(`OpenVidu ${what}: unexpected answer`);
+    return data;
+  }
+}
