@@ -1,0 +1,340 @@
+/**
+ * join-to-first-frame: how long a second participant waits for the first remote video frame when
+ * joining a call through the dev media server, against a direct browser-to-browser loopback.
+ *
+ * - Through the dev server: participant A (real openvidu-browser in Chromium, fake camera) is already
+ *   publishing. B's page is loaded and its token fetched over REST beforehand; the clock starts at B's
+ *   `session.connect(token)` call and stops at the first frame presented by the subscriber's `<video>`
+ *   (`requestVideoFrameCallback`). In between: WebSocket, joinRoom, streamCreated, subscribe (SDP offer →
+ *   werift answer), ICE + DTLS, the keyframe the server requests from A, decode.
+ * - Baseline, same browser, same run: two `RTCPeerConnection`s in one fresh page, camera already open;
+ *   the clock starts when the peer connections are created and stops at the first remote frame.
+ *
+ * Each of the N repetitions runs both, in alternating order, each in a fresh browser context; one
+ * untimed warm-up of each comes first. Through-server repetitions are spaced ≥ 1.5 s apart because the
+ * server coalesces keyframe requests to one per second per publisher: a join right after another join
+ * would wait for that limiter, which is not what a real second participant sees.
+ */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startDevMediaServer } from '../server/dev-media-server/index.js';
+import type { DevMediaServer } from '../server/dev-media-server/index.js';
+import { check, commandFor, log, max, median, min, report, round, sleep } from './lib/report.js';
+import { createSession, createToken } from './lib/werift-participant.js';
+
+const ID = 'join-to-first-frame';
+const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 7);
+const FIRST_FRAME_TIMEOUT_MS = 15_000;
+const KEYFRAME_SPACING_MS = 1_500;
+const DEADLINE_MS = 150_000;
+
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** What one timed run returns (ms from the start of the clock). */
+interface Timing {
+  firstFrameMs: number;
+  width: number;
+  height: number;
+  /** Through the server only: `session.connect` resolved, and `streamCreated` for A's stream. */
+  connectedMs?: number;
+  streamCreatedMs?: number;
+  /** Subscription negotiated (the server's SDP answer applied), and its peer connection connected. */
+  answeredMs?: number;
+  pcConnectedMs?: number;
+}
+
+interface PageApi {
+  publish(token: string): Promise<void>;
+  join(token: string, timeoutMs: number): Promise<Timing>;
+  openCamera(): Promise<void>;
+  loopback(timeoutMs: number): Promise<Timing>;
+}
+
+// Page side. Plain JS bundled by esbuild together with openvidu-browser (CommonJS → IIFE).
+const PAGE_ENTRY = `
+import { OpenVidu } from 'openvidu-browser';
+
+function firstFrame(video, t0, timeoutMs, extra) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no remote frame within ' + timeoutMs + ' ms')), timeoutMs);
+    video.requestVideoFrameCallback((_now, meta) => {
+      clearTimeout(timer);
+      resolve({ firstFrameMs: performance.now() - t0, width: meta.width, height: meta.height, ...extra() });
+    });
+  });
+}
+
+let publisherSession;
+let camera;
+
+globalThis.bench = {
+  async publish(token) {
+    const OV = new OpenVidu();
+    OV.enableProdMode();
+    publisherSession = OV.initSession();
+    await publisherSession.connect(token, 'A');
+    const publisher = await OV.initPublisherAsync(undefined, {
+      publishAudio: true, publishVideo: true, resolution: '640x480', frameRate: 30, mirror: false,
+    });
+    await publisherSession.publish(publisher);
+  },
+
+  async join(token, timeoutMs) {
+    const OV = new OpenVidu();
+    OV.enableProdMode();
+    const session = OV.initSession();
+    const container = document.createElement('div');
+    document.body.append(container);
+    const marks = {};
+    let t0 = 0;
+    const frame = new Promise((resolve, reject) => {
+      session.on('streamCreated', (event) => {
+        marks.streamCreatedMs = performance.now() - t0;
+        const subscriber = session.subscribe(event.stream, container, (error) => {
+          if (error) return reject(error);
+          marks.answeredMs = performance.now() - t0;
+          const pc = subscriber.stream.getRTCPeerConnection();
+          const connected = () => {
+            if (pc.connectionState === 'connected' && marks.pcConnectedMs === undefined)
+              marks.pcConnectedMs = performance.now() - t0;
+          };
+          connected();
+          pc.addEventListener('connectionstatechange', connected);
+        });
+        subscriber.on('videoElementCreated', (e) => {
+          e.element.muted = true;
+          firstFrame(e.element, t0, timeoutMs, () => marks).then(resolve, reject);
+        });
+      });
+    });
+    globalThis.joined = session;
+    t0 = performance.now();
+    await session.connect(token, 'B');
+    marks.connectedMs = performance.now() - t0;
+    return frame;
+  },
+
+  async openCamera() {
+    camera = await navigator.mediaDevices.getUserMedia({
+      audio: true, video: { width: 640, height: 480, frameRate: 30 },
+    });
+  },
+
+  async loopback(timeoutMs) {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.autoplay = true;
+    video.playsInline = true;
+    document.body.append(video);
+    const t0 = performance.now();
+    const a = new RTCPeerConnection();
+    const b = new RTCPeerConnection();
+    globalThis.pcs = [a, b];
+    a.onicecandidate = (e) => { if (e.candidate) b.addIceCandidate(e.candidate); };
+    b.onicecandidate = (e) => { if (e.candidate) a.addIceCandidate(e.candidate); };
+    b.ontrack = (e) => { if (e.track.kind === 'video') video.srcObject = e.streams[0]; };
+    for (const track of camera.getTracks()) a.addTrack(track, camera);
+    const frame = firstFrame(video, t0, timeoutMs, () => ({}));
+    await a.setLocalDescription(await a.createOffer());
+    await b.setRemoteDescription(a.localDescription);
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(b.localDescription);
+    return frame;
+  },
+};
+`;
+
+/** Median milestones of through-server runs: where the time goes. */
+function breakdown(runs: Timing[]): string {
+  const at = (pick: (t: Timing) => number | undefined): string =>
+    median(runs.map((t) => pick(t) ?? Number.NaN)).toFixed(0);
+  return (
+    `connect resolved ${at((t) => t.connectedMs)} ms, streamCreated ${at((t) => t.streamCreatedMs)}, ` +
+    `subscribe answered ${at((t) => t.answeredMs)}, subscriber pc connected ${at((t) => t.pcConnectedMs)}, ` +
+    `first frame ${at((t) => t.firstFrameMs)}`
+  );
+}
+
+function api(page: Page): Promise<PageApi> {
+  return page
+    .evaluateHandle(() => (globalThis as unknown as { bench: PageApi }).bench)
+    .then(
+      () =>
+        ({
+          publish: (token) =>
+            page.evaluate(
+              ([t]) => (globalThis as unknown as { bench: PageApi }).bench.publish(t as string),
+              [token],
+            ),
+          join: (token, timeoutMs) =>
+            page.evaluate(
+              ([t, ms]) =>
+                (globalThis as unknown as { bench: PageApi }).bench.join(t as string, ms as number),
+              [token, timeoutMs] as const,
+            ),
+          openCamera: () =>
+            page.evaluate(() => (globalThis as unknown as { bench: PageApi }).bench.openCamera()),
+          loopback: (timeoutMs) =>
+            page.evaluate(
+              ([ms]) => (globalThis as unknown as { bench: PageApi }).bench.loopback(ms as number),
+              [timeoutMs],
+            ),
+        }) satisfies PageApi,
+    );
+}
+
+async function main(): Promise<void> {
+  const deadline = setTimeout(() => {
+    log(`${ID}: exceeded ${DEADLINE_MS / 1000} s, aborting`);
+    process.exit(1);
+  }, DEADLINE_MS);
+  deadline.unref();
+
+  const root = new URL('../', import.meta.url).pathname;
+  const bundle = await build({
+    stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'bench-page.js' },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2021',
+    write: false,
+    logLevel: 'silent',
+  });
+  const js = (bundle.outputFiles[0] as { text: string }).text;
+
+  let server: DevMediaServer | undefined;
+  let web: Server | undefined;
+  let browser: Browser | undefined;
+  const sfu: Timing[] = [];
+  const loop: Timing[] = [];
+  try {
+    server = await startDevMediaServer({ port: 0, recording: false });
+    const dev = server;
+    web = createServer((req, res) => {
+      if (req.url === '/bench.js') {
+        res.setHeader('content-type', 'text/javascript');
+        res.end(js);
+      } else {
+        res.setHeader('content-type', 'text/html');
+        res.end('<!doctype html><meta charset="utf-8"><script src="/bench.js"></script>');
+      }
+    });
+    const webServer = web;
+    await new Promise<void>((resolve) => webServer.listen(0, '127.0.0.1', resolve));
+    const pageUrl = `http://localhost:${(webServer.address() as AddressInfo).port}/`;
+    browser = await chromium.launch({
+      executablePath: process.env['CHROME_PATH'] || '/usr/bin/chromium',
+      args: FLAGS,
+    });
+    const chrome = browser;
+
+    const openPage = async (): Promise<{ context: BrowserContext; page: PageApi }> => {
+      const context = await chrome.newContext();
+      const page = await context.newPage();
+      await page.goto(pageUrl);
+      await page.waitForFunction(() => 'bench' in globalThis);
+      return { context, page: await api(page) };
+    };
+
+    const sessionId = await createSession(dev.url, dev.secret);
+    const publisher = await openPage();
+    await publisher.page.publish(await createToken(dev.url, dev.secret, sessionId));
+    log(`${ID}: A publishes in session ${sessionId}`);
+
+    let lastJoin = 0;
+    const throughServer = async (): Promise<Timing> => {
+      const wait = lastJoin + KEYFRAME_SPACING_MS - performance.now();
+      if (wait > 0) await sleep(wait);
+      const token = await createToken(dev.url, dev.secret, sessionId);
+      const { context, page } = await openPage();
+      try {
+        return await page.join(token, FIRST_FRAME_TIMEOUT_MS);
+      } finally {
+        lastJoin = performance.now();
+        await context.close();
+      }
+    };
+    const direct = async (): Promise<Timing> => {
+      const { context, page } = await openPage();
+      try {
+        await page.openCamera();
+        return await page.loopback(FIRST_FRAME_TIMEOUT_MS);
+      } finally {
+        await context.close();
+      }
+    };
+
+    // Warm-up (untimed): first use of each path in this browser and server.
+    await throughServer();
+    await direct();
+    for (let i = 0; i < REPETITIONS; i++) {
+      const order = i % 2 === 0 ? ['server', 'direct'] : ['direct', 'server'];
+      for (const which of order) {
+        const t = which === 'server' ? await throughServer() : await direct();
+        (which === 'server' ? sfu : loop).push(t);
+        log(
+          `${ID}: #${i + 1} ${which.padEnd(6)} first frame ${t.firstFrameMs.toFixed(0)} ms (${t.width}x${t.height})${t.connectedMs !== undefined ? ` — ${breakdown([t])}` : ''}`,
+        );
+      }
+    }
+    const stats = dev.stats();
+    check(stats.media.forwardedPackets > 0, 'the dev server forwarded no packets');
+  } finally {
+    await browser?.close();
+    const webServer = web;
+    if (webServer) await new Promise<void>((resolve) => webServer.close(() => resolve()));
+    await server?.close();
+  }
+
+  const sfuMs = sfu.map((t) => t.firstFrameMs);
+  const loopMs = loop.map((t) => t.firstFrameMs);
+  check(
+    sfu.every((t) => t.width > 0 && t.height > 0),
+    'a subscriber frame had no size',
+  );
+  const figure = median(sfuMs);
+  const baseline = median(loopMs);
+  const sizes = [...new Set(sfu.map((t) => `${t.width}x${t.height}`))].join(', ');
+  report({
+    id: ID,
+    title: 'Second participant: session.connect → first decoded remote frame, via the dev server',
+    figure: round(figure),
+    unit: 'ms (median)',
+    baseline: round(baseline),
+    baselineUnit: 'ms (median)',
+    baselineLabel: 'direct two-RTCPeerConnection loopback, same browser, first remote frame',
+    ratio: round(figure / baseline),
+    lowerIsBetter: true,
+    command: commandFor(ID),
+    reading:
+      'how many times longer a joining participant waits for video through the dev server than two peer connections in one page wait for theirs (the floor for WebRTC in this browser). The through-server path adds signalling round trips, a werift answer, a second ICE/DTLS handshake and a keyframe request to A, so ≈ 2–4 is expected; a jump means a slower step (see the medians in the notes).',
+    notes:
+      `${REPETITIONS} interleaved repetitions each after 1 warm-up; via server min–max ${min(sfuMs).toFixed(0)}–${max(sfuMs).toFixed(0)} ms ` +
+      `(medians: ${breakdown(sfu)}; first frames ${sizes}); ` +
+      `loopback min–max ${min(loopMs).toFixed(0)}–${max(loopMs).toFixed(0)} ms; Chromium fake camera 640x480, A publishes audio+video, B subscribes to both; joins ≥ ${KEYFRAME_SPACING_MS / 1000} s apart (server keyframe limiter)`,
+  });
+  clearTimeout(deadline);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`${ID}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
