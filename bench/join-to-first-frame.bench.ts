@@ -170,32 +170,24 @@ function breakdown(runs: Timing[]): string {
   );
 }
 
-function api(page: Page): Promise<PageApi> {
-  return page
-    .evaluateHandle(() => (globalThis as unknown as { bench: PageApi }).bench)
-    .then(
-      () =>
-        ({
-          publish: (token) =>
-            page.evaluate(
-              ([t]) => (globalThis as unknown as { bench: PageApi }).bench.publish(t as string),
-              [token],
-            ),
-          join: (token, timeoutMs) =>
-            page.evaluate(
-              ([t, ms]) =>
-                (globalThis as unknown as { bench: PageApi }).bench.join(t as string, ms as number),
-              [token, timeoutMs] as const,
-            ),
-          openCamera: () =>
-            page.evaluate(() => (globalThis as unknown as { bench: PageApi }).bench.openCamera()),
-          loopback: (timeoutMs) =>
-            page.evaluate(
-              ([ms]) => (globalThis as unknown as { bench: PageApi }).bench.loopback(ms as number),
-              [timeoutMs],
-            ),
-        }) satisfies PageApi,
-    );
+/** Typed wrappers around the page's `bench` global. */
+function api(page: Page): PageApi {
+  type Bench = { bench: PageApi };
+  return {
+    publish: (token) =>
+      page.evaluate(([t]) => (globalThis as unknown as Bench).bench.publish(t as string), [token]),
+    join: (token, timeoutMs) =>
+      page.evaluate(
+        ([t, ms]) => (globalThis as unknown as Bench).bench.join(t as string, ms as number),
+        [token, timeoutMs] as const,
+      ),
+    openCamera: () => page.evaluate(() => (globalThis as unknown as Bench).bench.openCamera()),
+    loopback: (timeoutMs) =>
+      page.evaluate(
+        ([ms]) => (globalThis as unknown as Bench).bench.loopback(ms as number),
+        [timeoutMs],
+      ),
+  };
 }
 
 async function main(): Promise<void> {
@@ -248,7 +240,7 @@ async function main(): Promise<void> {
       const page = await context.newPage();
       await page.goto(pageUrl);
       await page.waitForFunction(() => 'bench' in globalThis);
-      return { context, page: await api(page) };
+      return { context, page: api(page) };
     };
 
     const sessionId = await createSession(dev.url, dev.secret);

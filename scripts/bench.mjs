@@ -68,6 +68,23 @@ function validate(result, fileId) {
   return undefined;
 }
 
+/** Kills a benchmark's whole process group (browsers, server child, ffmpeg); quiet when it is gone. */
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+let running;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (running) killGroup(running.pid);
+    process.exit(130);
+  });
+}
+
 /** Runs one benchmark file; resolves with its results (empty on failure) and an error message. */
 function runOne(fileId) {
   return new Promise((resolve) => {
@@ -84,6 +101,9 @@ function runOne(fileId) {
         detached: true, // own process group, so a timeout can stop its browsers and children too
       },
     );
+    running = child;
+    // Leftovers of a benchmark that exited without cleaning up would hold stdout open.
+    child.on('exit', () => killGroup(child.pid));
     let buffered = '';
     const onLine = (line) => {
       let parsed;
@@ -119,14 +139,11 @@ function runOne(fileId) {
     });
     const timer = setTimeout(() => {
       problems.push(`timed out after ${TIMEOUT_S} s`);
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
+      killGroup(child.pid);
     }, TIMEOUT_S * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      running = undefined;
       if (buffered) onLine(buffered);
       if (code !== 0) problems.push(`exited with ${signal ?? code}`);
       if (results.length === 0) problems.push('printed no result line');
