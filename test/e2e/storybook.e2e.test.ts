@@ -193,7 +193,17 @@ describe('Storybook', async () => {
     headless: true,
     args: CHROMIUM_FLAGS,
   });
-  const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  // msw's worker unregisters itself when its last client closes, so reloading the only page
+  // between stories races the next page's `registration.update()` ("Not found" page error).
+  // A second page of the same origin stays open as a client for the whole run.
+  const keeper = await context.newPage();
+  const firstStory = stories[0];
+  if (firstStory) {
+    await keeper.goto(`${origin}/iframe.html?id=${firstStory.id}&viewMode=story`);
+    await waitForStory(keeper);
+  }
+  const page = await context.newPage();
   let errors: string[] = [];
   let allowApiErrors = false;
   page.on('console', (message) => {
