@@ -5,7 +5,7 @@
 //     openvidu-browser and non-default languages are split into chunks loaded on demand.
 //  3. IIFE: the same for portals that cannot load modules, everything inlined.
 //  4. size probes (dist/size/): what the size budgets measure.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import resolve from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
@@ -72,6 +72,21 @@ const clean = {
   },
 };
 
+// `consult-kit/themes/*.css`: the optional theme files, copied as they are.
+const themes = {
+  name: 'consult-themes',
+  generateBundle() {
+    if (!existsSync('components/themes')) return;
+    for (const file of readdirSync('components/themes').filter((f) => f.endsWith('.css'))) {
+      this.emitFile({
+        type: 'asset',
+        fileName: `themes/${file}`,
+        source: readFileSync(`components/themes/${file}`, 'utf8'),
+      });
+    }
+  },
+};
+
 const builds = [
   {
     input: npmInputs,
@@ -84,7 +99,7 @@ const builds = [
       entryFileNames: (chunk) => chunk.name.replace(/^src\//, '') + '.js',
       sourcemap: true,
     },
-    plugins: [clean, ...browserPlugins()],
+    plugins: [clean, themes, ...browserPlugins()],
     onwarn,
   },
   // Size probe: the SDK as an app would bundle it, without openvidu-browser (its own chunk).
