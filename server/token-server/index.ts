@@ -23,7 +23,7 @@ export type {
   TokenServerOptions,
   WebhookAuthOptions,
 } from './options.js';
-export type { AuthenticatedUser, Authenticate, JwtAuthOptions } from './auth.js';
+export type { AuthenticatedUser, Authenticate, DemoUser, JwtAuthOptions } from './auth.js';
 export { DEMO_USERS, roleFromClaims, roleFromFhirUser } from './auth.js';
 export type { Db } from './db.js';
 export { migrate, openPgliteDb, pgliteDb } from './db.js';

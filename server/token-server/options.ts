@@ -2,7 +2,7 @@
  * Options of the token server, and how the environment fills them in.
  */
 import type { ParticipantRole } from '../../src/contract.js';
-import type { AuthenticatedUser, Authenticate, JwtAuthOptions } from './auth.js';
+import type { AuthenticatedUser, Authenticate, DemoUser, JwtAuthOptions } from './auth.js';
 import type { Db } from './db.js';
 import type { Logger } from './logger.js';
 import type { RateLimitOptions } from './rate-limit.js';
@@ -49,6 +49,8 @@ export interface DemoOptions {
   secret?: string;
   /** Demo token lifetime in seconds (default 3600). */
   tokenTtlSec?: number;
+  /** The users who may log in (default `DEMO_USERS`: doctor/doctor123 and patient/patient123). */
+  users?: readonly DemoUser[];
 }
 
 export interface TokenServerOptions {
