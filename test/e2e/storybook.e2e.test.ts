@@ -181,6 +181,14 @@ async function waitForStory(page: Page): Promise<StoryCheck> {
 
 describe('Storybook', async () => {
   const outDir = await mkdtemp(join(tmpdir(), 'ck-storybook-'));
+  const open: { server?: Server; browser?: Browser } = {};
+  // Registered first, so a failed build or launch still cleans up what exists.
+  after(async () => {
+    await open.browser?.close();
+    const { server } = open;
+    if (server) await new Promise((resolve) => server.close(resolve));
+    await rm(outDir, { recursive: true, force: true });
+  });
   const buildMs = await buildStorybook(outDir);
   console.log(`# storybook build: ${(buildMs / 1000).toFixed(1)} s`);
   const index = JSON.parse(await readFile(join(outDir, 'index.json'), 'utf8')) as {
@@ -188,11 +196,13 @@ describe('Storybook', async () => {
   };
   const stories = Object.values(index.entries).filter((e) => e.type === 'story');
   const { server, origin } = await serve(outDir);
-  const browser: Browser = await chromium.launch({
+  open.server = server;
+  const browser = await chromium.launch({
     executablePath: process.env['CHROME_PATH'] || '/usr/bin/chromium',
     headless: true,
     args: CHROMIUM_FLAGS,
   });
+  open.browser = browser;
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   // msw's worker unregisters itself when its last client closes, so reloading the only page
   // between stories races the next page's `registration.update()` ("Not found" page error).
@@ -216,12 +226,6 @@ describe('Storybook', async () => {
     if (!expected) errors.push(`console.error: ${message.text()} (${url})`);
   });
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
-
-  after(async () => {
-    await browser.close();
-    await new Promise((resolve) => server.close(resolve));
-    await rm(outDir, { recursive: true, force: true });
-  });
 
   it(`builds in under ${BUILD_BUDGET_MS / 1000} s and lists the stories`, () => {
     assert.ok(buildMs < BUILD_BUDGET_MS, `storybook build took ${Math.round(buildMs)} ms`);
