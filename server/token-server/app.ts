@@ -302,7 +302,9 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     timeoutMs: cfg.openviduTimeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const demo = cfg.demo ? new DemoAuth(cfg.demo.secret, cfg.demo.tokenTtlSec, cfg.demo.users) : undefined;
+  const demo = cfg.demo
+    ? new DemoAuth(cfg.demo.secret, cfg.demo.tokenTtlSec, cfg.demo.users)
+    : undefined;
   const primary: Authenticate | undefined =
     options.authenticate ?? (cfg.auth ? jwtAuthenticator(cfg.auth) : undefined);
   if (!primary && !demo)
