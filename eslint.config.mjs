@@ -53,13 +53,14 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    // Two programs: tsconfig.json (browser: src/, components/, stories/) and tsconfig.server.json
-    // (Node: server/, tests run by node:test, e2e, bench). Each file is linted with the one that
+    // Three programs: tsconfig.json (browser: src/, components/, stories/), tsconfig.server.json
+    // (Node: server/, tests run by node:test, e2e, bench) and examples/tsconfig.json (the examples,
+    // type-checked by test/e2e/examples.e2e.test.ts). Each file is linted with the one that
     // includes it.
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './tsconfig.server.json'],
+        project: ['./tsconfig.json', './tsconfig.server.json', './examples/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },
