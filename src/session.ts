@@ -519,14 +519,13 @@ export class ConsultSession implements ConsultSessionLike {
           typeof data === 'object' && data !== null
             ? (data as { reason?: unknown }).reason
             : undefined;
+        const given = typeof reason === 'string' && reason ? reason : undefined;
+        // The reason also goes in `details`, where <consult-room>'s denied screen reads it.
         this.admission?.reject(
-          new ConsultError(
-            'admission-denied',
-            typeof reason === 'string' && reason ? reason : 'Admission was denied.',
-            {
-              recoverable: false,
-            },
-          ),
+          new ConsultError('admission-denied', given ?? 'Admission was denied.', {
+            recoverable: false,
+            ...(given !== undefined ? { details: { reason: given } } : {}),
+          }),
         );
         return;
       }

@@ -63,6 +63,9 @@ describe('waiting room', () => {
     const error = await connecting.catch((e: unknown) => e);
     assert.ok(error instanceof ConsultError);
     assert.equal(error.code, 'admission-denied');
+    // <consult-room> shows the reason from the state's error details.
+    assert.equal(error.details?.['reason'], 'Not today');
+    assert.equal(session.state.error?.details?.['reason'], 'Not today');
     assert.deepEqual(
       [session.state.connection, session.state.connectionReason],
       ['failed', 'denied'],
