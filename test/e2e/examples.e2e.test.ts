@@ -78,8 +78,16 @@ async function openPage(url: string): Promise<Page> {
   return page;
 }
 
-/** Waits for `fn` to be truthy in the page; on timeout the page's console errors join the message. */
-async function waitIn<A>(page: Page, what: string, fn: (arg: A) => unknown, arg: A): Promise<void> {
+/**
+ * Waits for `fn(arg)` to be truthy in the page; on timeout the page's console errors join the
+ * message. (One string argument keeps playwright's argument typing simple.)
+ */
+async function waitIn(
+  page: Page,
+  what: string,
+  fn: (arg: string) => unknown,
+  arg = '',
+): Promise<void> {
   try {
     await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 50 });
   } catch (error) {
@@ -90,6 +98,15 @@ async function waitIn<A>(page: Page, what: string, fn: (arg: A) => unknown, arg:
       { cause: error },
     );
   }
+}
+
+/** The <consult-room> members the React test reads (this program has no component types). */
+interface RoomProperties {
+  consultId: string;
+  tokenUrl: string | undefined;
+  displayName: string;
+  auth: unknown;
+  leave(): Promise<void>;
 }
 
 let consultSeq = 0;
@@ -116,18 +133,11 @@ describe('examples', { timeout: 180_000 }, () => {
   });
 
   after(async () => {
-    const t = performance.now();
-    const lap = (what: string) => console.log(`# ${what} ${Math.round(performance.now() - t)}`);
     for (const context of contexts.splice(0)) await context.close();
-    lap('contexts');
     await browser?.close();
-    lap('browser');
     for (const server of previews.splice(0)) await server.close();
-    lap('previews');
     await tokens?.close();
-    lap('tokens');
     await media?.close();
-    lap('media');
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -188,14 +198,12 @@ describe('examples', { timeout: 180_000 }, () => {
       doctor,
       'mic button pressed',
       () => document.querySelector('#mic')?.getAttribute('aria-pressed') === 'true',
-      null,
     );
     await waitIn(
       patient,
       "the doctor's tile muted",
       () =>
         document.querySelector('.tile[data-name="Dr. Demo"]')?.getAttribute('data-audio') === 'off',
-      null,
     );
     assert.match(
       (await patient.textContent('.tile[data-name="Dr. Demo"] figcaption')) ?? '',
@@ -211,24 +219,17 @@ describe('examples', { timeout: 180_000 }, () => {
       'own message sent',
       () =>
         document.querySelector('#messages li:last-child')?.getAttribute('data-delivery') === 'sent',
-      null,
     );
-    await waitIn(
-      patient,
-      'unread badge 1',
-      () => {
-        const badge = document.querySelector<HTMLElement>('#unread');
-        return !!badge && !badge.hidden && badge.textContent === '1';
-      },
-      null,
-    );
+    await waitIn(patient, 'unread badge 1', () => {
+      const badge = document.querySelector<HTMLElement>('#unread');
+      return !!badge && !badge.hidden && badge.textContent === '1';
+    });
     assert.equal(await patient.getAttribute('#chat-toggle', 'aria-label'), 'Chat, 1 unread');
     await patient.click('#chat-toggle');
     await waitIn(
       patient,
       'badge cleared once the chat is open',
       () => document.querySelector<HTMLElement>('#unread')?.hidden === true,
-      null,
     );
     assert.equal(await patient.textContent('#messages li'), 'Dr. Demo: Hello from the doctor');
 
@@ -240,7 +241,6 @@ describe('examples', { timeout: 180_000 }, () => {
       'the reply',
       () =>
         document.querySelector('#messages li:last-child')?.textContent === 'Pat Demo: Hi, doctor',
-      null,
     );
     assert.equal(await doctor.isHidden('#unread'), true);
 
@@ -250,14 +250,8 @@ describe('examples', { timeout: 180_000 }, () => {
       doctor,
       'left',
       () => document.querySelector('#status')?.textContent === 'You left the call',
-      null,
     );
-    await waitIn(
-      patient,
-      'one tile left',
-      () => document.querySelectorAll('.tile').length === 1,
-      null,
-    );
+    await waitIn(patient, 'one tile left', () => document.querySelectorAll('.tile').length === 1);
     await patient.click('#leave');
     assert.deepEqual(problems.get(doctor), []);
     assert.deepEqual(problems.get(patient), []);
@@ -279,18 +273,13 @@ describe('examples', { timeout: 180_000 }, () => {
 
     // React set the properties (not attributes): the room built its own session from them and
     // shows the device preview; the device-check event reached React state.
-    await waitIn(
-      doctor,
-      'pre-join preview playing',
-      () => {
-        const room = document.querySelector('consult-room');
-        const video = room?.shadowRoot?.querySelector<HTMLVideoElement>('[part~="preview"]');
-        return !!video && video.readyState >= 2 && video.videoWidth > 0;
-      },
-      null,
-    );
-    const props = await doctor.evaluate(() => {
+    await waitIn(doctor, 'pre-join preview playing', () => {
       const room = document.querySelector('consult-room');
+      const video = room?.shadowRoot?.querySelector<HTMLVideoElement>('[part~="preview"]');
+      return !!video && video.readyState >= 2 && video.videoWidth > 0;
+    });
+    const props = await doctor.evaluate(() => {
+      const room = document.querySelector<HTMLElement & RoomProperties>('consult-room');
       return {
         consultId: room?.consultId,
         tokenUrl: room?.tokenUrl,
@@ -331,27 +320,29 @@ describe('examples', { timeout: 180_000 }, () => {
       (s) => document.querySelector(s)?.textContent === 'In the call with Pat Demo',
       status,
     );
-    await waitIn(
-      doctor,
-      "the patient's video in the room",
-      () =>
-        [
-          ...(document.querySelector('consult-room')?.shadowRoot?.querySelectorAll('video') ?? []),
-        ].some((v) => !v.muted && v.readyState >= 2 && v.videoWidth > 0),
-      null,
+    await waitIn(doctor, "the patient's video in the room", () =>
+      Array.from(
+        document.querySelector('consult-room')?.shadowRoot?.querySelectorAll('video') ?? [],
+      ).some((v) => !v.muted && v.readyState >= 2 && v.videoWidth > 0),
     );
-    /** Whether the patient's room shows (`want` true) or no longer shows a tile named Dr. Demo. */
-    const doctorTile = (want: boolean): boolean =>
-      [
-        ...(document
-          .querySelector('consult-room')
-          ?.shadowRoot?.querySelectorAll('[part~="name"]') ?? []),
-      ].some((name) => name.textContent?.includes('Dr. Demo')) === want;
-    await waitIn(patient, "the doctor's tile at the patient", doctorTile, true);
+    /** Whether the patient's room shows (`want` 'shown') or no longer shows a tile named Dr. Demo. */
+    const doctorTile = (want: string): boolean =>
+      Array.from(
+        document.querySelector('consult-room')?.shadowRoot?.querySelectorAll('[part~="name"]') ??
+          [],
+      ).some((name) => name.textContent?.includes('Dr. Demo')) ===
+      (want === 'shown');
+    await waitIn(patient, "the doctor's tile at the patient", doctorTile, 'shown');
 
     // Leave: React cancels consult-request-leave and asks itself, then calls the element's
     // leave(); consult-leave lands in React state with the reason and the call's duration.
     await doctor.click('consult-room [part~="leave-button"]');
+    await doctor.waitForSelector('[role=alertdialog]');
+    assert.equal(
+      await doctor.locator('consult-room [part~="leave-dialog"][open]').count(),
+      0,
+      'the built-in confirmation stays closed',
+    );
     await doctor.click('[role=alertdialog] button:has-text("End consultation")');
     await waitIn(
       doctor,
@@ -359,14 +350,11 @@ describe('examples', { timeout: 180_000 }, () => {
       (s) => /^Call ended \(left\) after \d+ s$/.test(document.querySelector(s)?.textContent ?? ''),
       status,
     );
-    assert.equal(await doctor.locator('consult-room').count(), 0);
-    assert.equal(
-      await doctor.locator('consult-room [part~="leave-dialog"][open]').count(),
-      0,
-      'the built-in confirmation stayed closed',
+    assert.equal(await doctor.locator('consult-room').count(), 0, 'React unmounted the room');
+    await waitIn(patient, 'the doctor gone on the other side', doctorTile, 'gone');
+    await patient.evaluate(() =>
+      document.querySelector<HTMLElement & RoomProperties>('consult-room')?.leave(),
     );
-    await waitIn(patient, 'the doctor gone on the other side', doctorTile, false);
-    await patient.evaluate(() => document.querySelector('consult-room')?.leave());
     assert.deepEqual(problems.get(doctor), []);
     assert.deepEqual(problems.get(patient), []);
   });
