@@ -29,7 +29,8 @@ async function script<T>(path: string): Promise<T> {
 function anchorsOf(markdown: string): Set<string> {
   const anchors = new Set<string>();
   const seen = new Map<string, number>();
-  for (const line of withoutCode(markdown).split('\n')) {
+  const fenced = markdown.replace(/^(```|~~~)[\s\S]*?^\1\s*$/gm, '');
+  for (const line of fenced.split('\n')) {
     const m = /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
     if (!m?.[1]) continue;
     const base = m[1]
@@ -104,11 +105,12 @@ describe('docs', () => {
 
   it('custom-elements.json matches the class JSDoc (npm run analyze)', () => {
     const outdir = join(temp, 'cem');
+    // The analyzer joins outdir to the working directory, so it must be relative to the root.
     const config = join(temp, 'cem.config.mjs');
     const base = pathToFileURL(join(root, 'components/custom-elements-manifest.config.mjs')).href;
     writeFileSync(
       config,
-      `import base from ${JSON.stringify(base)};\nexport default { ...base, outdir: ${JSON.stringify(outdir)} };\n`,
+      `import base from ${JSON.stringify(base)};\nexport default { ...base, outdir: ${JSON.stringify(relative(root, outdir))} };\n`,
     );
     const cli = join(root, 'node_modules/@custom-elements-manifest/analyzer/cem.js');
     const r = spawnSync(process.execPath, [cli, 'analyze', '--config', config], {
