@@ -1,6 +1,6 @@
 // A custom consultation UI on the ConsultKit SDK alone (no elements): sign in with a demo user,
-// join, render everyone's video from `session.state`, mute buttons and a minimal chat with an unread
-// count. The SDK owns the state; this file only draws each snapshot it hands to `subscribe()`.
+// join, render everyone's video from `session.state`, mute buttons, a minimal chat with an unread
+// count, and (for the doctor) the waiting room with Admit buttons. The SDK owns the state; this file only draws each snapshot it hands to `subscribe()`.
 import {
   ConsultError,
   createConsultClient,
@@ -26,6 +26,8 @@ const ui = {
   status: byId('status', HTMLParagraphElement),
   login: byId('login', HTMLFormElement),
   call: byId('call', HTMLElement),
+  lobby: byId('lobby', HTMLElement),
+  lobbyList: byId('lobby-list', HTMLUListElement),
   tiles: byId('tiles', HTMLElement),
   mic: byId('mic', HTMLButtonElement),
   camera: byId('camera', HTMLButtonElement),
@@ -89,6 +91,7 @@ const tiles = new Map<
   { figure: HTMLElement; video: HTMLVideoElement; caption: HTMLElement }
 >();
 let renderedMessages: SessionState['chat']['messages'] | undefined;
+let renderedLobby: SessionState['lobby'] | undefined;
 
 function render(state: SessionState): void {
   ui.status.textContent = statusText(state);
@@ -98,9 +101,11 @@ function render(state: SessionState): void {
     ui.login.hidden = false;
     renderTiles([]);
     renderedMessages = undefined;
+    renderedLobby = undefined;
     return;
   }
   renderTiles(state.participants);
+  renderLobby(state.lobby);
 
   const { audioEnabled, videoEnabled } = state.localMedia;
   ui.mic.textContent = audioEnabled ? 'Mute microphone' : 'Unmute microphone';
@@ -149,6 +154,24 @@ function statusText(state: SessionState): string {
     case 'failed':
       return `The call failed: ${state.error?.message ?? state.connectionReason}`;
   }
+}
+
+/** Providers see who waits (state.lobby, kept current by the token server's event stream). */
+function renderLobby(lobby: SessionState['lobby']): void {
+  if (lobby === renderedLobby) return;
+  renderedLobby = lobby;
+  ui.lobby.hidden = lobby.length === 0;
+  ui.lobbyList.replaceChildren(
+    ...lobby.map((entry) => {
+      const li = document.createElement('li');
+      const admit = document.createElement('button');
+      admit.type = 'button';
+      admit.textContent = `Admit ${entry.displayName}`;
+      admit.addEventListener('click', () => command((s) => s.admit(entry.userId)));
+      li.append(`${entry.displayName} (${entry.role}) `, admit);
+      return li;
+    }),
+  );
 }
 
 function renderTiles(participants: readonly Participant[]): void {

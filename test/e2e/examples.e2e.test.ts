@@ -3,7 +3,8 @@
 // the dev media server, both in this process on free ports.
 //  - vite-sdk: a custom UI on the SDK alone; doctor and patient see each other and chat.
 //  - react: <consult-room> in React 19, properties and events through React's custom-element support.
-//  - express-mount: the token server mounted in an Express app next to the app's own routes.
+//  - express-mount: the token server mounted in an Express app next to the app's own routes; the
+//    page the app serves joins through it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import {
   startTokenServer,
   type RunningTokenServer,
 } from '../../server/token-server/index.js';
+import { createPortal, listen } from '../../examples/express-mount/server.js';
 import { launchBrowser } from './support/browser.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -123,8 +125,8 @@ describe('examples', { timeout: 180_000 }, () => {
       openviduUrl: media.url,
       openviduSecret: media.secret,
       demo: true,
-      // The examples' doctor and patient join at once (the waiting room has its own tests).
-      waitingRoom: false,
+      // The vite-sdk page admits its patient from its own lobby list; elsewhere both join at once.
+      waitingRoom: (consultId) => consultId.startsWith('example-vite-sdk-'),
       rateLimit: false,
       logger: silentLogger,
       env: {},
@@ -152,21 +154,36 @@ describe('examples', { timeout: 180_000 }, () => {
     assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
   });
 
-  it('vite-sdk: doctor and patient see each other, mute shows remotely, chat updates the unread count', async () => {
+  it('vite-sdk: the doctor admits the patient, both see each other, mute shows remotely, chat unread count', async () => {
     const { outDir } = await buildExample('vite-sdk');
     const url = await previewExample('vite-sdk', outDir);
     const consultId = newConsultId('vite-sdk');
 
     const doctor = await openPage(url);
     const patient = await openPage(url);
-    for (const [page, username] of [
-      [doctor, 'doctor'],
-      [patient, 'patient'],
-    ] as const) {
+    const signIn = async (page: Page, username: string): Promise<void> => {
       await page.selectOption('select[name=username]', username);
       await page.fill('input[name=consult]', consultId);
       await page.click('#login button[type=submit]');
-    }
+    };
+
+    // The doctor joins; the patient waits; the doctor admits them from state.lobby.
+    await signIn(doctor, 'doctor');
+    await waitIn(
+      doctor,
+      'doctor in the call',
+      () => document.querySelector('#status')?.textContent === 'In the call with 0 other(s)',
+    );
+    await signIn(patient, 'patient');
+    await waitIn(patient, 'patient waiting', () =>
+      /^In the waiting room/.test(document.querySelector('#status')?.textContent ?? ''),
+    );
+    await doctor.click('#lobby-list button:has-text("Admit Pat Demo")');
+    await waitIn(
+      doctor,
+      'lobby emptied',
+      () => document.querySelector<HTMLElement>('#lobby')?.hidden === true,
+    );
 
     // Each page draws two tiles from session.state, and the remote one plays decoded video.
     for (const [page, other] of [
@@ -357,5 +374,106 @@ describe('examples', { timeout: 180_000 }, () => {
     );
     assert.deepEqual(problems.get(doctor), []);
     assert.deepEqual(problems.get(patient), []);
+  });
+
+  it('express-mount: own routes next to the mounted token server, and the served SDK page joins', async () => {
+    const { outDir } = await buildExample('express-mount');
+    const portal = await createPortal({
+      tokenServer: {
+        openviduUrl: media.url,
+        openviduSecret: media.secret,
+        demo: true,
+        waitingRoom: false,
+        rateLimit: false,
+        logger: silentLogger,
+        env: {},
+      },
+      staticDir: outDir,
+    });
+    const { server, url } = await listen(portal.app, 0);
+    try {
+      const call = async (
+        method: string,
+        path: string,
+        body?: unknown,
+        token?: string,
+      ): Promise<{ status: number; type: string; json: unknown }> => {
+        const response = await fetch(url + path, {
+          method,
+          headers: {
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+        const type = response.headers.get('content-type') ?? '';
+        return {
+          status: response.status,
+          type,
+          json: type.includes('json') ? await response.json() : await response.text(),
+        };
+      };
+
+      // The app's own routes, with its own JSON body parser after the mount.
+      assert.deepEqual((await call('GET', '/health')).json, { ok: true });
+      const consultId = newConsultId('express');
+      const created = await call('POST', '/appointments', { consultId });
+      assert.equal(created.status, 201);
+      assert.equal((await call('POST', '/appointments', { consultId: '../x' })).status, 400);
+      const appointments = (await call('GET', '/appointments')).json as { consultId: string }[];
+      assert.deepEqual(
+        appointments.map((a) => a.consultId),
+        ['consult-42', consultId],
+      );
+
+      // The token server under /api, through Express: OpenAPI, demo login, a token, its errors.
+      const openapi = await call('GET', '/api/openapi.json');
+      assert.equal(openapi.status, 200);
+      const doc = openapi.json as { openapi: string; paths: Record<string, unknown> };
+      assert.match(doc.openapi, /^3\.1/);
+      assert.ok('/api/consults/{consultId}/token' in doc.paths, Object.keys(doc.paths).join());
+      const login = await call('POST', '/api/auth/login', {
+        username: 'doctor',
+        password: 'doctor123',
+      });
+      assert.equal(login.status, 200);
+      const { accessToken } = login.json as { accessToken: string };
+      const token = await call('POST', `/api/consults/${consultId}/token`, {}, accessToken);
+      assert.equal(token.status, 200, JSON.stringify(token.json));
+      const issued = token.json as { token: string; role: string; consultId: string };
+      assert.equal(issued.role, 'provider');
+      assert.equal(issued.consultId, consultId);
+      assert.match(issued.token, /^wss?:\/\//);
+      const wrong = await call('POST', '/api/auth/login', { username: 'doctor', password: 'no' });
+      assert.equal(wrong.status, 401);
+      assert.match(wrong.type, /json/);
+      assert.equal((await call('POST', `/api/consults/${consultId}/token`, {})).status, 401);
+
+      // The page Express serves: both sides join the new appointment and see each other's video.
+      const pages: Page[] = [];
+      for (const username of ['doctor', 'patient']) {
+        const page = await openPage(url);
+        pages.push(page);
+        await page.selectOption('#user', username);
+        await page.click(`button[data-consult-id="${consultId}"]`);
+      }
+      for (const page of pages) {
+        await waitIn(page, 'connected with 2 and remote video playing', () => {
+          const remote = Array.from(document.querySelectorAll('video')).find((v) => !v.muted);
+          return (
+            document.querySelector('#status')?.textContent === 'connected: 2 in the call' &&
+            !!remote &&
+            remote.readyState >= 2 &&
+            remote.videoWidth > 0
+          );
+        });
+        assert.deepEqual(problems.get(page), []);
+      }
+      for (const page of pages) await page.context().close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await portal.close();
+    }
   });
 });
