@@ -30,7 +30,7 @@ try {
     const name = /'([^']+)'/.exec(String(error.message))?.[1] ?? 'a server dependency';
     console.error(
       `consult-kit: ${name} is not installed. The Node side (token server, dev media server) needs its optional peer dependencies:\n` +
-        '  npm install hono @hono/node-server @hono/zod-openapi zod jose @electric-sql/pglite ws werift',
+        '  npm install hono @hono/node-server @hono/zod-openapi zod jose @electric-sql/pglite ws werift yazl',
     );
   } else {
     console.error(`consult-kit: ${error instanceof Error ? error.message : String(error)}`);

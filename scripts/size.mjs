@@ -25,7 +25,9 @@ function staticClosure(entry) {
     const code = readFileSync(file, 'utf8');
     // Minified rollup output: `import{a as b}from"./chunks/x.js"` or `import"./x.js"`; dynamic imports
     // are `import("./x.js")` and are skipped.
-    for (const m of code.matchAll(/(?:^|[;\s}])(?:import|export)\s*(?:[\w${},*\s]+from\s*)?["'](\.{1,2}\/[^"']+)["']/g)) {
+    for (const m of code.matchAll(
+      /(?:^|[;\s}])(?:import|export)\s*(?:[\w${},*\s]+from\s*)?["'](\.{1,2}\/[^"']+)["']/g,
+    )) {
       visit(resolve(dirname(file), m[1]));
     }
   };
@@ -84,7 +86,9 @@ for (const b of budgets) {
   }
   const size = files.reduce((n, f) => n + gz(f), 0);
   const ok = size <= b.limit;
-  console.log(`  ${ok ? '✓' : '✗'} ${b.name}: ${kb(size)} (budget ${kb(b.limit)}, ${files.length} file${files.length > 1 ? 's' : ''})`);
+  console.log(
+    `  ${ok ? '✓' : '✗'} ${b.name}: ${kb(size)} (budget ${kb(b.limit)}, ${files.length} file${files.length > 1 ? 's' : ''})`,
+  );
   if (ok) passed++;
   else {
     failed++;
@@ -92,6 +96,10 @@ for (const b of budgets) {
   }
 }
 const ov = chunksMatching(join(dist, 'cdn/chunks'), /\.js$/);
-if (ov.length) console.log(`  · CDN lazy chunks: ${ov.map((f) => `${f.split('/').pop()} ${kb(gz(f))}`).join(', ')}`);
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ passed, failed, skipped: 0, failures }) + '\n');
+if (ov.length)
+  console.log(
+    `  · CDN lazy chunks: ${ov.map((f) => `${f.split('/').pop()} ${kb(gz(f))}`).join(', ')}`,
+  );
+if (jsonOut)
+  writeFileSync(jsonOut, JSON.stringify({ passed, failed, skipped: 0, failures }) + '\n');
 if (check && failed) process.exit(1);

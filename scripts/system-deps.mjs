@@ -25,9 +25,15 @@ export function ensureSystemDeps({ chromium = true, ffmpeg = true } = {}) {
       console.log(`Installing ${missing.join(' and ')} from Debian's packages (apt-get)…`);
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
       spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-      const r = spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
+      const r = spawnSync('apt-get', ['install', '-y', '-qq', ...missing], {
+        stdio: 'inherit',
+        env,
+      });
       if (r.status !== 0) {
-        return { ok: false, message: `apt-get install ${missing.join(' ')} failed; install them and run npm test again.` };
+        return {
+          ok: false,
+          message: `apt-get install ${missing.join(' ')} failed; install them and run npm test again.`,
+        };
       }
     } else {
       return {

@@ -25,7 +25,11 @@ let skipped = 0;
 const failures = [];
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...opts.env } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...opts.env },
+  });
   return r.status === 0;
 }
 function check(name, ok) {
@@ -121,9 +125,13 @@ if (!deps.ok) {
     console.log('\n── browser tests (web-test-runner, Chromium)');
     run(process.execPath, ['scripts/prebundle-openvidu.mjs']);
     const out = join(results, 'browser.json');
-    const ok = run('npx', ['web-test-runner', '--config', 'web-test-runner.config.mjs', '--static-logging'], {
-      env: { WTR_RESULTS: out, CHROME_PATH: deps.chromium },
-    });
+    const ok = run(
+      'npx',
+      ['web-test-runner', '--config', 'web-test-runner.config.mjs', '--static-logging'],
+      {
+        env: { WTR_RESULTS: out, CHROME_PATH: deps.chromium },
+      },
+    );
     addCounts(out, 'browser');
     if (!ok && !existsSync(out)) check('browser: runner exited with an error', false);
   }
