@@ -1,7 +1,7 @@
 // End to end: the runnable examples in examples/, each built with the repository's Vite (JS API,
 // into a temporary folder) and run in Chromium with fake devices against a real token server and
 // the dev media server, both in this process on free ports.
-//  - vite-sdk: a custom UI on the SDK alone; doctor and patient see each other and chat.
+//  - vite-sdk: a custom UI on the SDK alone; the doctor admits the patient, they see each other, chat.
 //  - react: <consult-room> in React 19, properties and events through React's custom-element support.
 //  - express-mount: the token server mounted in an Express app next to the app's own routes; the
 //    page the app serves joins through it.
