@@ -62,7 +62,17 @@ const nodeExternal = (id) =>
 const npmInputs = {
   index: 'src/index.ts',
   'testing/index': 'src/testing/index.ts',
-  ...(hasComponents ? { 'components/index': 'components/index.ts' } : {}),
+  ...(hasComponents
+    ? {
+        'components/index': 'components/index.ts',
+        'components/consult-room': 'components/consult-room.ts',
+        'components/consult-chat': 'components/consult-chat.ts',
+        'components/consult-room/consult-room.component':
+          'components/consult-room/consult-room.component.ts',
+        'components/consult-chat/consult-chat.component':
+          'components/consult-chat/consult-chat.component.ts',
+      }
+    : {}),
 };
 
 const clean = {
