@@ -69,7 +69,7 @@ export interface DevMediaServerOptions {
   host?: string;
   /** OpenVidu secret for Basic auth `OPENVIDUAPP:<secret>` (default `MY_SECRET`). */
   secret?: string;
-  /** URL browsers and apps use to reach this server (default `http://localhost:<port>`); tokens derive from it. */
+  /** URL browsers and apps use to reach this server (default `http://<announcedIp or localhost>:<port>`); tokens derive from it. */
   publicUrl?: string;
   /** Folder for recordings, one sub-folder per recording (default `./recordings`). */
   recordingsDir?: string;
@@ -253,10 +253,12 @@ export async function startDevMediaServer(
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 4443);
+  // An announced address is the one other machines reach (LAN demos), so tokens carry it too.
   const urlHost =
-    host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === 'localhost'
+    options.announcedIp ??
+    (host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === 'localhost'
       ? 'localhost'
-      : host;
+      : host);
   urls.publicUrl = (options.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
   urls.wsUrl = wsUrlOf(urls.publicUrl);
   logger.info('dev media server listening', {

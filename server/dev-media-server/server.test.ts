@@ -38,6 +38,21 @@ void describe('startDevMediaServer', () => {
     await assert.rejects(fetch(`${server.url}/openvidu/api/sessions`));
   });
 
+  void it('puts the announced address in the public URL and tokens when no publicUrl is given', async () => {
+    const t = await startTestServer({ announcedIp: '127.0.0.1' });
+    try {
+      assert.equal(t.server.url, `http://127.0.0.1:${t.server.port}`);
+      await api(t.server, 'POST', '/openvidu/api/sessions', { customSessionId: 'lan' });
+      const conn = await api(t.server, 'POST', '/openvidu/api/sessions/lan/connection', {});
+      assert.match(
+        (conn.json as { token: string }).token,
+        new RegExp(`^ws://127\\.0\\.0\\.1:${t.server.port}\\?sessionId=lan&token=tok_`),
+      );
+    } finally {
+      await t.close();
+    }
+  });
+
   void it('builds tokens from publicUrl (https → wss, path dropped)', async () => {
     const t = await startTestServer({ publicUrl: 'https://demo.example:8443/some/path/' });
     try {
