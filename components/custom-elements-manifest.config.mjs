@@ -2,7 +2,12 @@
 // elements (STYLE B.5). package.json's "customElements" field is maintained by hand.
 export default {
   globs: ['components/**/*.ts'],
-  exclude: ['components/**/*.test.ts', 'components/test-utils/**', 'components/**/*.d.ts'],
+  exclude: [
+    'components/**/*.test.ts',
+    'components/**/*.test-d.ts',
+    'components/test-utils/**',
+    'components/**/*.d.ts',
+  ],
   outdir: '.',
   litelement: true,
   packagejson: false,
