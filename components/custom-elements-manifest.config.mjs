@@ -18,6 +18,13 @@ export default {
       // documented @event entries (with no name), so keep only named ones.
       name: 'consult-kit-events',
       packageLinkPhase({ customElementsManifest }) {
+        // The analyzer lists modules in the order its file walk finishes, which varies from run to
+        // run; sort them (files before folders, then by path) so the manifest is reproducible.
+        const depth = (path) => path.split('/').length;
+        customElementsManifest.modules.sort(
+          (a, b) =>
+            depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+        );
         const tags = {};
         for (const mod of customElementsManifest.modules) {
           for (const declaration of mod.declarations ?? []) {
