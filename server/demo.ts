@@ -21,6 +21,7 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
+import type { Plugin } from 'esbuild';
 import type { DevMediaServer } from './dev-media-server/index.js';
 import { startDevMediaServer } from './dev-media-server/index.js';
 import { createJsonLogger as createMediaLogger, silentLogger } from './dev-media-server/logger.js';
@@ -154,7 +155,27 @@ const LANGUAGES = ['es', 'fr', 'de', 'pt-BR', 'ar'];
  */
 async function bundleCdn(root: string): Promise<Map<string, Asset>> {
   const { build } = await import('esbuild');
+  // With code splitting, esbuild gives a dynamic import() of a CommonJS module (openvidu-browser)
+  // only a `default` export, so the SDK's `const { OpenVidu } = await import('openvidu-browser')`
+  // finds no constructor. An ES-module facade with the named export keeps the split chunk
+  // (rollup's commonjs() plugin does the same for the dist build).
+  const openViduFacade: Plugin = {
+    name: 'openvidu-esm-facade',
+    setup(b) {
+      b.onResolve({ filter: /^openvidu-browser$/ }, (args) =>
+        args.namespace === 'openvidu-facade'
+          ? undefined
+          : { path: 'openvidu-browser', namespace: 'openvidu-facade' },
+      );
+      b.onLoad({ filter: /.*/, namespace: 'openvidu-facade' }, () => ({
+        contents: "export { OpenVidu } from 'openvidu-browser';",
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
   const common = {
+    plugins: [openViduFacade],
     absWorkingDir: root,
     bundle: true,
     write: false,
@@ -373,20 +394,24 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   const urlHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const url = `http://${urlHost}:${boundPort}`;
 
-  const cleanups: Array<() => Promise<void>> = [
-    () =>
-      new Promise<void>((done) => {
-        http.close(() => done());
-        http.closeAllConnections();
-      }),
-  ];
+  let mediaServer: DevMediaServer | undefined;
+  let tokenServer: TokenServer | undefined;
+  let tmp: string | undefined;
+  const quietly = (p: Promise<unknown> | undefined): Promise<unknown> =>
+    p ? p.catch(() => undefined) : Promise.resolve();
   const closeAll = async (): Promise<void> => {
-    // Last started, first stopped; every step runs even when one fails.
-    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+    // The media server first: its last webhooks (participants left, session destroyed) still
+    // reach the token server. Every step runs even when one fails.
+    await quietly(mediaServer?.close());
+    await quietly(tokenServer?.close());
+    await new Promise<void>((done) => {
+      http.close(() => done());
+      http.closeAllConnections();
+    });
+    if (tmp) await quietly(rm(tmp, { recursive: true, force: true }));
   };
 
   try {
-    let mediaServer: DevMediaServer | undefined;
     let mediaUrl: string;
     let mediaSecret: string;
     if (external) {
@@ -395,8 +420,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     } else {
       let recordingsDir = options.recordingsDir;
       if (recordingsDir === undefined) {
-        const tmp = await mkdtemp(join(tmpdir(), 'consult-kit-demo-'));
-        cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+        tmp = await mkdtemp(join(tmpdir(), 'consult-kit-demo-'));
         recordingsDir = tmp;
       }
       try {
@@ -421,14 +445,12 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
           throw new DemoPortInUseError(mediaPort, 'media server', '--media-port', 'MEDIA_PORT');
         throw e;
       }
-      const started = mediaServer;
-      cleanups.push(() => started.close());
       mediaUrl = mediaServer.url;
       mediaSecret = mediaServer.secret;
     }
 
     const logger: Logger = createJsonLogger(level, log);
-    const tokenServer = createTokenServer({
+    const ts = createTokenServer({
       openviduUrl: mediaUrl,
       openviduSecret: mediaSecret,
       demo: { users: DEMO_PORTAL_USERS },
@@ -436,12 +458,12 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       logger,
       env: {},
     });
-    cleanups.push(() => tokenServer.close());
-    await tokenServer.ready();
+    tokenServer = ts;
+    await ts.ready();
 
     const csp = portalCsp(mediaUrl);
     handler = async (request, env) =>
-      (await serveStatic(request, assets, csp)) ?? tokenServer.fetch(request, env);
+      (await serveStatic(request, assets, csp)) ?? ts.fetch(request, env);
 
     const at = (query: string) => `${url}/${query}`;
     let closing: Promise<void> | undefined;
@@ -459,7 +481,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       embeddedMedia: mediaServer !== undefined,
       assets: assets.kind,
       bundleMs: assets.bundleMs,
-      tokenServer,
+      tokenServer: ts,
       mediaServer,
       close: () => (closing ??= closeAll()),
     };
