@@ -1,5 +1,7 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
+import { guard } from 'lit/directives/guard.js';
+import { repeat } from 'lit/directives/repeat.js';
 import { ConsultElement } from '../base/consult-element.js';
 import { icons } from '../base/icons.js';
 import { SessionController } from '../controllers/session-controller.js';
@@ -12,6 +14,7 @@ import {
   MAX_CHAT_MESSAGE_LENGTH,
   type ChatMessage,
   type ConsultSessionLike,
+  type ParticipantRole,
   type SessionState,
 } from '../../src/index.js';
 import { styles } from './consult-chat.styles.js';
@@ -20,6 +23,11 @@ import { styles } from './consult-chat.styles.js';
 const COUNTER_THRESHOLD = 200;
 /** Distance from the bottom (px) that still counts as "reading the newest message". */
 const STICK_DISTANCE = 32;
+/**
+ * Messages per block of the log. Blocks other than the newest have `content-visibility: auto`, so
+ * style, layout and paint skip those off screen: an append costs about the same at any history length.
+ */
+const BLOCK_SIZE = 40;
 
 const timeFormats = new Map<string, Intl.DateTimeFormat>();
 function timeFormat(lang: string): Intl.DateTimeFormat {
@@ -33,6 +41,55 @@ function timeFormat(lang: string): Intl.DateTimeFormat {
     timeFormats.set(lang, format);
   }
   return format;
+}
+
+/**
+ * The translated text a message row shows, resolved once per render (a handful of lookups, whatever
+ * the history length). The object is kept while every text stays the same, so rows can be skipped
+ * by identity: a row re-renders only when its message object or these labels change.
+ */
+interface RowLabels {
+  readonly tag: string;
+  readonly you: string;
+  readonly sending: string;
+  readonly sent: string;
+  readonly failed: string;
+  readonly retry: string;
+  readonly roles: Readonly<Record<ParticipantRole, string>>;
+}
+
+const ROLES: readonly ParticipantRole[] = ['provider', 'patient', 'guest'];
+
+function sameLabels(a: RowLabels, b: RowLabels): boolean {
+  return (
+    a.tag === b.tag &&
+    a.you === b.you &&
+    a.sending === b.sending &&
+    a.sent === b.sent &&
+    a.failed === b.failed &&
+    a.retry === b.retry &&
+    ROLES.every((role) => a.roles[role] === b.roles[role])
+  );
+}
+
+interface FormattedTime {
+  readonly tag: string;
+  readonly iso: string;
+  readonly text: string;
+}
+
+/**
+ * Formatted send times, per message object. Snapshots keep the objects of unchanged messages, so a
+ * message's time is formatted once per language, not on every render.
+ */
+const formattedTimes = new WeakMap<ChatMessage, FormattedTime>();
+function formatTime(message: ChatMessage, tag: string): FormattedTime {
+  const cached = formattedTimes.get(message);
+  if (cached?.tag === tag) return cached;
+  const time = new Date(message.timestamp);
+  const formatted = { tag, iso: time.toISOString(), text: timeFormat(tag).format(time) };
+  formattedTimes.set(message, formatted);
+  return formatted;
 }
 
 /**
@@ -127,10 +184,13 @@ export class ConsultChat extends ConsultElement {
   private readonly controller = new SessionController(
     this,
     () => this.session,
-    (s: SessionState) => [s.chat, s.connection, s.participants.length] as const,
+    // Only what the element renders: a new `unread` count (markRead, an incoming message counted
+    // before it is shown) or a participant update does not re-render the log.
+    (s: SessionState) => [s.chat.messages, s.connection] as const,
   );
   private stickToBottom = false;
   private renderedCount = 0;
+  private labels: RowLabels | undefined;
   private isVisible = false;
   private observer: IntersectionObserver | undefined;
 
@@ -138,6 +198,8 @@ export class ConsultChat extends ConsultElement {
     super();
     this.controller.onState((state, previous) => {
       if (state.chat.unread !== previous.chat.unread) {
+        // Not part of the render: set here, since an unread change alone does not update the element.
+        this.setCustomState('unread', state.chat.unread > 0);
         this.dispatchEvent(new ConsultUnreadChangeEvent({ unread: state.chat.unread }));
       }
     });
@@ -177,12 +239,13 @@ export class ConsultChat extends ConsultElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    const log = this.logEl;
-    const wasAtBottom =
-      !log || log.scrollHeight - log.scrollTop - log.clientHeight <= STICK_DISTANCE;
     if (changed.has('session')) this.renderedCount = 0;
     const messages = this.controller.state?.chat.messages ?? [];
     if (messages.length === this.renderedCount) return;
+    // Read the log's scroll box only when the message count changed (not per message).
+    const log = this.logEl;
+    const wasAtBottom =
+      !log || log.scrollHeight - log.scrollTop - log.clientHeight <= STICK_DISTANCE;
     const first = this.renderedCount === 0;
     const grew = messages.length > this.renderedCount;
     this.renderedCount = messages.length;
@@ -293,6 +356,7 @@ export class ConsultChat extends ConsultElement {
     const t = this.localize.t.bind(this.localize);
     const state = this.controller.state;
     const messages = state?.chat.messages ?? [];
+    const labels = this.rowLabels();
     const canSend = state !== undefined && this.canSend(state);
     const remaining = MAX_CHAT_MESSAGE_LENGTH - this.draft.length;
     const showCounter = remaining <= COUNTER_THRESHOLD;
@@ -329,7 +393,7 @@ export class ConsultChat extends ConsultElement {
               ? html`<div part="empty" class="empty">
                   <slot name="empty">${t('chat.empty')}</slot>
                 </div>`
-              : messages.map((m) => this.renderMessage(m))
+              : this.renderBlocks(messages, labels)
           }
         </div>
         ${
@@ -383,9 +447,58 @@ export class ConsultChat extends ConsultElement {
     `;
   }
 
-  private renderMessage(m: ChatMessage): TemplateResult {
+  /**
+   * The log's rows in blocks of {@link BLOCK_SIZE}, keyed by position; rows keyed by message id. A
+   * block whose messages (by identity) and labels are unchanged is skipped without evaluating it, and
+   * so is a row, so an append evaluates one block and one row however long the history is.
+   */
+  private renderBlocks(messages: readonly ChatMessage[], labels: RowLabels): unknown {
+    const starts: number[] = [];
+    for (let start = 0; start < messages.length; start += BLOCK_SIZE) starts.push(start);
+    return repeat(
+      starts,
+      (start) => start,
+      (start) => {
+        const slice = messages.slice(start, start + BLOCK_SIZE);
+        const latest = start + BLOCK_SIZE >= messages.length;
+        return guard(
+          [labels, latest, ...slice],
+          () =>
+            html`<div class="block ${latest ? 'latest' : ''}">
+              ${repeat(
+                slice,
+                (m) => m.id,
+                (m) => guard([m, labels], () => this.renderMessage(m, labels)),
+              )}
+            </div>`,
+        );
+      },
+    );
+  }
+
+  /** The row texts for this render; the previous object while nothing in it changed. */
+  private rowLabels(): RowLabels {
     const t = this.localize.t.bind(this.localize);
-    const time = new Date(m.timestamp);
+    const next: RowLabels = {
+      tag: this.localize.tag,
+      you: t('chat.you'),
+      sending: t('chat.sending'),
+      sent: t('chat.sent'),
+      failed: t('chat.failed'),
+      retry: t('chat.retry'),
+      roles: {
+        provider: t('role.provider'),
+        patient: t('role.patient'),
+        guest: t('role.guest'),
+      },
+    };
+    if (this.labels && sameLabels(this.labels, next)) return this.labels;
+    this.labels = next;
+    return next;
+  }
+
+  private renderMessage(m: ChatMessage, labels: RowLabels): TemplateResult {
+    const time = formatTime(m, labels.tag);
     const failed = m.delivery === 'failed';
     const textId = `text-${m.id}`;
     return html`
@@ -395,11 +508,9 @@ export class ConsultChat extends ConsultElement {
         data-id=${m.id}
       >
         <p part="meta" class="meta">
-          <span part="sender" class="sender">${m.isLocal ? t('chat.you') : m.senderName}</span>
-          <span part="role" class="role">${t(`role.${m.senderRole}`)}</span>
-          <time part="time" datetime=${time.toISOString()}
-            >${timeFormat(this.localize.tag).format(time)}</time
-          >
+          <span part="sender" class="sender">${m.isLocal ? labels.you : m.senderName}</span>
+          <span part="role" class="role">${labels.roles[m.senderRole] ?? m.senderRole}</span>
+          <time part="time" datetime=${time.iso}>${time.text}</time>
         </p>
         <p part="text" class="text" id=${textId}>${m.text}</p>
         ${
@@ -407,9 +518,7 @@ export class ConsultChat extends ConsultElement {
             ? html`<p part="delivery" class="delivery ${failed ? 'failed' : ''}">
                 ${failed ? icons.alert : m.delivery === 'sent' ? icons.check : icons.clock}
                 <span
-                  >${t(
-                    failed ? 'chat.failed' : m.delivery === 'sent' ? 'chat.sent' : 'chat.sending',
-                  )}</span
+                  >${failed ? labels.failed : m.delivery === 'sent' ? labels.sent : labels.sending}</span
                 >
                 ${
                   failed
@@ -420,7 +529,7 @@ export class ConsultChat extends ConsultElement {
                         aria-describedby=${textId}
                         @click=${() => void this.retry(m)}
                       >
-                        ${icons.retry}${t('chat.retry')}
+                        ${icons.retry}${labels.retry}
                       </button>`
                     : nothing
                 }

@@ -46,6 +46,19 @@ export const styles = [
       flex-direction: column;
       gap: var(--_space-s);
     }
+    .block {
+      flex: none;
+      display: flex;
+      flex-direction: column;
+      gap: var(--_space-s);
+      /* Off-screen blocks skip style, layout and paint; the newest block is always rendered, so
+         scrolling to the bottom lands on real sizes. The estimate is used until a block has rendered once. */
+      content-visibility: auto;
+      contain-intrinsic-block-size: auto 160rem;
+    }
+    .block.latest {
+      content-visibility: visible;
+    }
     .empty {
       margin: auto;
       color: var(--_muted);

@@ -274,6 +274,106 @@ describe('<consult-chat>', () => {
     });
   });
 
+  describe('long histories', () => {
+    /** Counts the element's renders from now on. */
+    function countRenders(el: ConsultChat): { count: number } {
+      const counter = { count: 0 };
+      const render = el.render.bind(el);
+      el.render = () => {
+        counter.count++;
+        return render();
+      };
+      return counter;
+    }
+
+    it('should render every message in order and follow the newest one', async () => {
+      const session = connected();
+      for (let i = 0; i < 95; i++) session.simulateMessage({ text: `message ${i}` });
+      const el = await mount(session);
+      const log = $(el, '[part="log"]')!;
+      session.simulateMessage({ text: 'message 95' });
+      await el.updateComplete;
+      const texts = $$(el, '[part="text"]').map((node) => node.textContent);
+      assert.deepEqual(
+        texts,
+        Array.from({ length: 96 }, (_, i) => `message ${i}`),
+      );
+      assert.isBelow(log.scrollHeight - log.scrollTop - log.clientHeight, 2);
+      const last = $$(el, '[part~="message"]').at(-1)!.getBoundingClientRect();
+      assert.isAtMost(last.bottom, log.getBoundingClientRect().bottom + 1);
+      assert.isAbove(last.height, 0);
+    });
+
+    it('should render an incoming message once, marking it read without a second render', async () => {
+      const session = connected();
+      const other = session.simulateParticipantJoined({ displayName: 'Dr. Chen' });
+      for (let i = 0; i < 60; i++) session.simulateMessage({ text: `message ${i}` });
+      const el = await mount(session);
+      await waitUntil(() => el.unread === 0);
+      const renders = countRenders(el);
+      session.simulateMessage({ text: 'new' });
+      await el.updateComplete;
+      await el.updateComplete;
+      assert.strictEqual(el.unread, 0);
+      assert.strictEqual(el.hasCustomState('unread'), false);
+      assert.strictEqual(renders.count, 1);
+      session.simulateQuality(other.id, 'poor');
+      session.simulateSpeaking(other.id, true);
+      await el.updateComplete;
+      assert.strictEqual(renders.count, 1, 'participant updates do not re-render the chat');
+    });
+
+    it('should keep the DOM of unchanged messages and update only the changed one', async () => {
+      const session = connected();
+      const failed = session.simulateMessage({ text: 'early', isLocal: true, delivery: 'failed' });
+      for (let i = 0; i < 70; i++) session.simulateMessage({ text: `message ${i}` });
+      const el = await mount(session);
+      const before = $$(el, '[part~="message"]');
+      session.simulateDelivery(failed.id, 'sent');
+      session.simulateMessage({ text: 'latest' });
+      await el.updateComplete;
+      const after = $$(el, '[part~="message"]');
+      assert.strictEqual(after.length, before.length + 1);
+      assert.isTrue(before.every((node, i) => after[i] === node));
+      assert.strictEqual(text(after[0]!.querySelector('[part="delivery"]')), 'Sent');
+      assert.strictEqual(after[0]!.querySelector('[part~="retry-button"]'), null);
+    });
+
+    it('should place history merged before the loaded messages in order', async () => {
+      const session = connected();
+      for (let i = 0; i < 50; i++)
+        session.simulateMessage({ text: `live ${i}`, timestamp: 2000 + i });
+      const el = await mount(session);
+      const history = Array.from({ length: 45 }, (_, i) => ({
+        ...session.state.chat.messages[0]!,
+        id: `history-${i}`,
+        text: `old ${i}`,
+        timestamp: 1000 + i,
+        fromHistory: true,
+      }));
+      session.simulateState({
+        chat: { ...session.state.chat, messages: [...history, ...session.state.chat.messages] },
+      });
+      await el.updateComplete;
+      const ids = $$(el, '[part~="message"]').map((node) => node.dataset.id);
+      assert.deepEqual(
+        ids,
+        session.state.chat.messages.map((m) => m.id),
+      );
+    });
+
+    it('should translate the messages already shown when the language changes', async () => {
+      const session = connected();
+      session.simulateMessage({ text: 'hola', senderRole: 'provider' });
+      for (let i = 0; i < 45; i++) session.simulateMessage({ text: 'mine', isLocal: true });
+      const el = await mount(session);
+      el.lang = 'es';
+      await waitUntil(() => text($(el, '[part="role"]')) === 'Profesional');
+      assert.strictEqual(text($$(el, '[part="sender"]').at(-1)!), 'Usted');
+      assert.strictEqual(text($$(el, '[part="delivery"]').at(-1)!), 'Enviado');
+    });
+  });
+
   describe('security', () => {
     for (const payload of XSS) {
       it(`should render "${payload}" as text in names and messages`, async () => {
