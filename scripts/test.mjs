@@ -70,6 +70,11 @@ function nodeTests(tier, files, extraEnv = {}) {
       'tsx',
       '--test',
       '--test-concurrency=1',
+      // PGlite (the token server's embedded Postgres) leaves wasm itimers armed after close(), which
+      // keep a test file's process alive once its tests have finished; exit when they are done.
+      '--test-force-exit',
+      // A test that hangs fails instead of holding the run until CI's limit.
+      '--test-timeout=240000',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       `--test-reporter=${join(root, 'scripts/count-reporter.mjs')}`,
