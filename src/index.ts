@@ -37,6 +37,7 @@ export type {
   DeliveryState,
   RecordingState,
   SendMessageOptions,
+  ConnectOptions,
   Unsubscribe,
 } from './types.js';
 /** The connection state machine (transition table and guard). @public */

@@ -5,7 +5,7 @@ import { flushMicrotasks } from './testing/fake-clock.js';
 import { deferred, jsonResponse } from './testing/fake-fetch.js';
 import { createFakeMediaStream } from './testing/fake-media.js';
 import { recordEvents, SESSION_EVENT_NAMES, waitForState } from './testing/event-recorder.js';
-import { createHarness, PATHS } from './testing/harness.js';
+import { createHarness, PATHS, tokenFor } from './testing/harness.js';
 import type { ConsultSession } from './session.js';
 
 async function rejection(promise: Promise<unknown>): Promise<ConsultError> {
@@ -58,6 +58,56 @@ describe('ConsultSession connection', () => {
     );
     await session.leave();
     assertReleased(h, session);
+  });
+
+  it('should take the display name given to connect() for the token request and the others', async () => {
+    const h = createHarness();
+    const session = h.client.createSession('c1', { displayName: 'Pat' });
+    await session.connect({ displayName: ' Ann Lee ' });
+    const [request] = h.server.requestsTo(PATHS.token, 'POST');
+    assert.deepEqual(request?.body, { displayName: 'Ann Lee' });
+    const clientData = JSON.parse(String(h.backend.callsOf('connect')[0]?.args[1])) as unknown;
+    assert.deepEqual(clientData, { displayName: 'Ann Lee' }, 'what the others see');
+    assert.equal(session.state.participants[0]?.displayName, 'Ann Lee');
+    await session.leave();
+  });
+
+  it("should keep the session's display name when connect() gets none or a blank one", async () => {
+    for (const options of [undefined, {}, { displayName: '  ' }]) {
+      const h = createHarness();
+      const session = h.client.createSession('c1', { displayName: 'Pat' });
+      await session.connect(options);
+      assert.deepEqual(h.server.requestsTo(PATHS.token, 'POST')[0]?.body, { displayName: 'Pat' });
+      assert.equal(session.state.participants[0]?.displayName, 'Pat');
+      await session.leave();
+    }
+  });
+
+  it('should pass the display name given to connect() to a custom fetchToken', async () => {
+    const seen: Array<string | undefined> = [];
+    const h = createHarness({
+      client: {
+        fetchToken: async (request) => {
+          seen.push(request.displayName);
+          return tokenFor();
+        },
+      },
+    });
+    const session = h.client.createSession('c1');
+    await session.connect({ displayName: 'Dr. Ruiz' });
+    assert.deepEqual(seen, ['Dr. Ruiz']);
+    await session.leave();
+  });
+
+  it('should throw a TypeError for a display name that is not a string', async () => {
+    const h = createHarness();
+    const session = h.client.createSession('c1');
+    assert.throws(
+      () => session.connect({ displayName: 42 as unknown as string }),
+      (e: unknown) => e instanceof TypeError,
+    );
+    assert.equal(session.state.connection, 'idle');
+    await session.leave();
   });
 
   it('should keep unchanged slices identical across snapshots', async () => {

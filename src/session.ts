@@ -32,6 +32,7 @@ import type {
   ChatMessage,
   ConnectionReason,
   ConnectionState,
+  ConnectOptions,
   ConsultSessionLike,
   DeviceInfo,
   Participant,
@@ -110,6 +111,8 @@ export class ConsultSession implements ConsultSessionLike {
   private eventsRequested = false;
   private connectPromise: Promise<void> | undefined;
   private token: TokenResponse | undefined;
+  /** `SessionOptions.displayName`, or the one `connect()` was given. */
+  private displayName: string | undefined;
   private localConnectionId = '';
   private admission:
     { resolve(token: TokenResponse): void; reject(error: ConsultError): void } | undefined;
@@ -128,6 +131,7 @@ export class ConsultSession implements ConsultSessionLike {
     this.consultId = consultId;
     this.deps = deps;
     this.options = options;
+    this.displayName = options.displayName;
     this.emitter = new Emitter(deps.logger);
     this.media = new LocalMedia({
       platform: deps.platform,
@@ -211,13 +215,18 @@ export class ConsultSession implements ConsultSessionLike {
   /**
    * Connects: fetches a token (waiting in the waiting room if the server says so), connects the
    * media backend and publishes the local media. Resolves when connected. Calling it again while
-   * connecting returns the same promise.
+   * connecting returns the same promise. A non-empty `displayName` replaces the session's
+   * `displayName` option from this connection on (token request, what the others see).
    */
-  connect(options: { signal?: AbortSignal } = {}): Promise<void> {
+  connect(options: ConnectOptions = {}): Promise<void> {
+    const name: unknown = options.displayName;
+    if (name !== undefined && typeof name !== 'string')
+      throw new TypeError('displayName must be a string');
     if (this.isFinal()) return Promise.reject(ConsultError.invalidState('The session has ended.'));
     if (this.connectPromise) return this.connectPromise;
     const c = this.state.connection;
     if (c !== 'idle') return Promise.reject(ConsultError.invalidState(`Cannot connect when ${c}.`));
+    if (name?.trim()) this.displayName = name.trim();
     this.connectPromise = this.runConnect(c, options.signal ?? this.options.signal);
     return this.connectPromise;
   }
@@ -339,7 +348,7 @@ export class ConsultSession implements ConsultSessionLike {
       this.backendPromise = this.deps.backendFactory();
       // A factory failure surfaces when it is awaited below; don't let it go unhandled meanwhile.
       this.backendPromise.catch(() => undefined);
-      let result = await this.deps.api.requestToken(this.options.displayName, attempt.signal);
+      let result = await this.deps.api.requestToken(this.displayName, attempt.signal);
       let reason: ConnectionReason = 'token-received';
       if (result.status === 'waiting') {
         const c = this.state.connection;
@@ -376,7 +385,7 @@ export class ConsultSession implements ConsultSessionLike {
         });
       }
       const clientData = JSON.stringify({
-        displayName: this.options.displayName ?? result.token.displayName ?? '',
+        displayName: this.displayName ?? result.token.displayName ?? '',
       });
       const { connectionId } = await abortable(
         backend.connect(result.token.token, clientData, attempt.signal),
@@ -495,7 +504,7 @@ export class ConsultSession implements ConsultSessionLike {
   private handleEventsOpen(): void {
     const admission = this.admission;
     if (!admission) return;
-    this.deps.api.requestToken(this.options.displayName, this.lifetime.signal).then(
+    this.deps.api.requestToken(this.displayName, this.lifetime.signal).then(
       (result) => {
         if (result.status === 'token') admission.resolve(result.token);
       },
@@ -772,7 +781,7 @@ export class ConsultSession implements ConsultSessionLike {
     return {
       connectionId: this.localConnectionId,
       ...(this.token?.userId !== undefined ? { userId: this.token.userId } : {}),
-      displayName: this.options.displayName ?? this.token?.displayName ?? 'Guest',
+      displayName: this.displayName ?? this.token?.displayName ?? 'Guest',
       role: this.token?.role ?? this.state.role ?? 'guest',
     };
   }

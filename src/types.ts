@@ -213,6 +213,18 @@ export interface SessionEventMap {
 /** Unsubscribe function returned by `on()` and `subscribe()`. @public */
 export type Unsubscribe = () => void;
 
+/** Options of {@link ConsultSessionLike.connect}. @public */
+export interface ConnectOptions {
+  /** Cancels the connection attempt (token fetch, waiting, connecting); it rejects with `aborted`. */
+  signal?: AbortSignal;
+  /**
+   * Name to show to the others, chosen at join time (for example in a pre-join name field). A
+   * non-empty value overrides the session's `displayName` option for this connection; the token
+   * server may still prefer the authenticated user's name.
+   */
+  displayName?: string;
+}
+
 /** Options of {@link ConsultSessionLike.sendMessage}. @public */
 export interface SendMessageOptions {
   /** Connection ids to send to; everyone when omitted. */
@@ -237,8 +249,11 @@ export interface ConsultSessionLike {
    * with the preview stream (also in `state.localMedia.previewStream`).
    */
   startPreview(options?: { signal?: AbortSignal }): Promise<MediaStream | undefined>;
-  /** Connects (fetching a token, waiting if needed). Resolves when connected. */
-  connect(options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Connects (fetching a token, waiting if needed). Resolves when connected. `displayName` sets the
+   * name at join time, so a pre-join screen need not rebuild the session when the name changes.
+   */
+  connect(options?: ConnectOptions): Promise<void>;
   leave(): Promise<void>;
 
   setMicrophoneEnabled(enabled: boolean): Promise<void>;

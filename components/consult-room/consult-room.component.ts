@@ -251,7 +251,6 @@ export class ConsultRoom extends ConsultElement {
   @property({ attribute: false }) sessionFactory: ConsultSessionFactory = defaultSessionFactory;
 
   @state() private ownSession: ConsultSessionLike | undefined;
-  @state() private ownSessionName = '';
   @state() private nameDraft: string | undefined;
   @state() private joining = false;
   @state() private deviceCheck: ConsultDeviceCheckEventDetail | undefined;
@@ -447,7 +446,6 @@ export class ConsultRoom extends ConsultElement {
         displayName: name || undefined,
         video: !this.audioOnly,
       });
-      this.ownSessionName = name;
     } catch (error) {
       this.fail(error);
     }
@@ -487,14 +485,6 @@ export class ConsultRoom extends ConsultElement {
     this.error = undefined;
     this.joining = true;
     try {
-      // The name is fixed when a session is created: rebuild our own idle session if it changed.
-      const name = this.nameDraft ?? this.displayName;
-      if (!this.session && this.ownSession && name !== this.ownSessionName) {
-        this.previewFor = this.ownSession;
-        this.disposeOwnSession();
-        this.createOwnSession(name);
-        this.previewFor = this.ownSession;
-      }
       const session = this.activeSession;
       if (!session) throw ConsultError.invalidState('The room has no session to join.');
       if (mode === 'audio-only' || (this.audioOnly && mode === 'normal')) {
@@ -505,7 +495,13 @@ export class ConsultRoom extends ConsultElement {
       }
       this.stopMeter();
       this.joinAbort = new AbortController();
-      await session.connect({ signal: this.joinAbort.signal });
+      // Our own session takes the name from the name field at join time (a given session keeps
+      // the name it was built with: the field is not shown for it).
+      const name = this.session ? '' : (this.nameDraft ?? this.displayName).trim();
+      await session.connect({
+        signal: this.joinAbort.signal,
+        ...(name ? { displayName: name } : {}),
+      });
     } catch (error) {
       this.fail(error);
     } finally {

@@ -4,7 +4,12 @@ import '../consult-room.js';
 import type { ConsultRoom, ConsultSessionFactoryOptions } from './consult-room.component.js';
 import type { ConsultChat } from '../consult-chat/consult-chat.component.js';
 import { FakeSession } from '../../src/testing/index.js';
-import { ConsultError, MediaDeviceError, type SessionState } from '../../src/index.js';
+import {
+  ConsultError,
+  MediaDeviceError,
+  type ConnectOptions,
+  type SessionState,
+} from '../../src/index.js';
 import { expectNoAxeViolations } from '../test-utils/axe.js';
 import { createStream, createTestStream } from '../test-utils/fake-streams.js';
 
@@ -182,7 +187,7 @@ describe('<consult-room>', () => {
   });
 
   describe('own session', () => {
-    it('should build its session through the factory, rebuild it for a new name and dispose it', async () => {
+    it('should build its session through the factory, join with the typed name and dispose it', async () => {
       const built: Array<{ options: ConsultSessionFactoryOptions; session: FakeSession }> = [];
       const factory = (options: ConsultSessionFactoryOptions): FakeSession => {
         const session = fake();
@@ -204,18 +209,52 @@ describe('<consult-room>', () => {
         displayName: 'Ann',
         video: true,
       });
+      const session = built[0]!.session;
+      await waitUntil(() => session.callsOf('startPreview').length === 1, 'preview started');
       const input = $<HTMLInputElement>(el, 'input[part="name-input"]')!;
       assert.strictEqual(input.value, 'Ann');
-      input.value = 'Ann Lee';
+      input.value = ' Ann Lee ';
       input.dispatchEvent(new Event('input'));
       click(el, '[part="join-button"]');
-      await waitUntil(
-        () => built.length === 2 && built[1]!.session.callsOf('connect').length === 1,
-      );
-      assert.strictEqual(built[1]!.options.displayName, 'Ann Lee');
-      assert.strictEqual(built[0]!.session.callsOf('leave').length, 1, 'the first one is disposed');
+      await waitUntil(() => session.callsOf('connect').length === 1);
+      const [options] = session.callsOf('connect')[0]!.args as [ConnectOptions];
+      assert.strictEqual(options.displayName, 'Ann Lee', 'the name goes to connect()');
+      assert.instanceOf(options.signal, AbortSignal);
+      assert.strictEqual(built.length, 1, 'the idle session is not rebuilt for a new name');
+      assert.strictEqual(session.callsOf('leave').length, 0);
+      assert.strictEqual(session.callsOf('startPreview').length, 1, 'the preview is kept');
       el.remove();
-      await waitUntil(() => built[1]!.session.callsOf('leave').length === 1);
+      await waitUntil(() => session.callsOf('leave').length === 1, 'disposed when removed');
+    });
+
+    it('should join its own session without a name when the field is empty', async () => {
+      const built: FakeSession[] = [];
+      const el = await fixture<ConsultRoom>(
+        html`<consult-room
+          consult-id="c-42"
+          token-url="https://portal.test/api"
+          .sessionFactory=${() => {
+            const session = fake();
+            built.push(session);
+            return session;
+          }}
+        ></consult-room>`,
+      );
+      click(el, '[part="join-button"]');
+      await waitUntil(() => built[0]!.callsOf('connect').length === 1);
+      const [options] = built[0]!.callsOf('connect')[0]!.args as [ConnectOptions];
+      assert.notProperty(options, 'displayName');
+    });
+
+    it('should not pass a name to a session it was given', async () => {
+      const session = fake();
+      const el = await mount(session);
+      el.displayName = 'Portal Name';
+      await el.updateComplete;
+      click(el, '[part="join-button"]');
+      await waitUntil(() => session.callsOf('connect').length === 1);
+      const [options] = session.callsOf('connect')[0]!.args as [ConnectOptions];
+      assert.notProperty(options, 'displayName');
     });
 
     it('should never dispose a session it was given', async () => {

@@ -56,6 +56,16 @@ describe('FakeSession', () => {
     assert.ok(!events.none('participantLeft'));
   });
 
+  it('should name the local participant after connect({ displayName })', async () => {
+    const named = new FakeSession();
+    await named.connect({ displayName: ' Ann ' });
+    assert.equal(named.state.participants.find((p) => p.isLocal)?.displayName, 'Ann');
+    assert.deepEqual(named.callsOf('connect')[0]?.args, [{ displayName: ' Ann ' }]);
+    const unnamed = new FakeSession();
+    await unnamed.connect();
+    assert.equal(unnamed.state.participants.find((p) => p.isLocal)?.displayName, 'You');
+  });
+
   it('should reject a command queued to fail and surface simulated errors', async () => {
     const session = new FakeSession();
     session.failNext('setCameraEnabled', 'permission-denied');

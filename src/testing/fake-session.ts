@@ -11,6 +11,7 @@ import { ConsultError, type ConsultErrorCode } from '../errors.js';
 import { INITIAL_RECORDING } from '../recording.js';
 import { Store } from '../store.js';
 import type {
+  ConnectOptions,
   ChatMessage,
   ConnectionQuality,
   ConnectionReason,
@@ -122,6 +123,8 @@ export class FakeSession implements ConsultSessionLike {
   private readonly options: FakeSessionOptions;
   private readonly failures = new Map<string, ConsultError>();
   private ids = 0;
+  /** The local participant's name once connected (`connect({ displayName })`). */
+  private localDisplayName = 'You';
 
   constructor(initialState: Partial<SessionState> = {}, options: FakeSessionOptions = {}) {
     this.options = options;
@@ -178,8 +181,12 @@ export class FakeSession implements ConsultSessionLike {
     return previewStream;
   }
 
-  async connect(options?: { signal?: AbortSignal }): Promise<void> {
+  /** Records the call and connects at once. A non-empty `displayName` becomes the local
+   * participant's name (default `You`). */
+  async connect(options?: ConnectOptions): Promise<void> {
     this.record('connect', options);
+    const name = options?.displayName?.trim();
+    if (name) this.localDisplayName = name;
     this.simulateConnection('connected', 'media-connected');
   }
 
@@ -333,7 +340,7 @@ export class FakeSession implements ConsultSessionLike {
         participants = [
           createParticipant({
             id: localParticipantId,
-            displayName: 'You',
+            displayName: this.localDisplayName,
             role: s.role ?? 'patient',
             isLocal: true,
             audioEnabled: s.localMedia.audioEnabled,
