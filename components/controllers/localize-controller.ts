@@ -40,6 +40,23 @@ function inheritedLang(host: HTMLElement): string {
   return document.documentElement.lang || navigator.language || 'en';
 }
 
+/** The host's ancestors from its parent outwards, crossing shadow roots, then the document element. */
+function ancestorsOf(host: HTMLElement): Element[] {
+  const out: Element[] = [];
+  let node: Element | null = host;
+  while (node) {
+    const parent: Element | null = node.parentElement;
+    if (parent) node = parent;
+    else {
+      const root = node.getRootNode();
+      node = root instanceof ShadowRoot ? root.host : null;
+    }
+    if (node) out.push(node);
+  }
+  if (!out.includes(document.documentElement)) out.push(document.documentElement);
+  return out;
+}
+
 /**
  * Resolves the language from the `lang` attribute (or the closest `[lang]` ancestor, or the document)
  * and translates keys, with `strings` overrides first.
@@ -51,6 +68,7 @@ export class LocalizeController implements ReactiveController {
   tag = 'en';
   /** The bundled catalogue used for it. */
   language: BundledLanguage = 'en';
+  private observer: MutationObserver | undefined;
 
   constructor(host: LocalizeHost) {
     this.host = host;
@@ -64,6 +82,11 @@ export class LocalizeController implements ReactiveController {
 
   hostConnected(): void {
     this.resolve();
+    this.observeAncestors();
+  }
+
+  hostDisconnected(): void {
+    this.observer?.disconnect();
   }
 
   hostUpdate(): void {
@@ -80,6 +103,22 @@ export class LocalizeController implements ReactiveController {
   /** Translates a `messageKey` of a ConsultError, falling back to `error.unknown`. */
   error(messageKey: string): string {
     return messageKey in en ? this.t(messageKey as ConsultStringKey) : this.t('error.unknown');
+  }
+
+  /**
+   * Watches the `lang` attribute of every ancestor (up to the document element, crossing shadow
+   * roots): a portal that switches language on `<html>` or a wrapper re-renders the element at once,
+   * including when an ancestor closer than the current `[lang]` gains the attribute. The chain is
+   * re-read on every connection, so a moved element watches its new ancestors.
+   */
+  private observeAncestors(): void {
+    this.observer?.disconnect();
+    if (typeof MutationObserver === 'undefined') return;
+    this.observer ??= new MutationObserver(() => {
+      if (!this.host.lang && inheritedLang(this.host) !== this.tag) this.host.requestUpdate();
+    });
+    for (const node of ancestorsOf(this.host))
+      this.observer.observe(node, { attributes: true, attributeFilter: ['lang'] });
   }
 
   private resolve(): void {
