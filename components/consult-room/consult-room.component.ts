@@ -116,6 +116,7 @@ const RECORDING_ACTIVE = new Set(['starting', 'recording', 'awaiting-consent']);
  * @csspart topbar - The bar with timer and recording indicator.
  * @csspart timer - The call timer.
  * @csspart recording-indicator - Shown to everyone while recording.
+ * @csspart consent-button - Reopens the recording-consent prompt after Escape put it off.
  * @csspart banner - Any banner; also `reconnecting`, `poor-connection` or `autoplay`.
  * @csspart audio-only-button - Switches to audio only (poor connection banner).
  * @csspart enable-sound-button - Resumes sound blocked by the browser.
@@ -252,6 +253,8 @@ export class ConsultRoom extends ConsultElement {
 
   @state() private ownSession: ConsultSessionLike | undefined;
   @state() private nameDraft: string | undefined;
+  /** Escape put the consent prompt off: the request stays pending until answered. */
+  @state() private consentDeferred = false;
   @state() private joining = false;
   @state() private deviceCheck: ConsultDeviceCheckEventDetail | undefined;
   @state() private error: ConsultError | undefined;
@@ -401,6 +404,8 @@ export class ConsultRoom extends ConsultElement {
     if (changed.has('session') && this.session && this.ownSession) this.disposeOwnSession();
     if (!this.session && !this.ownSession && this.isConnected) this.createOwnSession();
     const state = this.activeSession?.state;
+    // A deferred prompt is forgotten once the request is answered or withdrawn, so the next one opens.
+    if (!state?.recording.consentPending) this.consentDeferred = false;
     if (state?.callStartedAt !== undefined) this.now = Date.now();
     // A session handed over mid-call counts as joined (no consult-join: the portal joined it).
     if (state && (state.connection === 'connected' || state.connection === 'reconnecting')) {
@@ -623,7 +628,10 @@ export class ConsultRoom extends ConsultElement {
     const state = this.activeSession?.state;
     const inCall = this.view === 'call';
     this.syncDialog('leave', this.leaveDialogOpen && inCall);
-    this.syncDialog('consent', inCall && state?.recording.consentPending === true);
+    this.syncDialog(
+      'consent',
+      inCall && state?.recording.consentPending === true && !this.consentDeferred,
+    );
     this.syncDialog('settings', this.settingsOpen && inCall);
   }
 
@@ -648,8 +656,10 @@ export class ConsultRoom extends ConsultElement {
   }
 
   private handleConsentCancel(): void {
-    // Escape (or the platform's back gesture) is an answer too: do not record.
-    void this.act((s) => s.setRecordingConsent(false));
+    // Escape (or the platform's back gesture) means "not now", not "no": the dialog closes, the
+    // request stays pending (nothing is recorded without a yes) and the consent button in the top
+    // bar opens it again.
+    this.consentDeferred = true;
   }
 
   private closeDialogs(): void {
@@ -1143,6 +1153,19 @@ export class ConsultRoom extends ConsultElement {
             ${
               recording.status === 'awaiting-consent' || recording.consent.requested
                 ? html`<span class="awaiting">${t('recording.awaitingConsent')}</span>`
+                : nothing
+            }
+            ${
+              recording.consentPending && this.consentDeferred
+                ? html`<button
+                    part="consent-button"
+                    class="consent-button"
+                    type="button"
+                    aria-haspopup="dialog"
+                    @click=${() => (this.consentDeferred = false)}
+                  >
+                    ${t('consent.answer')}
+                  </button>`
                 : nothing
             }
           </div>

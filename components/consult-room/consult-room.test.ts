@@ -568,15 +568,53 @@ describe('<consult-room>', () => {
       assert.isTrue(dialog.contains(active(el)), 'focus moves into the dialog');
       assert.include(text(dialog), 'May this consultation be recorded?');
       await expectNoAxeViolations(el);
-      await sendKeys({ press: 'Escape' });
-      await waitUntil(() => !dialog.open, 'Escape answers "do not record"');
+      (dialog.querySelector('button:not(.primary)') as HTMLButtonElement).click();
+      await waitUntil(() => !dialog.open, '"Do not record" answers no');
       assert.deepEqual(session.callsOf('setRecordingConsent')[0]!.args, [false]);
       session.simulateConsentRequest();
       await el.updateComplete;
-      assert.isTrue(dialog.open);
+      assert.isTrue(dialog.open, 'a new request opens the dialog again');
       (dialog.querySelector('button.primary') as HTMLButtonElement).click();
       await waitUntil(() => !dialog.open);
       assert.deepEqual(session.callsOf('setRecordingConsent')[1]!.args, [true]);
+    });
+
+    it('should treat Escape on the consent dialog as "not now" and reopen it from the top bar', async () => {
+      const session = inCall();
+      const el = await mount(session);
+      session.simulateConsentRequest();
+      await el.updateComplete;
+      const dialog = $<HTMLDialogElement>(el, 'dialog[part~="consent-dialog"]')!;
+      assert.isTrue(dialog.open);
+      assert.isNull($(el, '[part="consent-button"]'), 'no reopen button while the dialog is open');
+      await sendKeys({ press: 'Escape' });
+      await waitUntil(() => !dialog.open, 'Escape closes the dialog');
+      await el.updateComplete;
+      assert.lengthOf(session.callsOf('setRecordingConsent'), 0, 'Escape is not an answer');
+      assert.isTrue(session.state.recording.consentPending, 'consent stays pending');
+      const reopen = $<HTMLButtonElement>(el, '[part="consent-button"]')!;
+      assert.exists(reopen, 'the top bar offers to answer');
+      assert.strictEqual(text(reopen), 'Answer the recording request');
+      assert.strictEqual(reopen.getAttribute('aria-haspopup'), 'dialog');
+      // Other state changes do not bring the dialog back by themselves.
+      session.simulateParticipantJoined({ id: 'nurse', displayName: 'Nurse Kim' });
+      await el.updateComplete;
+      assert.isFalse(dialog.open, 'still put off');
+      await expectNoAxeViolations(el);
+
+      reopen.click();
+      await el.updateComplete;
+      assert.isTrue(dialog.open, 'the button reopens the prompt');
+      assert.isTrue(dialog.contains(active(el)), 'focus moves into the dialog');
+      (dialog.querySelector('button:not(.primary)') as HTMLButtonElement).click();
+      await waitUntil(() => !dialog.open);
+      assert.deepEqual(session.callsOf('setRecordingConsent')[0]!.args, [false]);
+      await el.updateComplete;
+      assert.isNull($(el, '[part="consent-button"]'), 'answered: the button is gone');
+
+      session.simulateConsentRequest();
+      await el.updateComplete;
+      assert.isTrue(dialog.open, 'the next request opens the dialog at once');
     });
 
     it('should open settings in a dialog and give focus back on Escape', async () => {

@@ -89,6 +89,7 @@ export const strings: ConsultStrings = {
   'consent.body': 'يطلب مقدم الرعاية تسجيل الصوت والصورة لهذه الاستشارة.',
   'consent.accept': 'السماح بالتسجيل',
   'consent.decline': 'عدم التسجيل',
+  'consent.answer': 'الرد على طلب التسجيل',
   'settings.title': 'الإعدادات',
   'settings.close': 'إغلاق',
   'ended.title': 'انتهت الاستشارة',

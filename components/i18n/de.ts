@@ -90,6 +90,7 @@ export const strings: ConsultStrings = {
   'consent.body': 'Die Praxis möchte Bild und Ton dieser Sprechstunde aufnehmen.',
   'consent.accept': 'Aufnahme erlauben',
   'consent.decline': 'Nicht aufnehmen',
+  'consent.answer': 'Auf die Aufnahmeanfrage antworten',
   'settings.title': 'Einstellungen',
   'settings.close': 'Schließen',
   'ended.title': 'Die Sprechstunde ist beendet',

@@ -97,6 +97,7 @@ export const en = {
   'consent.body': 'The provider asks to record the video and audio of this consultation.',
   'consent.accept': 'Allow recording',
   'consent.decline': 'Do not record',
+  'consent.answer': 'Answer the recording request',
   'settings.title': 'Settings',
   'settings.close': 'Close',
   // Ended

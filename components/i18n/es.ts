@@ -91,6 +91,7 @@ export const strings: ConsultStrings = {
   'consent.body': 'El profesional pide grabar el vídeo y el audio de esta consulta.',
   'consent.accept': 'Permitir la grabación',
   'consent.decline': 'No grabar',
+  'consent.answer': 'Responder a la solicitud de grabación',
   'settings.title': 'Ajustes',
   'settings.close': 'Cerrar',
   'ended.title': 'La consulta ha terminado',

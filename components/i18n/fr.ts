@@ -92,6 +92,7 @@ export const strings: ConsultStrings = {
   'consent.body': 'Le soignant demande à enregistrer la vidéo et le son de cette consultation.',
   'consent.accept': 'Autoriser l’enregistrement',
   'consent.decline': 'Ne pas enregistrer',
+  'consent.answer': 'Répondre à la demande d’enregistrement',
   'settings.title': 'Paramètres',
   'settings.close': 'Fermer',
   'ended.title': 'La consultation est terminée',

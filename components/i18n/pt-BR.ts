@@ -90,6 +90,7 @@ export const strings: ConsultStrings = {
   'consent.body': 'O profissional pede para gravar o vídeo e o áudio desta consulta.',
   'consent.accept': 'Permitir gravação',
   'consent.decline': 'Não gravar',
+  'consent.answer': 'Responder ao pedido de gravação',
   'settings.title': 'Configurações',
   'settings.close': 'Fechar',
   'ended.title': 'A consulta terminou',
