@@ -1,10 +1,16 @@
 // A node:test reporter that only counts leaf tests. scripts/test.mjs reads its output to print the
-// closing `N passed, N failed` line across every test tier.
+// closing `N passed, N failed` line across every test tier. It rewrites the file named by
+// COUNT_RESULTS after every result (synchronously), because the runner is started with
+// --test-force-exit and a reporter stream may not be flushed before the process exits.
+import { writeFileSync } from 'node:fs';
+
 export default async function* countReporter(source) {
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
-  const failures = [];
+  const out = process.env.COUNT_RESULTS;
+  const counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
+  const save = () => {
+    if (out) writeFileSync(out, JSON.stringify(counts) + '\n');
+  };
+  save();
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const data = event.data;
@@ -13,17 +19,19 @@ export default async function* countReporter(source) {
     // no children, so count it only when it failed.
     if (data.nesting === 0 && data.file && data.name === data.file) {
       if (event.type === 'test:fail' && data.details?.error?.failureType !== 'subtestsFailed') {
-        failed++;
-        failures.push(data.name);
+        counts.failed++;
+        counts.failures.push(data.name);
+        save();
       }
       continue;
     }
-    if (data.skip || data.todo) skipped++;
-    else if (event.type === 'test:pass') passed++;
+    if (data.skip || data.todo) counts.skipped++;
+    else if (event.type === 'test:pass') counts.passed++;
     else {
-      failed++;
-      failures.push(`${data.file ?? ''} › ${data.name}`);
+      counts.failed++;
+      counts.failures.push(`${data.file ?? ''} › ${data.name}`);
     }
+    save();
   }
-  yield JSON.stringify({ passed, failed, skipped, failures }) + '\n';
+  yield '';
 }

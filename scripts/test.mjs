@@ -5,6 +5,7 @@
 // `npm test -- unit browser` runs a subset.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { devNull } from 'node:os';
 import { join, relative } from 'node:path';
 import { ensureSystemDeps } from './system-deps.mjs';
 
@@ -78,10 +79,10 @@ function nodeTests(tier, files, extraEnv = {}) {
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       `--test-reporter=${join(root, 'scripts/count-reporter.mjs')}`,
-      `--test-reporter-destination=${out}`,
+      `--test-reporter-destination=${devNull}`,
       ...files,
     ],
-    { env: extraEnv },
+    { env: { ...extraEnv, COUNT_RESULTS: out } },
   );
   addCounts(out, tier);
   if (!ok && failed === 0) check(`${tier}: runner exited with an error`, false);
