@@ -12,6 +12,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { countReporter } from './scripts/wtr-count-reporter.mjs';
+import { chromiumFlags } from './scripts/chromium-flags.mjs';
 
 const OPENVIDU_BUNDLE = '/vendor/openvidu-browser.esm.js';
 if (!existsSync(new URL('.' + OPENVIDU_BUNDLE, import.meta.url))) {
@@ -29,20 +30,7 @@ const aliasOpenVidu = {
   },
 };
 
-export const CHROMIUM_FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream=device-count=2',
-  '--autoplay-policy=no-user-gesture-required',
-];
+export const CHROMIUM_FLAGS = chromiumFlags({ cameras: 2 });
 
 export default {
   // components/ may not exist yet; wtr only fails when no pattern matches anything at all.

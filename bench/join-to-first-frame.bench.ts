@@ -25,6 +25,7 @@ import { startDevMediaServer } from '../server/dev-media-server/index.js';
 import type { DevMediaServer } from '../server/dev-media-server/index.js';
 import { check, commandFor, log, max, median, min, report, round, sleep } from './lib/report.js';
 import { createSession, createToken } from './lib/werift-participant.js';
+import { chromiumFlags } from '../scripts/chromium-flags.mjs';
 
 const ID = 'join-to-first-frame';
 const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 7);
@@ -32,18 +33,7 @@ const FIRST_FRAME_TIMEOUT_MS = 15_000;
 const KEYFRAME_SPACING_MS = 1_500;
 const DEADLINE_MS = 150_000;
 
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const FLAGS = chromiumFlags();
 
 /** What one timed run returns (ms from the start of the clock). */
 interface Timing {

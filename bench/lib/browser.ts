@@ -8,20 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
+import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
 
 /** As in join-to-first-frame: software rendering, fake camera + microphone, no prompts. */
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-];
+export const CHROMIUM_FLAGS = chromiumFlags();
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

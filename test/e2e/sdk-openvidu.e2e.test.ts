@@ -8,22 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDevMediaServer, type DevMediaServer } from '../../server/dev-media-server/index.js';
+import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream=device-count=2',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const FLAGS = chromiumFlags({ cameras: 2 });
 
 // The page side: a global `harness` driving one backend and recording its events.
 const PAGE_ENTRY = `

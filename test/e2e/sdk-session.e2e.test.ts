@@ -15,22 +15,10 @@ import type { ConnectionServerData, ParticipantRole, TokenResponse } from '../..
 import { startDevMediaServer, type DevMediaServer } from '../../server/dev-media-server/index.js';
 import { findFfmpeg, findFfprobe, run } from '../../server/dev-media-server/media/ffmpeg.js';
 import { getRequestListener } from '@hono/node-server';
+import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const FLAGS = chromiumFlags();
 const WAIT_MS = 15_000;
 
 // Runs before the page's scripts: keeps every WebSocket and RTCPeerConnection the page creates, so

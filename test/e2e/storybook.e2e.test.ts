@@ -16,6 +16,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { AxeResults, Result } from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -33,18 +34,7 @@ const RENDER_TIMEOUT_MS = 15_000;
 /** Storybook 10's last render phases: `finished` after a successful render and play function. */
 const DONE_PHASES = ['finished', 'completed', 'errored', 'aborted'];
 
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const CHROMIUM_FLAGS = chromiumFlags();
 
 /** Page-level rules: a story iframe is a fragment of a page, not a page of its own. */
 const PAGE_LEVEL_RULES = ['region', 'landmark-one-main', 'page-has-heading-one'];

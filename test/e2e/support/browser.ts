@@ -6,22 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
+import { chromiumFlags } from '../../../scripts/chromium-flags.mjs';
 
 const run = promisify(execFile);
 
-export const CHROMIUM_FLAGS: readonly string[] = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-];
+export const CHROMIUM_FLAGS: readonly string[] = chromiumFlags();
 
 export interface LaunchOptions {
   /** A y4m file Chromium loops as the fake camera (see {@link makeFakeCamera}). */
