@@ -80,23 +80,39 @@ export class OpenViduClient {
     method: string,
     path: string,
     what: string,
-    init: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+    init: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      timeoutMs?: number;
+      streamBody?: boolean;
+    } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { Authorization: this.auth, ...init.headers };
     if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    // The timeout covers the answer's headers, and for JSON calls the body too; a streamed
+    // download (`streamBody`) must not be cut off after `timeoutMs`.
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => abort.abort(new DOMException('timed out', 'TimeoutError')),
+      init.timeoutMs ?? this.timeoutMs,
+    );
+    timer.unref?.();
     let res: Response;
     try {
       res = await this.fetchImpl(`${this.base}${path}`, {
         method,
         headers,
         ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-        signal: AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs),
+        signal: abort.signal,
         redirect: 'manual',
       });
-    } catch (error) {
-      const kind = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'failed';
+    } catch {
+      clearTimeout(timer);
+      const kind = abort.signal.aborted ? 'timed out' : 'failed';
       throw new OpenViduUnavailableError(`OpenVidu ${what} ${kind}`);
     }
+    // A JSON call's timer may fire after its body was read: aborting then is a no-op.
+    if (init.streamBody) clearTimeout(timer);
     if (res.status >= 500) {
       await res.body?.cancel().catch(() => undefined);
       throw new OpenViduUnavailableError(`OpenVidu answered ${res.status} to ${what}`);
@@ -231,7 +247,7 @@ export class OpenViduClient {
       'GET',
       `/openvidu/recordings/${encodeURIComponent(recordingId)}/${encodeURIComponent(fileName)}`,
       'recording download',
-      { headers },
+      { headers, streamBody: true },
     );
   }
 
