@@ -70,7 +70,16 @@ function isTheme(value: unknown): value is Theme {
 const withLanguageAndTheme: Decorator = (story, context) => {
   const lang = typeof context.globals['lang'] === 'string' ? context.globals['lang'] : 'en';
   const theme = isTheme(context.globals['theme']) ? context.globals['theme'] : 'light';
-  return html`<div class="consult-story" data-theme=${theme} lang=${lang}>${story()}</div>`;
+  // data-consult-theme forces the scheme of themes/default.css (its tokens follow the system
+  // setting otherwise, whatever color-scheme says).
+  return html`<div
+    class="consult-story"
+    data-theme=${theme}
+    data-consult-theme=${theme === 'dark' ? 'dark' : 'light'}
+    lang=${lang}
+  >
+    ${story()}
+  </div>`;
 };
 
 const preview: Preview = {
