@@ -138,6 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return fetch(url.replace(OV_PLACEHOLDER, target.url), init);
   };
   const { noMediaServer, ...rest } = options;
+  const db = options.db ?? (await testDb());
   const ts = await startTokenServer({
     port: 0,
     openviduUrl: OV_PLACEHOLDER,
@@ -145,7 +146,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     auth: { secret: JWT_SECRET, issuer: ISSUER, audience: AUDIENCE },
     demo: false,
     webhook: { secret: WEBHOOK_SECRET },
-    db: await testDb(),
+    db,
     logger: logs,
     fetch: rewrite,
     rateLimit: { capacity: 1000, refillPerSecond: 1000 },
@@ -196,6 +197,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       for (const c of [...RpcClient.open_]) c.close();
       if (ov) await ov.close();
       await ts.close();
+      // An open PGlite keeps the process alive.
+      await db.close();
     },
   };
 }
