@@ -71,8 +71,9 @@ function nodeTests(tier, files, extraEnv = {}) {
       'tsx',
       '--test',
       '--test-concurrency=1',
-      // PGlite (the token server's embedded Postgres) leaves wasm itimers armed after close(), which
-      // keep a test file's process alive once its tests have finished; exit when they are done.
+      // A handle a test forgets to close (an open PGlite database arms wasm itimers forever) would
+      // keep its file's process alive after the tests finished and stall the whole run: exit when
+      // they are done. Counts still arrive: count-reporter.mjs writes them synchronously.
       '--test-force-exit',
       // A test that hangs fails instead of holding the run until CI's limit.
       '--test-timeout=240000',
