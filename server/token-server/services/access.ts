@@ -8,7 +8,8 @@ import { DemoAuth } from '../auth.js';
 import { ApiError, consultNotFound, forbidden, unauthorized } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Authorize, ConsultAction } from '../options.js';
-import type { Store } from '../store.js';
+import type { ConnectionRepository } from '../repositories/connections.js';
+import type { ConsultRepository } from '../repositories/consults.js';
 
 export interface AccessOptions {
   /** 403 unless the user is a provider. */
@@ -22,7 +23,8 @@ export interface AccessControlDeps {
   primary: Authenticate | undefined;
   demo: DemoAuth | undefined;
   authorize: Authorize;
-  store: Store;
+  consults: ConsultRepository;
+  connections: ConnectionRepository;
   logger: Logger;
 }
 
@@ -61,12 +63,13 @@ export class AccessControl {
       throw forbidden('Only providers may do this.');
     if (!(await this.deps.authorize(user, consultId, action)))
       throw forbidden('Not allowed in this consultation.');
-    if (opts.mustExist && !(await this.deps.store.getConsult(consultId))) throw consultNotFound();
+    if (opts.mustExist && !(await this.deps.consults.getConsult(consultId)))
+      throw consultNotFound();
     return user;
   }
 
   /** 403 unless the user holds a token of this consultation (has been a participant). */
   async requireParticipant(consultId: string, userId: string, message: string): Promise<void> {
-    if (!(await this.deps.store.isParticipant(consultId, userId))) throw forbidden(message);
+    if (!(await this.deps.connections.isParticipant(consultId, userId))) throw forbidden(message);
   }
 }

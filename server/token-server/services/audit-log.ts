@@ -3,7 +3,7 @@
  * {@link AuditLog.record}, so a tamper-evident chain or a retention policy has one place to live.
  */
 import type { AuditEntry, ParticipantRole } from '../../../src/contract.js';
-import type { Store } from '../store.js';
+import type { AuditRepository } from '../repositories/audit.js';
 
 /** Who acted: a user, or the server itself (`system`, e.g. a webhook). */
 export interface Actor {
@@ -22,10 +22,10 @@ export interface AuditExtra {
 export const SYSTEM_ACTOR: Actor = { id: 'system', role: 'system' };
 
 export class AuditLog {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly rows: AuditRepository) {}
 
   record(consultId: string, action: string, actor: Actor, extra: AuditExtra = {}): Promise<void> {
-    return this.store.audit({
+    return this.rows.audit({
       consultId,
       action,
       actorId: actor.id,
@@ -38,6 +38,6 @@ export class AuditLog {
 
   /** The latest `limit` entries, oldest first. */
   entries(consultId: string, limit: number): Promise<AuditEntry[]> {
-    return this.store.auditEntries(consultId, limit);
+    return this.rows.auditEntries(consultId, limit);
   }
 }

@@ -7,7 +7,8 @@ import type { StoredChatMessage } from '../../../src/contract.js';
 import { forbidden } from '../errors.js';
 import type { Logger } from '../logger.js';
 import * as S from '../schemas.js';
-import type { Store } from '../store.js';
+import type { ConnectionRepository } from '../repositories/connections.js';
+import type { MessageRepository } from '../repositories/messages.js';
 
 /** The fields of a `signalSent` webhook this service reads. */
 export interface SignalSent {
@@ -20,7 +21,8 @@ export interface SignalSent {
 }
 
 export interface ChatServiceDeps {
-  store: Store;
+  messages: MessageRepository;
+  connections: ConnectionRepository;
   logger: Logger;
 }
 
@@ -29,18 +31,18 @@ export class ChatService {
 
   /** The latest `limit` messages, oldest first; 403 unless the user took part in the consult. */
   async history(consultId: string, userId: string, limit: number): Promise<StoredChatMessage[]> {
-    const { store } = this.deps;
-    if (!(await store.isParticipant(consultId, userId)))
+    const { connections, messages } = this.deps;
+    if (!(await connections.isParticipant(consultId, userId)))
       throw forbidden('Only participants of this consultation may read its chat.');
-    return store.messages(consultId, limit);
+    return messages.messages(consultId, limit);
   }
 
   /** Stores a chat signal from the webhook; anything else or anything malformed is ignored. */
   async ingest(consultId: string, signal: SignalSent): Promise<void> {
-    const { store, logger } = this.deps;
+    const { connections, messages, logger } = this.deps;
     const type = signal.type ?? '';
     if ((type !== 'chat' && type !== 'signal:chat') || !signal.from || !signal.data) return;
-    const conn = await store.getConnection(signal.from);
+    const conn = await connections.getConnection(signal.from);
     if (!conn || conn.consultId !== consultId) return;
     let payload: unknown;
     try {
@@ -53,7 +55,7 @@ export class ChatService {
       logger.warn('dropped a malformed chat signal', { consultId });
       return;
     }
-    await store.insertMessage({
+    await messages.insertMessage({
       id: parsed.data.id,
       consultId,
       senderId: conn.userId,

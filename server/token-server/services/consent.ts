@@ -7,12 +7,15 @@ import type { ConnectionServerData, ConsentState, ParticipantRole } from '../../
 import { ApiError } from '../errors.js';
 import type { EventPublisher } from '../events.js';
 import type { OpenViduClient } from '../openvidu-client.js';
-import type { Store, UserRef } from '../store.js';
+import type { ConsentRepository } from '../repositories/consents.js';
+import type { ConsultRepository } from '../repositories/consults.js';
+import type { UserRef } from '../store.js';
 import type { AuditLog } from './audit-log.js';
 
 export interface ConsentServiceDeps {
   ov: OpenViduClient;
-  store: Store;
+  consults: ConsultRepository;
+  consents: ConsentRepository;
   events: EventPublisher;
   audit: AuditLog;
 }
@@ -22,11 +25,11 @@ export class ConsentService {
 
   /** Whether a recording was asked for, and everyone's answer. */
   async state(consultId: string): Promise<ConsentState> {
-    const { store } = this.deps;
-    const consult = await store.getConsult(consultId);
+    const { consults, consents } = this.deps;
+    const consult = await consults.getConsult(consultId);
     return {
       requested: consult?.consentRequestedAt !== undefined,
-      entries: await store.consentEntries(consultId),
+      entries: await consents.consentEntries(consultId),
     };
   }
 
@@ -56,7 +59,7 @@ export class ConsentService {
   async missing(consultId: string): Promise<UserRef[]> {
     const connected = await this.connectedUsers(consultId);
     const granted = new Set(
-      (await this.deps.store.consentEntries(consultId))
+      (await this.deps.consents.consentEntries(consultId))
         .filter((e) => e.granted === true)
         .map((e) => e.userId),
     );
@@ -70,10 +73,10 @@ export class ConsentService {
     granted: boolean,
     ip: string | undefined,
   ): Promise<void> {
-    const { store, audit } = this.deps;
-    await store.setConsent(consultId, user, granted);
+    const { consults, consents, audit } = this.deps;
+    await consents.setConsent(consultId, user, granted);
     await audit.record(consultId, granted ? 'consent.given' : 'consent.revoked', user, { ip });
-    if (!granted) await store.setConsentRequested(consultId, null);
+    if (!granted) await consults.setConsentRequested(consultId, null);
   }
 
   /**
@@ -81,16 +84,16 @@ export class ConsentService {
    * missing, the request becomes pending, everyone is asked, and this throws 412.
    */
   async gate(consultId: string, user: UserRef, ip: string | undefined): Promise<void> {
-    const { store, audit } = this.deps;
-    const entries = await store.consentEntries(consultId);
+    const { consults, consents, audit } = this.deps;
+    const entries = await consents.consentEntries(consultId);
     if (entries.find((e) => e.userId === user.id)?.granted !== true) {
-      await store.setConsent(consultId, user, true);
+      await consents.setConsent(consultId, user, true);
       await audit.record(consultId, 'consent.given', user, { details: { implicit: true }, ip });
     }
     const missing = await this.missing(consultId);
     if (missing.length === 0) return;
-    await store.addConsentEntries(consultId, missing);
-    if (await store.setConsentRequested(consultId, user.id))
+    await consents.addConsentEntries(consultId, missing);
+    if (await consults.setConsentRequested(consultId, user.id))
       await audit.record(consultId, 'consent.requested', user, {
         details: { missing: missing.map((m) => m.id) },
         ip,
@@ -109,11 +112,11 @@ export class ConsentService {
   async settlePending(
     consultId: string,
   ): Promise<{ id: string; role: ParticipantRole } | undefined> {
-    const { store } = this.deps;
-    const consult = await store.getConsult(consultId);
+    const { consults } = this.deps;
+    const consult = await consults.getConsult(consultId);
     if (!consult?.consentRequestedAt) return undefined;
     if ((await this.missing(consultId)).length > 0) return undefined;
-    if (!(await store.setConsentRequested(consultId, null))) return undefined;
+    if (!(await consults.setConsentRequested(consultId, null))) return undefined;
     await this.publish(consultId);
     return { id: consult.consentRequestedBy ?? 'system', role: 'provider' };
   }

@@ -7,13 +7,13 @@ import { conflict, errorMessage } from '../errors.js';
 import type { EventPublisher } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { OpenViduClient } from '../openvidu-client.js';
-import type { Store } from '../store.js';
+import type { ConsultRepository } from '../repositories/consults.js';
 import type { AuditLog } from './audit-log.js';
 import type { RecordingService } from './recordings.js';
 
 export interface ConsultServiceDeps {
   ov: OpenViduClient;
-  store: Store;
+  consults: ConsultRepository;
   events: EventPublisher;
   audit: AuditLog;
   recordings: RecordingService;
@@ -25,13 +25,13 @@ export class ConsultService {
 
   /** Creates the consult if it is new. */
   ensure(consultId: string): Promise<void> {
-    return this.deps.store.ensureConsult(consultId);
+    return this.deps.consults.ensureConsult(consultId);
   }
 
   /** Creates the consult if it is new; 409 (`reason: ended`) once it has ended. */
   async ensureOpen(consultId: string): Promise<void> {
     await this.ensure(consultId);
-    const consult = await this.deps.store.getConsult(consultId);
+    const consult = await this.deps.consults.getConsult(consultId);
     if (consult?.endedAt) throw conflict('The consultation has ended.', { reason: 'ended' });
   }
 
@@ -41,8 +41,8 @@ export class ConsultService {
     by: { id: string; role: ParticipantRole },
     ip: string | undefined,
   ): Promise<void> {
-    const { store, ov, events, audit, recordings, logger } = this.deps;
-    if (!(await store.endConsult(consultId, 'ended-by-provider'))) return;
+    const { consults, ov, events, audit, recordings, logger } = this.deps;
+    if (!(await consults.endConsult(consultId, 'ended-by-provider'))) return;
     await recordings.stopActive(consultId, by, 'consult-ended', ip);
     try {
       await ov.closeSession(consultId);

@@ -49,28 +49,57 @@ export interface ServicesDeps {
 export function createServices(deps: ServicesDeps): Services {
   const { store, hub, ov, logger } = deps;
   const events = hub;
+  const {
+    consults: consultRows,
+    connections,
+    lobby: lobbyRows,
+    consents,
+    recordings: recordingRows,
+    chat: messages,
+  } = store;
   const access = new AccessControl({
     primary: deps.primary,
     demo: deps.demo,
     authorize: deps.authorize,
-    store,
+    consults: consultRows,
+    connections,
     logger,
   });
-  const audit = new AuditLog(store);
-  const tokens = new TokenService({ ov, store, audit, logger, tokenTtlSec: deps.tokenTtlSec });
-  const lobby = new LobbyService({ store, events, audit, tokens, waitingRoom: deps.waitingRoom });
-  const consent = new ConsentService({ ov, store, events, audit });
+  const audit = new AuditLog(store.auditTrail);
+  const tokens = new TokenService({
+    ov,
+    connections,
+    audit,
+    logger,
+    tokenTtlSec: deps.tokenTtlSec,
+  });
+  const lobby = new LobbyService({
+    lobby: lobbyRows,
+    events,
+    audit,
+    tokens,
+    waitingRoom: deps.waitingRoom,
+  });
+  const consent = new ConsentService({ ov, consults: consultRows, consents, events, audit });
   const recordings = new RecordingService({
     ov,
-    store,
+    recordings: recordingRows,
+    consults: consultRows,
     events,
     audit,
     consent,
     logger,
     requireConsent: deps.requireConsent,
   });
-  const consults = new ConsultService({ ov, store, events, audit, recordings, logger });
-  const chat = new ChatService({ store, logger });
+  const consults = new ConsultService({
+    ov,
+    consults: consultRows,
+    events,
+    audit,
+    recordings,
+    logger,
+  });
+  const chat = new ChatService({ messages, connections, logger });
   const streams = new EventStreams({
     hub,
     store,
@@ -78,6 +107,12 @@ export function createServices(deps: ServicesDeps): Services {
     logger,
     heartbeatMs: deps.heartbeatMs,
   });
-  const webhooks = new WebhookService({ store, audit, recordings, chat });
+  const webhooks = new WebhookService({
+    consults: consultRows,
+    connections,
+    audit,
+    recordings,
+    chat,
+  });
   return { access, audit, tokens, lobby, consent, recordings, consults, chat, streams, webhooks };
 }

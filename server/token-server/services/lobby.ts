@@ -12,12 +12,13 @@ import type {
 import type { AuthenticatedUser } from '../auth.js';
 import { ApiError, conflict } from '../errors.js';
 import type { EventPublisher } from '../events.js';
-import type { Store, UserRef } from '../store.js';
+import type { LobbyRepository } from '../repositories/lobby.js';
+import type { UserRef } from '../store.js';
 import type { AuditLog } from './audit-log.js';
 import type { TokenService } from './tokens.js';
 
 export interface LobbyServiceDeps {
-  store: Store;
+  lobby: LobbyRepository;
   events: EventPublisher;
   audit: AuditLog;
   tokens: TokenService;
@@ -46,22 +47,22 @@ export class LobbyService {
     requestedName: string | undefined,
     ip: string | undefined,
   ): Promise<JoinResult> {
-    const { store, audit, tokens } = this.deps;
+    const { lobby: rows, audit, tokens } = this.deps;
     const who: UserRef = {
       id: user.id,
       role: user.role,
       displayName: user.displayName === user.id && requestedName ? requestedName : user.displayName,
     };
     if (user.role !== 'provider' && (await this.hasWaitingRoom(consultId))) {
-      const lobby = await store.lobbyStatus(consultId, user.id);
+      const lobby = await rows.lobbyStatus(consultId, user.id);
       if (lobby?.status === 'denied')
         throw new ApiError(403, 'admission-denied', 'The provider declined admission.');
       if (lobby?.status !== 'admitted') {
-        if (await store.enterLobby(consultId, who)) {
+        if (await rows.enterLobby(consultId, who)) {
           await audit.record(consultId, 'lobby.entered', user, { ip });
           await this.publishQueue(consultId);
         }
-        const waiting = await store.waiting(consultId);
+        const waiting = await rows.waiting(consultId);
         const index = waiting.findIndex((w) => w.userId === user.id);
         return {
           waiting: {
@@ -77,7 +78,7 @@ export class LobbyService {
 
   /** The people waiting, first come first. */
   waiting(consultId: string): Promise<LobbyEntry[]> {
-    return this.deps.store.waiting(consultId);
+    return this.deps.lobby.waiting(consultId);
   }
 
   /** Admits a waiting user: mints their token and sends it to them alone. */
@@ -87,14 +88,14 @@ export class LobbyService {
     by: { id: string; role: ParticipantRole },
     ip: string | undefined,
   ): Promise<void> {
-    const { store, events, audit, tokens } = this.deps;
-    const entry = await store.decideLobby(consultId, userId, 'admitted');
+    const { lobby: rows, events, audit, tokens } = this.deps;
+    const entry = await rows.decideLobby(consultId, userId, 'admitted');
     if (!entry) throw conflict('That person is not waiting.');
     let token: TokenResponse;
     try {
       token = await tokens.mint(consultId, entry, by, ip);
     } catch (e) {
-      await store.undoAdmission(consultId, userId);
+      await rows.undoAdmission(consultId, userId);
       throw e;
     }
     await events.publish(consultId, 'admitted', token, { userId });
@@ -110,8 +111,8 @@ export class LobbyService {
     by: { id: string; role: ParticipantRole },
     ip: string | undefined,
   ): Promise<void> {
-    const { store, events, audit } = this.deps;
-    const entry = await store.decideLobby(consultId, userId, 'denied');
+    const { lobby: rows, events, audit } = this.deps;
+    const entry = await rows.decideLobby(consultId, userId, 'denied');
     if (!entry) throw conflict('That person is not waiting.');
     await events.publish(consultId, 'denied', reason ? { reason } : {}, { userId });
     await audit.record(consultId, 'lobby.denied', by, { subjectId: userId, ip });
@@ -123,7 +124,7 @@ export class LobbyService {
     await this.deps.events.publish(
       consultId,
       'lobby',
-      { waiting: await this.deps.store.waiting(consultId) },
+      { waiting: await this.deps.lobby.waiting(consultId) },
       { role: 'provider' },
     );
   }

@@ -17,7 +17,9 @@ import type { EventPublisher } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { OpenViduClient, OpenViduRecording } from '../openvidu-client.js';
 import { OpenViduHttpError, OpenViduUnavailableError } from '../openvidu-client.js';
-import type { RecordingUpsert, Store, StoredRecording } from '../store.js';
+import type { ConsultRepository } from '../repositories/consults.js';
+import type { RecordingRepository } from '../repositories/recordings.js';
+import type { RecordingUpsert, StoredRecording } from '../store.js';
 import { publicRecording } from '../store.js';
 import type { Actor, AuditLog } from './audit-log.js';
 import { SYSTEM_ACTOR } from './audit-log.js';
@@ -26,7 +28,8 @@ import { fromOpenVidu } from './recording-status.js';
 
 export interface RecordingServiceDeps {
   ov: OpenViduClient;
-  store: Store;
+  recordings: RecordingRepository;
+  consults: ConsultRepository;
   events: EventPublisher;
   audit: AuditLog;
   consent: ConsentService;
@@ -45,22 +48,22 @@ export class RecordingService {
   constructor(private readonly deps: RecordingServiceDeps) {}
 
   list(consultId: string): Promise<StoredRecording[]> {
-    return this.deps.store.listRecordings(consultId);
+    return this.deps.recordings.listRecordings(consultId);
   }
 
   /** Stores the change and, when something changed, publishes the `recording` event. */
   private async save(up: RecordingUpsert): Promise<StoredRecording> {
-    const { store, events } = this.deps;
-    const changed = await store.upsertRecording(up);
+    const { recordings, events } = this.deps;
+    const changed = await recordings.upsertRecording(up);
     if (changed) await events.publish(up.consultId, 'recording', publicRecording(changed));
-    const row = changed ?? (await store.getRecording(up.recordingId));
+    const row = changed ?? (await recordings.getRecording(up.recordingId));
     if (!row) throw new ApiError(500, 'internal', 'Recording vanished.');
     return row;
   }
 
   /** The recording if it belongs to this consult (asks OpenVidu for ones this server missed). */
   async find(consultId: string, recordingId: string): Promise<StoredRecording> {
-    const row = await this.deps.store.getRecording(recordingId);
+    const row = await this.deps.recordings.getRecording(recordingId);
     if (row) {
       if (row.consultId !== consultId) throw recordingNotFound();
       return row;
@@ -90,10 +93,10 @@ export class RecordingService {
     user: AuthenticatedUser,
     ip: string | undefined,
   ): Promise<RecordingInfo> {
-    const { store, consent, requireConsent } = this.deps;
-    const consult = await store.getConsult(consultId);
+    const { recordings, consults, consent, requireConsent } = this.deps;
+    const consult = await consults.getConsult(consultId);
     if (consult?.endedAt) throw conflict('The consultation has ended.', { reason: 'ended' });
-    if (await store.activeRecording(consultId))
+    if (await recordings.activeRecording(consultId))
       throw conflict('The consultation is already being recorded.');
     if (requireConsent) await consent.gate(consultId, user, ip);
     return this.start(consultId, user, ip);
@@ -192,7 +195,7 @@ export class RecordingService {
     reason: string,
     ip: string | undefined,
   ): Promise<void> {
-    const active = await this.deps.store.activeRecording(consultId);
+    const active = await this.deps.recordings.activeRecording(consultId);
     if (!active) return;
     try {
       const r = await this.deps.ov.stopRecording(active.recordingId);
@@ -283,7 +286,7 @@ export class RecordingService {
     up: RecordingUpsert,
     reason: string | undefined,
   ): Promise<void> {
-    const changed = await this.deps.store.upsertRecording(up);
+    const changed = await this.deps.recordings.upsertRecording(up);
     if (!changed) return;
     await this.deps.events.publish(consultId, 'recording', publicRecording(changed));
     if (up.status === 'processing' && reason && reason !== 'recordingStoppedByServer')

@@ -11,12 +11,13 @@ import type {
 import { openViduUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OpenViduClient } from '../openvidu-client.js';
-import type { Store, UserRef } from '../store.js';
+import type { ConnectionRepository } from '../repositories/connections.js';
+import type { UserRef } from '../store.js';
 import type { AuditLog } from './audit-log.js';
 
 export interface TokenServiceDeps {
   ov: OpenViduClient;
-  store: Store;
+  connections: ConnectionRepository;
   audit: AuditLog;
   logger: Logger;
   /** Advertised token lifetime in seconds (`expiresAt`). */
@@ -53,7 +54,7 @@ export class TokenService {
     actor: { id: string; role: ParticipantRole },
     ip: string | undefined,
   ): Promise<TokenResponse> {
-    const { ov, store, audit, tokenTtlSec } = this.deps;
+    const { ov, connections, audit, tokenTtlSec } = this.deps;
     const data: ConnectionServerData = {
       userId: who.id,
       displayName: who.displayName,
@@ -71,8 +72,8 @@ export class TokenService {
       conn = await ov.createConnection(consultId, props);
     }
     if (!conn || !conn.token) throw openViduUnavailable();
-    await store.upsertParticipant(consultId, who);
-    await store.insertConnection(conn.connectionId, consultId, who);
+    await connections.upsertParticipant(consultId, who);
+    await connections.insertConnection(conn.connectionId, consultId, who);
     await audit.record(consultId, 'token.issued', actor, {
       ...(actor.id !== who.id ? { subjectId: who.id } : {}),
       details: { connectionId: conn.connectionId },

@@ -7,7 +7,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
 import type { WebhookAuthOptions } from '../options.js';
 import * as S from '../schemas.js';
-import type { Store } from '../store.js';
+import type { ConnectionRepository } from '../repositories/connections.js';
+import type { ConsultRepository } from '../repositories/consults.js';
 import type { AuditLog } from './audit-log.js';
 import type { ChatService } from './chat.js';
 import { mapRecordingStatus } from './recording-status.js';
@@ -35,7 +36,8 @@ export function webhookAuthorized(
 }
 
 export interface WebhookServiceDeps {
-  store: Store;
+  consults: ConsultRepository;
+  connections: ConnectionRepository;
   audit: AuditLog;
   recordings: RecordingService;
   chat: ChatService;
@@ -47,7 +49,7 @@ export class WebhookService {
   async handle(ev: WebhookEvent): Promise<void> {
     const sessionId = ev.sessionId;
     if (!sessionId || !S.ID_PATTERN.test(sessionId)) return;
-    if (!(await this.deps.store.getConsult(sessionId))) return;
+    if (!(await this.deps.consults.getConsult(sessionId))) return;
     switch (ev.event) {
       case 'participantJoined':
       case 'participantLeft':
@@ -64,7 +66,10 @@ export class WebhookService {
   private async participant(sessionId: string, ev: WebhookEvent): Promise<void> {
     if (!ev.connectionId) return;
     const joined = ev.event === 'participantJoined';
-    const conn = await this.deps.store.markConnection(ev.connectionId, joined ? 'joined' : 'left');
+    const conn = await this.deps.connections.markConnection(
+      ev.connectionId,
+      joined ? 'joined' : 'left',
+    );
     if (!conn || conn.consultId !== sessionId) return;
     await this.deps.audit.record(
       sessionId,
