@@ -65,3 +65,6 @@ export const recordingNotFound = (): ApiError =>
   new ApiError(404, 'recording-not-found', 'No such recording in this consultation.');
 export const openViduUnavailable = (): ApiError =>
   new ApiError(503, 'openvidu-unavailable', 'The media server is unavailable; try again shortly.');
+
+/** The message of anything thrown (for logs: never a token, a secret or chat text). */
+export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));

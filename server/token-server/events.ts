@@ -22,6 +22,9 @@ export interface Audience {
   userId?: string;
 }
 
+/** What services need of the hub: persist an event and wake its streams. */
+export type EventPublisher = Pick<EventHub, 'publish'>;
+
 export class EventHub {
   private readonly listeners = new Map<string, Set<() => void>>();
   private unlisten: (() => Promise<void>) | undefined;

@@ -1,0 +1,98 @@
+/**
+ * Participants of a consultation (everyone who got a token) and their OpenVidu connections.
+ */
+import type { ParticipantRole } from '../../../src/contract.js';
+import type { Db } from '../db.js';
+import type { Row } from './rows.js';
+import { iso, role, str } from './rows.js';
+
+export interface UserRef {
+  id: string;
+  displayName: string;
+  role: ParticipantRole;
+}
+
+export interface ConnectionRow {
+  connectionId: string;
+  consultId: string;
+  userId: string;
+  displayName: string;
+  role: ParticipantRole;
+  joinedAt: string | undefined;
+  leftAt: string | undefined;
+}
+
+export class ConnectionRepository {
+  constructor(private readonly db: Db) {}
+
+  async upsertParticipant(consultId: string, user: UserRef): Promise<void> {
+    await this.db.query(
+      `insert into participants (consult_id, user_id, display_name, role) values ($1, $2, $3, $4)
+       on conflict (consult_id, user_id) do update set display_name = excluded.display_name, role = excluded.role`,
+      [consultId, user.id, user.displayName, user.role],
+    );
+  }
+
+  async isParticipant(consultId: string, userId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      'select 1 from participants where consult_id = $1 and user_id = $2',
+      [consultId, userId],
+    );
+    return rows.length > 0;
+  }
+
+  async insertConnection(connectionId: string, consultId: string, user: UserRef): Promise<void> {
+    await this.db.query(
+      `insert into connections (connection_id, consult_id, user_id, display_name, role) values ($1, $2, $3, $4, $5)
+       on conflict (connection_id) do nothing`,
+      [connectionId, consultId, user.id, user.displayName, user.role],
+    );
+  }
+
+  async getConnection(connectionId: string): Promise<ConnectionRow | undefined> {
+    const { rows } = await this.db.query('select * from connections where connection_id = $1', [
+      connectionId,
+    ]);
+    const r = rows[0];
+    return r ? this.rowOf(r) : undefined;
+  }
+
+  /** Sets joined/left times; returns the row when this call changed it. */
+  async markConnection(
+    connectionId: string,
+    what: 'joined' | 'left',
+  ): Promise<ConnectionRow | undefined> {
+    const col = what === 'joined' ? 'joined_at' : 'left_at';
+    const { rows } = await this.db.query(
+      `update connections set ${col} = now() where connection_id = $1 and ${col} is null returning *`,
+      [connectionId],
+    );
+    const r = rows[0];
+    return r ? this.rowOf(r) : undefined;
+  }
+
+  /** True when the user has a connection that joined after `since` (or ever, without it). */
+  async hasJoinedSince(
+    consultId: string,
+    userId: string,
+    since: string | undefined,
+  ): Promise<boolean> {
+    const { rows } = await this.db.query(
+      'select 1 from connections where consult_id = $1 and user_id = $2 and joined_at is not null and ($3::timestamptz is null or joined_at >= $3::timestamptz) limit 1',
+      [consultId, userId, since ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  private rowOf(r: Row): ConnectionRow {
+    return {
+      connectionId: str(r['connection_id']),
+      consultId: str(r['consult_id']),
+      userId: str(r['user_id']),
+      displayName: str(r['display_name']),
+      role: role(r['role']),
+      joinedAt: iso(r['joined_at']),
+      leftAt: iso(r['left_at']),
+    };
+  }
+}

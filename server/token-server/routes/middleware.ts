@@ -1,0 +1,125 @@
+/**
+ * The Hono application shell: validation and error handling (every error leaves as the contract's
+ * `{ error: { code, message, details? } }`), and the middleware every request goes through
+ * (client IP, request log, security headers, CORS, body limits, waiting for the database, the
+ * webhook secret).
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { ApiError, errorMessage, openViduUnavailable, unauthorized } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { OpenViduUnavailableError } from '../openvidu-client.js';
+import type { App, Ctx, Env } from './shared.js';
+import { invalidRequest } from './shared.js';
+
+/** An empty application whose validation failures and errors answer in the contract's shape. */
+export function createApp(logger: Logger): App {
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (!result.success)
+        return c.json(invalidRequest('The request is invalid.', result.error.issues), 400);
+      return undefined;
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+      return c.json(err.body(), err.status as 400);
+    }
+    if (err instanceof OpenViduUnavailableError) {
+      logger.warn('openvidu unavailable', { error: err.message, route: c.req.routePath });
+      return c.json(openViduUnavailable().body(), 503);
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      const code = err.status === 413 ? 'payload-too-large' : 'invalid-request';
+      const status = err.status === 413 ? 413 : 400;
+      return c.json(new ApiError(status, code, err.message || 'Invalid request.').body(), status);
+    }
+    logger.error('unhandled error', { error: errorMessage(err), route: c.req.routePath });
+    return c.json(new ApiError(500, 'internal', 'Internal error.').body(), 500);
+  });
+  app.notFound((c) => c.json(new ApiError(404, 'not-found', 'No such endpoint.').body(), 404));
+  return app;
+}
+
+function clientIp(c: Ctx, trustProxy: boolean): string {
+  if (trustProxy) {
+    const xff = c.req.header('x-forwarded-for');
+    const first = xff?.split(',')[0]?.trim();
+    if (first && first.length <= 64) return first;
+  }
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined;
+  const addr = env?.incoming?.socket?.remoteAddress;
+  return typeof addr === 'string' ? addr : 'unknown';
+}
+
+export interface MiddlewareOptions {
+  logger: Logger;
+  trustProxy: boolean;
+  corsOrigins: string[];
+  /** Largest body of `/api/consults/*` and `/api/auth/*` requests. */
+  maxBodyBytes: number;
+  /** Resolves once the database is open (requests under `/api/` wait for it). */
+  ready: Promise<void>;
+  /** Whether a webhook request carries the shared secret. */
+  webhookAuthorized(request: Request): boolean;
+}
+
+/** Mounts the middleware, in order; call before registering routes. */
+export function mountMiddleware(app: App, options: MiddlewareOptions): void {
+  const { logger, corsOrigins, maxBodyBytes } = options;
+  app.use('*', async (c, next) => {
+    const started = Date.now();
+    c.set('ip', clientIp(c, options.trustProxy));
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+    logger.info('request', {
+      method: c.req.method,
+      route: c.req.routePath,
+      status: c.res.status,
+      ms: Date.now() - started,
+    });
+  });
+  if (corsOrigins.length > 0) {
+    const any = corsOrigins.includes('*');
+    app.use(
+      '*',
+      cors({
+        origin: (origin) => (any || corsOrigins.includes(origin) ? origin : null),
+        allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Range', 'If-Range'],
+        exposeHeaders: [
+          'Content-Disposition',
+          'Content-Range',
+          'Accept-Ranges',
+          'Content-Length',
+          'Retry-After',
+        ],
+        maxAge: 600,
+      }),
+    );
+  }
+  const tooLarge = (c: Ctx) =>
+    c.json(new ApiError(413, 'payload-too-large', 'The request body is too large.').body(), 413);
+  app.use('/api/openvidu/webhook', bodyLimit({ maxSize: 256 * 1024, onError: tooLarge }));
+  app.use('/api/consults/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }));
+  app.use('/api/auth/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }));
+  app.use('/api/*', async (_c, next) => {
+    await options.ready;
+    await next();
+  });
+  // The webhook secret is checked before the body is even parsed.
+  app.use('/api/openvidu/webhook', async (c, next) => {
+    if (!options.webhookAuthorized(c.req.raw)) throw unauthorized('Bad webhook credentials.');
+    await next();
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * A consultation's lifecycle: it comes into being with its first token or event stream, and ends
+ * when a provider ends it (the recording stops, the OpenVidu session closes, everyone hears `ended`).
+ */
+import type { ParticipantRole } from '../../../src/contract.js';
+import { conflict, errorMessage } from '../errors.js';
+import type { EventPublisher } from '../events.js';
+import type { Logger } from '../logger.js';
+import type { OpenViduClient } from '../openvidu-client.js';
+import type { ConsultRepository } from '../repositories/consults.js';
+import type { AuditLog } from './audit-log.js';
+import type { RecordingService } from './recordings.js';
+
+export interface ConsultServiceDeps {
+  ov: OpenViduClient;
+  consults: ConsultRepository;
+  events: EventPublisher;
+  audit: AuditLog;
+  recordings: RecordingService;
+  logger: Logger;
+}
+
+export class ConsultService {
+  constructor(private readonly deps: ConsultServiceDeps) {}
+
+  /** Creates the consult if it is new. */
+  ensure(consultId: string): Promise<void> {
+    return this.deps.consults.ensureConsult(consultId);
+  }
+
+  /** Creates the consult if it is new; 409 (`reason: ended`) once it has ended. */
+  async ensureOpen(consultId: string): Promise<void> {
+    await this.ensure(consultId);
+    const consult = await this.deps.consults.getConsult(consultId);
+    if (consult?.endedAt) throw conflict('The consultation has ended.', { reason: 'ended' });
+  }
+
+  /** Ends the consultation for everyone; a second call does nothing. */
+  async end(
+    consultId: string,
+    by: { id: string; role: ParticipantRole },
+    ip: string | undefined,
+  ): Promise<void> {
+    const { consults, ov, events, audit, recordings, logger } = this.deps;
+    if (!(await consults.endConsult(consultId, 'ended-by-provider'))) return;
+    await recordings.stopActive(consultId, by, 'consult-ended', ip);
+    try {
+      await ov.closeSession(consultId);
+    } catch (e) {
+      logger.warn('could not close openvidu session', {
+        consultId,
+        error: errorMessage(e),
+      });
+    }
+    await events.publish(consultId, 'ended', { reason: 'ended-by-provider' });
+    await audit.record(consultId, 'consult.ended', by, { ip });
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The services of the token server and how they depend on each other. Built once the database is
+ * open; route handlers reach them through `RouteDeps.services()`.
+ */
+import type { Authenticate, DemoAuth } from '../auth.js';
+import type { EventHub } from '../events.js';
+import type { Logger } from '../logger.js';
+import type { OpenViduClient } from '../openvidu-client.js';
+import type { Authorize } from '../options.js';
+import type { Store } from '../store.js';
+import { AccessControl } from './access.js';
+import { AuditLog } from './audit-log.js';
+import { ChatService } from './chat.js';
+import { ConsentService } from './consent.js';
+import { ConsultService } from './consults.js';
+import { EventStreams } from './event-streams.js';
+import { LobbyService } from './lobby.js';
+import { RecordingService } from './recordings.js';
+import { TokenService } from './tokens.js';
+import { WebhookService } from './webhooks.js';
+
+export interface Services {
+  access: AccessControl;
+  audit: AuditLog;
+  tokens: TokenService;
+  lobby: LobbyService;
+  consent: ConsentService;
+  recordings: RecordingService;
+  consults: ConsultService;
+  chat: ChatService;
+  streams: EventStreams;
+  webhooks: WebhookService;
+}
+
+export interface ServicesDeps {
+  store: Store;
+  hub: EventHub;
+  ov: OpenViduClient;
+  logger: Logger;
+  primary: Authenticate | undefined;
+  demo: DemoAuth | undefined;
+  authorize: Authorize;
+  waitingRoom: boolean | ((consultId: string) => boolean | Promise<boolean>);
+  requireConsent: boolean;
+  heartbeatMs: number;
+  tokenTtlSec: number;
+}
+
+export function createServices(deps: ServicesDeps): Services {
+  const { store, hub, ov, logger } = deps;
+  const events = hub;
+  const {
+    consults: consultRows,
+    connections,
+    lobby: lobbyRows,
+    consents,
+    recordings: recordingRows,
+    chat: messages,
+  } = store;
+  const access = new AccessControl({
+    primary: deps.primary,
+    demo: deps.demo,
+    authorize: deps.authorize,
+    consults: consultRows,
+    connections,
+    logger,
+  });
+  const audit = new AuditLog(store.auditTrail);
+  const tokens = new TokenService({
+    ov,
+    connections,
+    audit,
+    logger,
+    tokenTtlSec: deps.tokenTtlSec,
+  });
+  const lobby = new LobbyService({
+    lobby: lobbyRows,
+    events,
+    audit,
+    tokens,
+    waitingRoom: deps.waitingRoom,
+  });
+  const consent = new ConsentService({ ov, consults: consultRows, consents, events, audit });
+  const recordings = new RecordingService({
+    ov,
+    recordings: recordingRows,
+    consults: consultRows,
+    events,
+    audit,
+    consent,
+    logger,
+    requireConsent: deps.requireConsent,
+  });
+  const consults = new ConsultService({
+    ov,
+    consults: consultRows,
+    events,
+    audit,
+    recordings,
+    logger,
+  });
+  const chat = new ChatService({ messages, connections, logger });
+  const streams = new EventStreams({
+    hub,
+    store,
+    consent,
+    logger,
+    heartbeatMs: deps.heartbeatMs,
+  });
+  const webhooks = new WebhookService({
+    consults: consultRows,
+    connections,
+    audit,
+    recordings,
+    chat,
+  });
+  return { access, audit, tokens, lobby, consent, recordings, consults, chat, streams, webhooks };
+}
