@@ -1,0 +1,36 @@
+/**
+ * State the werift router's entities share: the lookup maps the router is a facade over, the
+ * candidates waiting for an endpoint, the open peers (for stats), and the media configuration.
+ */
+import type { PeerConfig } from 'werift';
+import type { PendingCandidates } from './ice.js';
+import type { Peer } from './peer.js';
+import type { Publisher } from './publisher.js';
+import type { Subscriber } from './subscriber.js';
+import type { MediaRouterOptions } from './types.js';
+
+export type Kind = 'audio' | 'video';
+
+export type RouterLogger = NonNullable<MediaRouterOptions['logger']>;
+
+export interface RouterContext {
+  readonly logger: RouterLogger;
+  /** Browser candidates that arrived before their endpoint could take them. */
+  readonly pending: PendingCandidates;
+  /** Every open peer (one RTCPeerConnection each). */
+  readonly peers: Set<Peer>;
+  readonly publishers: Map<string, Publisher>;
+  readonly subscribers: Map<string, Subscriber>;
+  /** Peer configuration common to publishers and subscribers (ICE servers, ports, bundle). */
+  readonly baseConfig: Partial<PeerConfig>;
+  /** Bounded wait for ICE gathering before an answer is returned (the rest trickles). */
+  readonly gatherWaitMs: number;
+  /** Called when a publisher's sources change (`published`) or it goes away (`released`). */
+  streamChanged(streamId: string, change: 'published' | 'released'): void;
+  /** RTP packets forwarded to subscribers since start. */
+  forwardedPackets: number;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
