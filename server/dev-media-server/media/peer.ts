@@ -128,9 +128,11 @@ export class Peer {
     if (this.isClosed) return;
     this.isClosed = true;
     this.ctx.peers.delete(this);
-    this.pc.close().catch((error: unknown) =>
-      this.ctx.logger.warn('peer connection close failed', { error: errorMessage(error) }),
-    );
+    this.pc
+      .close()
+      .catch((error: unknown) =>
+        this.ctx.logger.warn('peer connection close failed', { error: errorMessage(error) }),
+      );
     const listeners = [...this.closeListeners];
     this.closeListeners.clear();
     for (const listener of listeners) listener();

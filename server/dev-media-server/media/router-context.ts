@@ -3,7 +3,7 @@
  * candidates waiting for an endpoint, the open peers (for stats), and the media configuration.
  */
 import type { PeerConfig } from 'werift';
-import type { PendingCandidates } from './ice.js';
+import { PendingCandidates } from './ice.js';
 import type { Peer } from './peer.js';
 import type { Publisher } from './publisher.js';
 import type { Subscriber } from './subscriber.js';
@@ -33,4 +33,36 @@ export interface RouterContext {
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Host candidates are gathered in a few ms; STUN/TURN get longer, the rest trickles. */
+const GATHER_WAIT_HOST_MS = 2000;
+const GATHER_WAIT_STUN_MS = 3000;
+
+const silentLogger: RouterLogger = { debug: () => undefined, warn: () => undefined };
+
+/** A fresh context with empty maps; `streamChanged` feeds the recorder's registry. */
+export function createRouterContext(
+  options: MediaRouterOptions,
+  streamChanged: RouterContext['streamChanged'] = () => undefined,
+): RouterContext {
+  const iceServers = options.iceServers ?? [];
+  return {
+    logger: options.logger ?? silentLogger,
+    pending: new PendingCandidates(),
+    peers: new Set(),
+    publishers: new Map(),
+    subscribers: new Map(),
+    baseConfig: {
+      // werift's default is Google STUN; a dev server stays on host candidates unless told otherwise.
+      iceServers,
+      icePortRange: options.icePortRange,
+      iceAdditionalHostAddresses: options.announcedIp ? [options.announcedIp] : undefined,
+      iceUseIpv6: false,
+      bundlePolicy: 'max-bundle',
+    },
+    gatherWaitMs: iceServers.length > 0 ? GATHER_WAIT_STUN_MS : GATHER_WAIT_HOST_MS,
+    streamChanged,
+    forwardedPackets: 0,
+  };
 }

@@ -7,12 +7,11 @@
  * endpoint closes its peer. What the signalling side expects of it is described in
  * docs/openvidu-protocol.md.
  */
-import { PendingCandidates, isEndOfCandidates } from './ice.js';
-import type { Peer } from './peer.js';
+import { isEndOfCandidates } from './ice.js';
 import { Publisher } from './publisher.js';
 import { startRecording as startRecorder } from './recorder.js';
 import type { StreamRegistry } from './recorder.js';
-import type { RouterContext, RouterLogger } from './router-context.js';
+import { createRouterContext } from './router-context.js';
 import { Subscriber } from './subscriber.js';
 import type {
   ActiveRecording,
@@ -25,37 +24,13 @@ import type {
   SubscribeRequest,
 } from './types.js';
 
-/** Host candidates are gathered in a few ms; STUN/TURN get longer, the rest trickles. */
-const GATHER_WAIT_HOST_MS = 2000;
-const GATHER_WAIT_STUN_MS = 3000;
-
-const silentLogger: RouterLogger = { debug: () => undefined, warn: () => undefined };
-
 type RegistryListener = (streamId: string, change: 'published' | 'released') => void;
 
 export function createWeriftRouter(options: MediaRouterOptions = {}): MediaRouter {
-  const iceServers = options.iceServers ?? [];
   const registryListeners = new Set<RegistryListener>();
-  const ctx: RouterContext = {
-    logger: options.logger ?? silentLogger,
-    pending: new PendingCandidates(),
-    peers: new Set<Peer>(),
-    publishers: new Map<string, Publisher>(),
-    subscribers: new Map<string, Subscriber>(),
-    baseConfig: {
-      // werift's default is Google STUN; a dev server stays on host candidates unless told otherwise.
-      iceServers,
-      icePortRange: options.icePortRange,
-      iceAdditionalHostAddresses: options.announcedIp ? [options.announcedIp] : undefined,
-      iceUseIpv6: false,
-      bundlePolicy: 'max-bundle',
-    },
-    gatherWaitMs: iceServers.length > 0 ? GATHER_WAIT_STUN_MS : GATHER_WAIT_HOST_MS,
-    streamChanged: (streamId, change) => {
-      for (const listener of registryListeners) listener(streamId, change);
-    },
-    forwardedPackets: 0,
-  };
+  const ctx = createRouterContext(options, (streamId, change) => {
+    for (const listener of registryListeners) listener(streamId, change);
+  });
   const { publishers, subscribers, pending } = ctx;
   const recordings = new Set<{ abort(): Promise<void> }>();
   const recorderCounter = { active: 0 };

@@ -22,7 +22,10 @@ function validResolution(r: string): boolean {
   return w >= 100 && w <= 1999 && h >= 100 && h <= 1999;
 }
 
-function mediaNodeOf(body: Body, defaults: RecordingProperties): Pick<RecordingProperties, 'mediaNode'> {
+function mediaNodeOf(
+  body: Body,
+  defaults: RecordingProperties,
+): Pick<RecordingProperties, 'mediaNode'> {
   const mediaNode = field(body, 'mediaNode');
   if (typeof mediaNode === 'string') return { mediaNode: { id: mediaNode } };
   if (typeof mediaNode === 'object' && mediaNode && typeof (mediaNode as Body)['id'] === 'string')
