@@ -5,11 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Publisher } from './publisher.js';
 import { createRouterContext } from './router-context.js';
-import type { RouterContext } from './router-context.js';
-import { Subscriber } from './subscriber.js';
-import { FakePublisher, FakeSubscriber, SyntheticSource, waitFor } from './test-support.js';
+import {
+  FakePublisher,
+  FakeSubscriber,
+  SyntheticSource,
+  routerOver,
+  waitFor,
+} from './test-support.js';
 import type { MediaRouter } from './types.js';
 import { createWeriftRouter } from './werift-router.js';
 
@@ -102,44 +105,6 @@ void describe('werift router: close cascade', () => {
     assert.deepEqual(counters(router), EMPTY);
   });
 });
-
-/** A minimal router over a context, so a test can reach the entities (and their peers) directly. */
-function routerOver(ctx: RouterContext): MediaRouter {
-  const endpoint = (id: string): Publisher | Subscriber | undefined =>
-    ctx.publishers.get(id) ?? ctx.subscribers.get(id);
-  return {
-    async publish(req) {
-      const publisher = new Publisher(ctx, req);
-      ctx.publishers.set(req.streamId, publisher);
-      return { sdpAnswer: await publisher.publish(req) };
-    },
-    async subscribe(req) {
-      const publisher = ctx.publishers.get(req.streamId);
-      if (!publisher) throw new Error('not published');
-      const subscriber = new Subscriber(ctx, req, publisher);
-      ctx.subscribers.set(req.endpointId, subscriber);
-      return { sdpAnswer: await subscriber.subscribe(req) };
-    },
-    addIceCandidate(id, candidate) {
-      const target = endpoint(id);
-      if (target) target.addIceCandidate(candidate);
-      else ctx.pending.add(id, candidate);
-    },
-    release: (id) => endpoint(id)?.close(),
-    republish: () => Promise.reject(new Error('unused')),
-    resubscribe: () => Promise.reject(new Error('unused')),
-    startRecording: () => Promise.reject(new Error('unused')),
-    stats: () => ({
-      peerConnections: ctx.peers.size,
-      publishers: ctx.publishers.size,
-      subscribers: ctx.subscribers.size,
-      recorders: 0,
-      forwardedPackets: ctx.forwardedPackets,
-      pendingCandidates: ctx.pending.size,
-    }),
-    close: () => Promise.resolve(),
-  };
-}
 
 void describe('werift entities: a peer closes what it carries', () => {
   const peers: { close(): Promise<void> }[] = [];

@@ -6,6 +6,7 @@ import type { PeerConfig } from 'werift';
 import { PendingCandidates } from './ice.js';
 import type { Peer } from './peer.js';
 import type { Publisher } from './publisher.js';
+import { DEFAULT_UDP_SOCKET_BUFFER_BYTES, udpBufferRaiser } from './socket-buffers.js';
 import type { Subscriber } from './subscriber.js';
 import type { MediaRouterOptions } from './types.js';
 
@@ -47,8 +48,10 @@ export function createRouterContext(
   streamChanged: RouterContext['streamChanged'] = () => undefined,
 ): RouterContext {
   const iceServers = options.iceServers ?? [];
+  const logger = options.logger ?? silentLogger;
+  const bufferBytes = options.udpSocketBufferBytes ?? DEFAULT_UDP_SOCKET_BUFFER_BYTES;
   return {
-    logger: options.logger ?? silentLogger,
+    logger,
     pending: new PendingCandidates(),
     peers: new Set(),
     publishers: new Map(),
@@ -60,6 +63,7 @@ export function createRouterContext(
       iceAdditionalHostAddresses: options.announcedIp ? [options.announcedIp] : undefined,
       iceUseIpv6: false,
       bundlePolicy: 'max-bundle',
+      ...(bufferBytes > 0 ? { iceFilterStunResponse: udpBufferRaiser(bufferBytes, logger) } : {}),
     },
     gatherWaitMs: iceServers.length > 0 ? GATHER_WAIT_STUN_MS : GATHER_WAIT_HOST_MS,
     streamChanged,
