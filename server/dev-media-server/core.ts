@@ -3,7 +3,9 @@
  * webhooks and media-router calls each one implies. REST (rest.ts) and JSON-RPC (rpc.ts) are thin
  * adapters over it; recording orchestration (recording.ts) plugs in through {@link RecordingHooks}.
  */
+import { cdrBase, participantCdr, webrtcCdr } from './cdr.js';
 import { HttpError, RpcCode, RpcError } from './errors.js';
+import { StreamFilters, filterFromParam } from './filters.js';
 import {
   connectionIdOfStream,
   newConnectionId,
@@ -24,7 +26,6 @@ import {
 } from './model.js';
 import type {
   ConnectionRecord,
-  FilterState,
   IceServerJson,
   KurentoOptions,
   ParticipantTransport,
@@ -33,6 +34,7 @@ import type {
   Role,
   SessionRecord,
 } from './model.js';
+import { parseParticipantSignal, resolveRecipients } from './signals.js';
 import type { TimerRegistry } from './timers.js';
 import type { WebhookEventName } from './webhook.js';
 
@@ -156,6 +158,11 @@ export function tokenIdOf(token: string): string | undefined {
 export class SessionManager {
   readonly sessions = new Map<string, SessionRecord>();
   recordingHooks: RecordingHooks | undefined;
+  /** Kurento filter bookkeeping (`applyFilter`, `execFilterMethod`, `removeFilter`, listeners). */
+  readonly filters = new StreamFilters({
+    requireSession: (c) => this.requireSession(c),
+    findPublisher: (session, streamId) => this.findPublisher(session, streamId),
+  });
 
   constructor(private readonly cfg: CoreConfig) {}
 
@@ -185,7 +192,7 @@ export class SessionManager {
     };
     this.sessions.set(id, session);
     this.cfg.logger.info('session created', { sessionId: id });
-    this.cfg.webhook('sessionCreated', this.cdrBase(session, session.createdAt));
+    this.cfg.webhook('sessionCreated', cdrBase(session, session.createdAt));
     return session;
   }
 
@@ -217,7 +224,7 @@ export class SessionManager {
     const now = Date.now();
     this.cfg.logger.info('session destroyed', { sessionId: session.id, reason });
     this.cfg.webhook('sessionDestroyed', {
-      ...this.cdrBase(session, now),
+      ...cdrBase(session, now),
       startTime: session.createdAt,
       duration: Math.round((now - session.createdAt) / 1000),
       reason,
@@ -311,7 +318,7 @@ export class SessionManager {
     for (const o of others) o.transport?.notify('participantJoined', joined);
 
     this.cfg.logger.info('participant joined', { sessionId: session.id, connectionId: c.id });
-    this.cfg.webhook('participantJoined', this.participantCdr(session, c, now));
+    this.cfg.webhook('participantJoined', participantCdr(session, c, now));
 
     const rec = c.role !== 'SUBSCRIBER' ? this.recordingHooks?.announced(session) : undefined;
     const result = {
@@ -382,7 +389,7 @@ export class SessionManager {
 
     this.cfg.logger.info('participant left', { sessionId: session.id, connectionId: c.id, reason });
     this.cfg.webhook('participantLeft', {
-      ...this.participantCdr(session, c, now),
+      ...participantCdr(session, c, now),
       startTime: c.activeAt,
       duration: Math.round((now - (c.activeAt ?? now)) / 1000),
       reason,
@@ -436,7 +443,7 @@ export class SessionManager {
       typeOfVideo,
       frameRate: typeof params['frameRate'] === 'number' ? params['frameRate'] : -1,
       videoDimensions: str(params['videoDimensions']) ?? null,
-      filter: this.filterFromParam(params['filter']),
+      filter: filterFromParam(params['filter']),
       ready: false,
     };
     c.publisher = pub;
@@ -476,7 +483,7 @@ export class SessionManager {
       if (o !== c) o.transport?.notify('participantPublished', notification);
     }
     this.cfg.logger.info('stream published', { sessionId: session.id, streamId });
-    this.cfg.webhook('webrtcConnectionCreated', this.webrtcCdr(session, c, c, pub, 'OUTBOUND'));
+    this.cfg.webhook('webrtcConnectionCreated', webrtcCdr(session, c, c, pub, 'OUTBOUND'));
     this.recordingHooks?.onStreamPublished(session, c);
     return { sdpAnswer, id: streamId, createdAt: pub.createdAt };
   }
@@ -602,10 +609,7 @@ export class SessionManager {
     }
     if (!existing) {
       c.subscriptions.set(owner.id, { streamId, createdAt: Date.now(), endpointId });
-      this.cfg.webhook(
-        'webrtcConnectionCreated',
-        this.webrtcCdr(session, c, owner, pub, 'INBOUND'),
-      );
+      this.cfg.webhook('webrtcConnectionCreated', webrtcCdr(session, c, owner, pub, 'INBOUND'));
     }
     return { sdpAnswer };
   }
@@ -679,39 +683,8 @@ export class SessionManager {
   /** `sendMessage` from a participant (the `message` param, a JSON string). */
   sendMessageFromParticipant(c: ConnectionRecord, message: string): void {
     const session = this.requireSession(c);
-    if (Buffer.byteLength(message) > this.cfg.maxSignalBytes + 1024) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, 'Signal message too large');
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(message);
-    } catch {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, 'Signal message is not valid JSON');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, 'Signal message must be a JSON object');
-    }
-    const m = parsed as Record<string, unknown>;
-    const to = m['to'];
-    if (
-      to !== undefined &&
-      to !== null &&
-      !(Array.isArray(to) && to.every((t) => typeof t === 'string'))
-    ) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, "Signal 'to' must be an array of strings");
-    }
-    const data = m['data'];
-    const type = m['type'];
-    if (
-      (data !== undefined && typeof data !== 'string') ||
-      (type !== undefined && typeof type !== 'string')
-    ) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, "Signal 'data' and 'type' must be strings");
-    }
-    if (data !== undefined && Buffer.byteLength(data) > this.cfg.maxSignalBytes) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, 'Signal data too large');
-    }
-    const recipients = this.resolveRecipients(session, (to as string[] | null | undefined) ?? []);
+    const { to, data, type } = parseParticipantSignal(message, this.cfg.maxSignalBytes);
+    const recipients = resolveRecipients(session, to);
     if (!recipients)
       throw new RpcError(RpcCode.SIGNAL_TO_INVALID, "Signal 'to' has an unknown connection");
     this.deliverSignal(session, recipients, { data, type, from: c.id });
@@ -728,20 +701,9 @@ export class SessionManager {
       throw HttpError.badRequest('Signal data too large');
     }
     if (activeConnections(session).length === 0) throw new HttpError(406);
-    const recipients = this.resolveRecipients(session, to);
+    const recipients = resolveRecipients(session, to);
     if (!recipients) throw new HttpError(406);
     this.deliverSignal(session, recipients, { data, type, from: undefined });
-  }
-
-  private resolveRecipients(session: SessionRecord, to: string[]): ConnectionRecord[] | undefined {
-    if (to.length === 0) return activeConnections(session);
-    const out: ConnectionRecord[] = [];
-    for (const id of new Set(to)) {
-      const c = session.connections.get(id);
-      if (!c || c.status !== 'active') return undefined;
-      out.push(c);
-    }
-    return out;
   }
 
   private deliverSignal(
@@ -760,7 +722,7 @@ export class SessionManager {
         ? m.type.slice('signal:'.length)
         : m.type;
     this.cfg.webhook('signalSent', {
-      ...this.cdrBase(session, Date.now()),
+      ...cdrBase(session, Date.now()),
       from: m.from ?? null,
       to: recipients.map((r) => r.id),
       type: type ?? null,
@@ -836,95 +798,6 @@ export class SessionManager {
     this.unpublish(owner, 'forceUnpublishByServer');
   }
 
-  // ────────────────────────────── filters ─────────────────────────────
-
-  private filterFromParam(v: unknown): FilterState | undefined {
-    if (typeof v !== 'object' || v === null) return undefined;
-    const f = v as Record<string, unknown>;
-    const type = str(f['type']);
-    return type ? { type, options: f['options'] ?? {} } : undefined;
-  }
-
-  private filterTarget(
-    c: ConnectionRecord,
-    params: Record<string, unknown>,
-    method: string,
-  ): {
-    session: SessionRecord;
-    owner: ConnectionRecord;
-    pub: PublisherRecord;
-  } {
-    const session = this.requireSession(c);
-    const streamId = str(params['streamId']);
-    if (!streamId) throw RpcError.missingParam('streamId', method);
-    const owner = this.findPublisher(session, streamId);
-    return { session, owner, pub: owner.publisher as PublisherRecord };
-  }
-
-  private checkFilterPermission(
-    c: ConnectionRecord,
-    owner: ConnectionRecord,
-    type: string | undefined,
-  ): void {
-    if (c.role === 'MODERATOR') return;
-    const allowed = c.kurentoOptions?.allowedFilters ?? [];
-    if (c === owner && (type === undefined || allowed.includes(type))) return;
-    throw new RpcError(RpcCode.USER_UNAUTHORIZED, 'Not allowed to manage filters of this stream');
-  }
-
-  private notifyFilter(
-    session: SessionRecord,
-    owner: ConnectionRecord,
-    pub: PublisherRecord,
-    reason: string,
-  ): void {
-    const note = {
-      connectionId: owner.id,
-      streamId: pub.streamId,
-      property: 'filter',
-      newValue: pub.filter ?? {},
-      reason,
-    };
-    for (const o of activeConnections(session)) o.transport?.notify('streamPropertyChanged', note);
-  }
-
-  applyFilter(c: ConnectionRecord, params: Record<string, unknown>): void {
-    const { session, owner, pub } = this.filterTarget(c, params, 'applyFilter');
-    const type = str(params['type']);
-    if (!type) throw RpcError.missingParam('type', 'applyFilter');
-    this.checkFilterPermission(c, owner, type);
-    if (pub.filter) {
-      throw new RpcError(RpcCode.EXISTING_FILTER_ALREADY_APPLIED, 'Filter already applied');
-    }
-    pub.filter = { type, options: parseJsonParam(params['options']) };
-    this.notifyFilter(session, owner, pub, 'applyFilter');
-  }
-
-  execFilterMethod(c: ConnectionRecord, params: Record<string, unknown>): void {
-    const { session, owner, pub } = this.filterTarget(c, params, 'execFilterMethod');
-    this.checkFilterPermission(c, owner, pub.filter?.type);
-    if (!pub.filter) throw new RpcError(RpcCode.FILTER_NOT_APPLIED, 'No filter applied');
-    const method = str(params['method']);
-    if (!method) throw RpcError.missingParam('method', 'execFilterMethod');
-    pub.filter.lastExecMethod = { method, params: parseJsonParam(params['params']) };
-    this.notifyFilter(session, owner, pub, 'execFilterMethod');
-  }
-
-  removeFilter(c: ConnectionRecord, params: Record<string, unknown>): void {
-    const { session, owner, pub } = this.filterTarget(c, params, 'removeFilter');
-    this.checkFilterPermission(c, owner, pub.filter?.type);
-    if (!pub.filter) throw new RpcError(RpcCode.FILTER_NOT_APPLIED, 'No filter applied');
-    pub.filter = undefined;
-    this.notifyFilter(session, owner, pub, 'removeFilter');
-  }
-
-  /** Filter event listeners: accepted when a filter exists; no events are ever produced. */
-  filterListener(c: ConnectionRecord, params: Record<string, unknown>, method: string): void {
-    const { owner, pub } = this.filterTarget(c, params, method);
-    this.checkFilterPermission(c, owner, pub.filter?.type);
-    if (!pub.filter) throw new RpcError(RpcCode.FILTER_NOT_APPLIED, 'No filter applied');
-  }
-
   // ───────────────────────────── helpers ──────────────────────────────
 
   private requireSession(c: ConnectionRecord): SessionRecord {
@@ -933,53 +806,6 @@ export class SessionManager {
       throw new RpcError(RpcCode.USER_NOT_FOUND, `Connection ${c.id} is no longer in a session`);
     }
     return session;
-  }
-
-  cdrBase(session: SessionRecord, timestamp: number): Record<string, unknown> {
-    return {
-      sessionId: session.id,
-      uniqueSessionId: `${session.id}_${session.createdAt}`,
-      timestamp,
-    };
-  }
-
-  private participantCdr(session: SessionRecord, c: ConnectionRecord, timestamp: number): object {
-    return {
-      ...this.cdrBase(session, timestamp),
-      participantId: c.id,
-      connectionId: c.id,
-      location: c.location ?? 'unknown',
-      ip: c.ip,
-      platform: c.platform,
-      clientData: c.clientData ?? '',
-      serverData: c.serverData,
-    };
-  }
-
-  private webrtcCdr(
-    session: SessionRecord,
-    c: ConnectionRecord,
-    owner: ConnectionRecord,
-    pub: PublisherRecord,
-    direction: 'OUTBOUND' | 'INBOUND',
-  ): Record<string, unknown> {
-    return {
-      ...this.cdrBase(session, Date.now()),
-      streamId: pub.streamId,
-      participantId: c.id,
-      connectionId: c.id,
-      connection: direction,
-      ...(direction === 'INBOUND' ? { receivingFrom: owner.id } : {}),
-      ...(pub.hasVideo
-        ? {
-            videoSource: pub.typeOfVideo ?? 'CAMERA',
-            videoFramerate: pub.frameRate,
-            videoDimensions: pub.videoDimensions,
-          }
-        : {}),
-      audioEnabled: pub.hasAudio,
-      videoEnabled: pub.hasVideo,
-    };
   }
 
   private webrtcDestroyed(
@@ -993,7 +819,7 @@ export class SessionManager {
   ): void {
     const now = Date.now();
     this.cfg.webhook('webrtcConnectionDestroyed', {
-      ...this.webrtcCdr(session, c, owner, pub, direction),
+      ...webrtcCdr(session, c, owner, pub, direction),
       timestamp: now,
       startTime,
       duration: Math.round((now - startTime) / 1000),
@@ -1017,14 +843,4 @@ export class SessionManager {
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** Filter `options`/`params` arrive as JSON strings; keep non-JSON values as they are. */
-function parseJsonParam(v: unknown): unknown {
-  if (typeof v !== 'string') return v ?? {};
-  try {
-    return JSON.parse(v) as unknown;
-  } catch {
-    return v;
-  }
 }

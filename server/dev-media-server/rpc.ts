@@ -378,17 +378,17 @@ export class RpcServer {
         return tag(await mgr.subscribe(c, stream, sdpOffer, true));
       }
       case 'applyFilter':
-        mgr.applyFilter(c, params);
+        mgr.filters.apply(c, params);
         return tag({});
       case 'execFilterMethod':
-        mgr.execFilterMethod(c, params);
+        mgr.filters.execMethod(c, params);
         return tag({});
       case 'removeFilter':
-        mgr.removeFilter(c, params);
+        mgr.filters.remove(c, params);
         return tag({});
       case 'addFilterEventListener':
       case 'removeFilterEventListener':
-        mgr.filterListener(c, params, method);
+        mgr.filters.listener(c, params, method);
         return tag({});
       default:
         throw new RpcError(RpcCode.METHOD_NOT_FOUND, `Method not found: ${method}`);
