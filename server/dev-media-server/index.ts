@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { SessionManager } from './core.js';
@@ -153,6 +154,17 @@ function toJsonIceServers(servers: IceServerOption[]): IceServerJson[] {
   return out;
 }
 
+/** The configured public URL, or `http://<announced ip, or the bound host>:<port>`, without a trailing slash. */
+function publicUrlOf(options: DevMediaServerOptions, host: string, port: number): string {
+  // An announced address is the one other machines reach (LAN demos), so tokens carry it too.
+  const urlHost =
+    options.announcedIp ??
+    (host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === 'localhost'
+      ? 'localhost'
+      : host);
+  return (options.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
+}
+
 /** A loopback STUN server nobody answers: keeps offline browsers from trying public STUN (freeice). */
 const DEFAULT_BROWSER_ICE: IceServerJson[] = [{ url: 'stun:127.0.0.1:3478' }];
 
@@ -194,6 +206,12 @@ function resolveSecret(
   }
   if (loopback) return { secret: DEFAULT_SECRET, generated: false };
   return { secret: randomBytes(24).toString('base64url'), generated: true };
+}
+
+/** Answers a WebSocket upgrade request with an HTTP error and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.on('error', () => undefined);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 /** Rejects a WebSocket upgrade from a browser origin outside the allow-list (non-browser clients send none). */
@@ -289,12 +307,8 @@ export async function startDevMediaServer(
 
   const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
   server.on('upgrade', (req, socket, head) => {
-    if (originRefused(req, allowedOrigins)) {
-      socket.on('error', () => undefined);
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    rpc.handleUpgrade(req, socket, head);
+    if (originRefused(req, allowedOrigins)) refuseUpgrade(socket, 403, 'Forbidden');
+    else rpc.handleUpgrade(req, socket, head);
   });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -305,13 +319,7 @@ export async function startDevMediaServer(
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 4443);
-  // An announced address is the one other machines reach (LAN demos), so tokens carry it too.
-  const urlHost =
-    options.announcedIp ??
-    (host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === 'localhost'
-      ? 'localhost'
-      : host);
-  urls.publicUrl = (options.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
+  urls.publicUrl = publicUrlOf(options, host, port);
   urls.wsUrl = wsUrlOf(urls.publicUrl);
   logger.info('dev media server listening', {
     url: urls.publicUrl,
