@@ -188,7 +188,7 @@ function createDefaultRouter(options: DevMediaServerOptions, logger: Logger): Me
 }
 
 /** OpenVidu's well-known development secret, accepted only on a loopback host. */
-export const DEFAULT_SECRET = 'MY_SECRET';
+const DEFAULT_SECRET = 'MY_SECRET';
 
 /** The secret to use: the given one, `MY_SECRET` on loopback, a random one elsewhere. */
 function resolveSecret(
