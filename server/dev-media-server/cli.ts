@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { DevMediaServerOptions, IceServerOption } from './index.js';
 import { createJsonLogger, startDevMediaServer } from './index.js';
 import type { LogLevel } from './logger.js';
+import { normalizeOrigin } from './origins.js';
 
 const HELP = `Usage: consult-kit dev-server [options]
 
@@ -14,7 +15,10 @@ Starts an OpenVidu 2.32-compatible development media server (REST, WebSocket, re
 Options:
   --port <n>                 TCP port (default 4443; 0 = any free port)
   --host <addr>              Interface to bind (default 127.0.0.1; 0.0.0.0 with --public-ip)
-  --secret <s>               OpenVidu secret (default MY_SECRET)
+  --secret <s>               OpenVidu secret (default MY_SECRET on a loopback host, a random one
+                             printed below otherwise; MY_SECRET is refused off loopback)
+  --allowed-origins <list>   Comma-separated browser origins allowed by CORS and for WebSockets,
+                             e.g. https://portal.example (env DEV_SERVER_ALLOWED_ORIGINS; default any)
   --public-url <url>         URL browsers use, e.g. https://my.host:4443 (default http://localhost:<port>)
   --public-ip <ip>           IP announced in ICE candidates (LAN demos); also the default public URL host
   --ice-port-range <a-b>     UDP port range for ICE, e.g. 40000-40100
@@ -28,6 +32,8 @@ Options:
   -h, --help                 Show this help`;
 
 export interface CliIo {
+  /** Environment to read (default `process.env`). */
+  env?: Record<string, string | undefined>;
   stdout?: (text: string) => void;
   stderr?: (text: string) => void;
   /** Stops the server when aborted (default: SIGINT/SIGTERM). */
@@ -61,8 +67,26 @@ function parsePort(v: string, name: string): number {
   return n;
 }
 
-/** Parses `argv` into server options; `help: true` when help was asked for. */
-export function parseDevServerArgs(argv: string[]): {
+function parseOrigins(list: string, source: string): string[] {
+  const origins = list
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of origins) {
+    try {
+      normalizeOrigin(origin);
+    } catch (e) {
+      throw new CliUsageError(`${source}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return origins;
+}
+
+/** Parses `argv` (and `env`) into server options; `help: true` when help was asked for. */
+export function parseDevServerArgs(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): {
   help: boolean;
   options: DevMediaServerOptions;
   logLevel: LogLevel;
@@ -76,6 +100,7 @@ export function parseDevServerArgs(argv: string[]): {
         port: { type: 'string' },
         host: { type: 'string' },
         secret: { type: 'string' },
+        'allowed-origins': { type: 'string' },
         'public-url': { type: 'string' },
         'public-ip': { type: 'string' },
         'ice-port-range': { type: 'string' },
@@ -103,6 +128,13 @@ export function parseDevServerArgs(argv: string[]): {
     options.host = '0.0.0.0';
   }
   if (v.host !== undefined) options.host = v.host;
+  if (v['allowed-origins'] !== undefined)
+    options.allowedOrigins = parseOrigins(v['allowed-origins'], '--allowed-origins');
+  else if (env['DEV_SERVER_ALLOWED_ORIGINS'])
+    options.allowedOrigins = parseOrigins(
+      env['DEV_SERVER_ALLOWED_ORIGINS'],
+      'DEV_SERVER_ALLOWED_ORIGINS',
+    );
   if (v['public-url'] !== undefined) {
     try {
       const u = new URL(v['public-url']);
@@ -139,7 +171,7 @@ export async function runDevServerCli(argv: string[], io: CliIo = {}): Promise<n
   const err = io.stderr ?? ((s: string) => process.stderr.write(s));
   let parsed: ReturnType<typeof parseDevServerArgs>;
   try {
-    parsed = parseDevServerArgs(argv);
+    parsed = parseDevServerArgs(argv, io.env ?? process.env);
   } catch (e) {
     if (e instanceof CliUsageError) {
       err(`consult-kit dev-server: ${e.message}\n\n${HELP}\n`);
@@ -159,13 +191,19 @@ export async function runDevServerCli(argv: string[], io: CliIo = {}): Promise<n
     const code = (e as { code?: string }).code;
     err(
       `consult-kit dev-server: could not start: ${
-        code === 'EADDRINUSE' ? `port ${parsed.options.port ?? 4443} is already in use` : String(e)
+        code === 'EADDRINUSE'
+          ? `port ${parsed.options.port ?? 4443} is already in use`
+          : e instanceof Error
+            ? e.message
+            : String(e)
       }\n`,
     );
     return 1;
   }
   out(
-    `OpenVidu-compatible dev media server running\n  URL:    ${server.url}\n  Secret: ${server.secret}\n`,
+    `OpenVidu-compatible dev media server running\n  URL:    ${server.url}\n  Secret: ${server.secret}${
+      server.secretGenerated ? ' (generated for this run)' : ''
+    }\n`,
   );
   io.onListening?.({ url: server.url, secret: server.secret, port: server.port });
 

@@ -3,36 +3,29 @@
  * webhooks and media-router calls each one implies. REST (rest.ts) and JSON-RPC (rpc.ts) are thin
  * adapters over it; recording orchestration (recording.ts) plugs in through {@link RecordingHooks}.
  */
+import { cdrBase, participantCdr } from './cdr.js';
 import { HttpError, RpcCode, RpcError } from './errors.js';
-import {
-  connectionIdOfStream,
-  newConnectionId,
-  newSessionId,
-  newStreamId,
-  newTokenId,
-  randomAlnum,
-} from './ids.js';
+import { StreamFilters } from './filters.js';
+import { newConnectionId, newSessionId, newTokenId, randomAlnum } from './ids.js';
 import type { Logger } from './logger.js';
-import type { IceCandidate, MediaRouter } from './media/types.js';
+import type { MediaRouter } from './media/types.js';
 import {
   DEFAULT_RECORDING_PROPERTIES,
   activeConnections,
   fullMetadata,
   participantRpcJson,
-  streamRpcJson,
-  subscriberEndpointId,
 } from './model.js';
 import type {
   ConnectionRecord,
-  FilterState,
   IceServerJson,
   KurentoOptions,
   ParticipantTransport,
-  PublisherRecord,
   RecordingProperties,
   Role,
   SessionRecord,
 } from './model.js';
+import { parseParticipantSignal, resolveRecipients } from './signals.js';
+import { StreamManager } from './streams.js';
 import type { TimerRegistry } from './timers.js';
 import type { WebhookEventName } from './webhook.js';
 
@@ -117,31 +110,6 @@ export interface JoinParams {
   ip: string | null;
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function withTimeout<T>(
-  p: Promise<T>,
-  ms: number,
-  timers: TimerRegistry,
-  what: string,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = timers.set(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        timers.clear(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        timers.clear(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
-
 /** The `tok_…` part of a token string (or the string itself if it has no query). */
 export function tokenIdOf(token: string): string | undefined {
   const q = token.indexOf('?');
@@ -156,8 +124,21 @@ export function tokenIdOf(token: string): string | undefined {
 export class SessionManager {
   readonly sessions = new Map<string, SessionRecord>();
   recordingHooks: RecordingHooks | undefined;
+  /** Kurento filter bookkeeping (`applyFilter`, `execFilterMethod`, `removeFilter`, listeners). */
+  readonly filters = new StreamFilters({
+    requireSession: (c) => this.requireSession(c),
+    findPublisher: (session, streamId) => this.streams.findPublisher(session, streamId),
+  });
+  /** Publishing, subscribing, ICE and stream properties of the participants. */
+  readonly streams: StreamManager;
 
-  constructor(private readonly cfg: CoreConfig) {}
+  constructor(private readonly cfg: CoreConfig) {
+    this.streams = new StreamManager({
+      cfg,
+      requireSession: (c) => this.requireSession(c),
+      recordingHooks: () => this.recordingHooks,
+    });
+  }
 
   // ───────────────────────────── sessions ─────────────────────────────
 
@@ -185,7 +166,7 @@ export class SessionManager {
     };
     this.sessions.set(id, session);
     this.cfg.logger.info('session created', { sessionId: id });
-    this.cfg.webhook('sessionCreated', this.cdrBase(session, session.createdAt));
+    this.cfg.webhook('sessionCreated', cdrBase(session, session.createdAt));
     return session;
   }
 
@@ -217,7 +198,7 @@ export class SessionManager {
     const now = Date.now();
     this.cfg.logger.info('session destroyed', { sessionId: session.id, reason });
     this.cfg.webhook('sessionDestroyed', {
-      ...this.cdrBase(session, now),
+      ...cdrBase(session, now),
       startTime: session.createdAt,
       duration: Math.round((now - session.createdAt) / 1000),
       reason,
@@ -311,7 +292,7 @@ export class SessionManager {
     for (const o of others) o.transport?.notify('participantJoined', joined);
 
     this.cfg.logger.info('participant joined', { sessionId: session.id, connectionId: c.id });
-    this.cfg.webhook('participantJoined', this.participantCdr(session, c, now));
+    this.cfg.webhook('participantJoined', participantCdr(session, c, now));
 
     const rec = c.role !== 'SUBSCRIBER' ? this.recordingHooks?.announced(session) : undefined;
     const result = {
@@ -355,17 +336,8 @@ export class SessionManager {
   private removeParticipant(session: SessionRecord, c: ConnectionRecord, reason: EndReason): void {
     if (session.connections.get(c.id) !== c || c.status !== 'active') return;
     const now = Date.now();
-    if (c.publisher) this.dropPublisher(session, c, reason);
-    for (const [pubId, sub] of c.subscriptions) {
-      this.cfg.router.release(sub.endpointId);
-      const pub = session.connections.get(pubId);
-      if (pub?.publisher)
-        this.webrtcDestroyed(session, c, pub, pub.publisher, 'INBOUND', reason, sub.createdAt);
-    }
-    c.subscriptions.clear();
-    for (const ep of c.endpoints) this.cfg.router.release(ep);
-    c.endpoints.clear();
-    c.earlyPublisherCandidates.length = 0;
+    if (c.publisher) this.streams.dropPublisher(session, c, reason);
+    this.streams.releaseSubscriptionsOf(session, c, reason);
     session.connections.delete(c.id);
     session.tokens.delete(c.tokenId);
 
@@ -382,7 +354,7 @@ export class SessionManager {
 
     this.cfg.logger.info('participant left', { sessionId: session.id, connectionId: c.id, reason });
     this.cfg.webhook('participantLeft', {
-      ...this.participantCdr(session, c, now),
+      ...participantCdr(session, c, now),
       startTime: c.activeAt,
       duration: Math.round((now - (c.activeAt ?? now)) / 1000),
       reason,
@@ -404,314 +376,13 @@ export class SessionManager {
     this.destroySession(session, 'lastParticipantLeft');
   }
 
-  // ───────────────────────────── publishing ───────────────────────────
-
-  async publish(c: ConnectionRecord, params: Record<string, unknown>): Promise<object> {
-    const session = this.requireSession(c);
-    if (c.role === 'SUBSCRIBER') {
-      throw new RpcError(
-        RpcCode.USER_UNAUTHORIZED,
-        'Unable to publish video. The user does not have a valid token',
-      );
-    }
-    if (c.publisher) {
-      throw new RpcError(
-        RpcCode.USER_ALREADY_STREAMING,
-        `Connection ${c.id} is already publishing`,
-      );
-    }
-    const sdpOffer = str(params['sdpOffer']);
-    if (!sdpOffer) throw RpcError.missingParam('sdpOffer', 'publishVideo');
-    const hasAudio = params['hasAudio'] !== false;
-    const hasVideo = params['hasVideo'] !== false;
-    const typeOfVideo = hasVideo ? (str(params['typeOfVideo']) ?? 'CAMERA') : undefined;
-    const streamId = newStreamId(c.id, typeOfVideo, hasVideo);
-    const pub: PublisherRecord = {
-      streamId,
-      createdAt: Date.now(),
-      hasAudio,
-      hasVideo,
-      audioActive: params['audioActive'] !== false,
-      videoActive: params['videoActive'] !== false,
-      typeOfVideo,
-      frameRate: typeof params['frameRate'] === 'number' ? params['frameRate'] : -1,
-      videoDimensions: str(params['videoDimensions']) ?? null,
-      filter: this.filterFromParam(params['filter']),
-      ready: false,
-    };
-    c.publisher = pub;
-    c.endpoints.add(streamId);
-    const answer = this.cfg.router.publish({
-      streamId,
-      sdpOffer,
-      hasAudio,
-      hasVideo,
-      onLocalCandidate: (cand) => this.sendCandidate(c, c.id, streamId, cand),
-    });
-    for (const cand of c.earlyPublisherCandidates.splice(0)) {
-      this.cfg.router.addIceCandidate(streamId, cand);
-    }
-    let sdpAnswer: string;
-    try {
-      ({ sdpAnswer } = await withTimeout(
-        answer,
-        this.cfg.routerTimeoutMs,
-        this.cfg.timers,
-        'publish',
-      ));
-    } catch (err) {
-      if (c.publisher === pub) c.publisher = undefined;
-      c.endpoints.delete(streamId);
-      this.cfg.router.release(streamId);
-      throw new RpcError(RpcCode.MEDIA_SDP, `Error generating SDP answer: ${errMessage(err)}`);
-    }
-    if (c.publisher !== pub || session.connections.get(c.id) !== c) {
-      // The participant left or unpublished while the router negotiated.
-      this.cfg.router.release(streamId);
-      throw new RpcError(RpcCode.USER_NOT_STREAMING, `Connection ${c.id} stopped publishing`);
-    }
-    pub.ready = true;
-    const notification = { id: c.id, streams: [streamRpcJson(pub)] };
-    for (const o of activeConnections(session)) {
-      if (o !== c) o.transport?.notify('participantPublished', notification);
-    }
-    this.cfg.logger.info('stream published', { sessionId: session.id, streamId });
-    this.cfg.webhook('webrtcConnectionCreated', this.webrtcCdr(session, c, c, pub, 'OUTBOUND'));
-    this.recordingHooks?.onStreamPublished(session, c);
-    return { sdpAnswer, id: streamId, createdAt: pub.createdAt };
-  }
-
-  /** Own `unpublishVideo` (reason `unpublish`) or a forced one (owner notified too). */
-  unpublish(c: ConnectionRecord, reason: EndReason): void {
-    const session = this.requireSession(c);
-    if (!c.publisher) {
-      throw new RpcError(RpcCode.USER_NOT_STREAMING, `Connection ${c.id} is not publishing`);
-    }
-    const wasReady = c.publisher.ready;
-    this.dropPublisher(session, c, reason);
-    if (!wasReady) return;
-    const forced = reason === 'forceUnpublishByUser' || reason === 'forceUnpublishByServer';
-    const note = { connectionId: c.id, reason };
-    for (const o of activeConnections(session)) {
-      if (o !== c || forced) o.transport?.notify('participantUnpublished', note);
-    }
-  }
-
-  /** Releases a publisher and every subscription to it, with their webhooks. */
-  private dropPublisher(session: SessionRecord, c: ConnectionRecord, reason: EndReason): void {
-    const pub = c.publisher;
-    if (!pub) return;
-    c.publisher = undefined;
-    c.endpoints.delete(pub.streamId);
-    this.cfg.router.release(pub.streamId);
-    if (!pub.ready) return;
-    for (const o of session.connections.values()) {
-      const sub = o.subscriptions.get(c.id);
-      if (!sub) continue;
-      o.subscriptions.delete(c.id);
-      o.endpoints.delete(sub.endpointId);
-      this.cfg.router.release(sub.endpointId);
-      this.webrtcDestroyed(session, o, c, pub, 'INBOUND', reason, sub.createdAt);
-    }
-    this.webrtcDestroyed(session, c, c, pub, 'OUTBOUND', reason, pub.createdAt);
-    this.recordingHooks?.onStreamUnpublished(session, pub.streamId);
-  }
-
-  async reconnectPublisher(c: ConnectionRecord, sdpOffer: string): Promise<object> {
-    const pub = c.publisher;
-    if (!pub?.ready) {
-      throw new RpcError(RpcCode.USER_NOT_STREAMING, `Connection ${c.id} is not publishing`);
-    }
-    let sdpAnswer: string;
-    try {
-      ({ sdpAnswer } = await withTimeout(
-        this.cfg.router.republish({
-          streamId: pub.streamId,
-          sdpOffer,
-          hasAudio: pub.hasAudio,
-          hasVideo: pub.hasVideo,
-          onLocalCandidate: (cand) => this.sendCandidate(c, c.id, pub.streamId, cand),
-        }),
-        this.cfg.routerTimeoutMs,
-        this.cfg.timers,
-        'republish',
-      ));
-    } catch (err) {
-      throw new RpcError(RpcCode.MEDIA_SDP, `Error reconnecting publisher: ${errMessage(err)}`);
-    }
-    return { sdpAnswer, id: pub.streamId, createdAt: pub.createdAt };
-  }
-
-  // ──────────────────────────── subscribing ───────────────────────────
-
-  private findPublisher(session: SessionRecord, streamId: string): ConnectionRecord {
-    const ownerId = connectionIdOfStream(streamId);
-    const owner = ownerId ? session.connections.get(ownerId) : undefined;
-    if (!owner || owner.status !== 'active') {
-      throw new RpcError(RpcCode.USER_NOT_FOUND, `Sender of stream ${streamId} not found`);
-    }
-    if (!owner.publisher?.ready || owner.publisher.streamId !== streamId) {
-      throw new RpcError(RpcCode.USER_NOT_STREAMING, `Stream ${streamId} is not being published`);
-    }
-    return owner;
-  }
-
-  async subscribe(
-    c: ConnectionRecord,
-    streamId: string,
-    sdpOffer: string,
-    reconnect: boolean,
-  ): Promise<object> {
-    const session = this.requireSession(c);
-    const owner = this.findPublisher(session, streamId);
-    const pub = owner.publisher as PublisherRecord;
-    const endpointId = subscriberEndpointId(c.id, owner.id);
-    const existing = c.subscriptions.get(owner.id);
-    const req = {
-      endpointId,
-      streamId,
-      sdpOffer,
-      onLocalCandidate: (cand: IceCandidate) => this.sendCandidate(c, owner.id, endpointId, cand),
-    };
-    c.endpoints.add(endpointId);
-    let sdpAnswer: string;
-    try {
-      const call =
-        reconnect && existing ? this.cfg.router.resubscribe(req) : this.cfg.router.subscribe(req);
-      ({ sdpAnswer } = await withTimeout(
-        call,
-        this.cfg.routerTimeoutMs,
-        this.cfg.timers,
-        'subscribe',
-      ));
-    } catch (err) {
-      if (!c.subscriptions.has(owner.id)) {
-        c.endpoints.delete(endpointId);
-        this.cfg.router.release(endpointId);
-      }
-      throw new RpcError(RpcCode.MEDIA_SDP, `Error subscribing to ${streamId}: ${errMessage(err)}`);
-    }
-    if (
-      session.connections.get(c.id) !== c ||
-      session.connections.get(owner.id) !== owner ||
-      owner.publisher !== pub
-    ) {
-      c.endpoints.delete(endpointId);
-      this.cfg.router.release(endpointId);
-      throw new RpcError(RpcCode.USER_NOT_STREAMING, `Stream ${streamId} is gone`);
-    }
-    if (!existing) {
-      c.subscriptions.set(owner.id, { streamId, createdAt: Date.now(), endpointId });
-      this.cfg.webhook(
-        'webrtcConnectionCreated',
-        this.webrtcCdr(session, c, owner, pub, 'INBOUND'),
-      );
-    }
-    return { sdpAnswer };
-  }
-
-  unsubscribe(c: ConnectionRecord, senderConnectionId: string): void {
-    const session = this.requireSession(c);
-    const sub = c.subscriptions.get(senderConnectionId);
-    const owner = session.connections.get(senderConnectionId);
-    if (!sub) {
-      if (!owner) {
-        throw new RpcError(RpcCode.USER_NOT_FOUND, `Connection ${senderConnectionId} not found`);
-      }
-      // Nothing recorded (e.g. a subscription that failed): just make sure the endpoint is gone.
-      const ep = subscriberEndpointId(c.id, senderConnectionId);
-      c.endpoints.delete(ep);
-      this.cfg.router.release(ep);
-      return;
-    }
-    c.subscriptions.delete(senderConnectionId);
-    c.endpoints.delete(sub.endpointId);
-    this.cfg.router.release(sub.endpointId);
-    if (owner?.publisher) {
-      this.webrtcDestroyed(
-        session,
-        c,
-        owner,
-        owner.publisher,
-        'INBOUND',
-        'unsubscribe',
-        sub.createdAt,
-      );
-    }
-  }
-
-  // ─────────────────────────────── ICE ────────────────────────────────
-
-  addIceCandidate(c: ConnectionRecord, endpointName: string, cand: IceCandidate): void {
-    const session = this.requireSession(c);
-    if (!cand.candidate) return; // end-of-candidates
-    if (endpointName === c.id) {
-      if (c.publisher) this.cfg.router.addIceCandidate(c.publisher.streamId, cand);
-      else if (c.earlyPublisherCandidates.length < 64) c.earlyPublisherCandidates.push(cand);
-      return;
-    }
-    const owner = session.connections.get(endpointName);
-    if (!owner || owner.status !== 'active') {
-      throw new RpcError(RpcCode.USER_NOT_FOUND, `Connection ${endpointName} not found`);
-    }
-    const ep = subscriberEndpointId(c.id, owner.id);
-    c.endpoints.add(ep);
-    this.cfg.router.addIceCandidate(ep, cand);
-  }
-
-  private sendCandidate(
-    c: ConnectionRecord,
-    senderConnectionId: string,
-    endpointName: string,
-    cand: IceCandidate,
-  ): void {
-    c.transport?.notify('iceCandidate', {
-      senderConnectionId,
-      endpointName,
-      sdpMLineIndex: cand.sdpMLineIndex,
-      sdpMid: cand.sdpMid,
-      candidate: cand.candidate,
-    });
-  }
-
   // ───────────────────────────── signals ──────────────────────────────
 
   /** `sendMessage` from a participant (the `message` param, a JSON string). */
   sendMessageFromParticipant(c: ConnectionRecord, message: string): void {
     const session = this.requireSession(c);
-    if (Buffer.byteLength(message) > this.cfg.maxSignalBytes + 1024) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, 'Signal message too large');
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(message);
-    } catch {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, 'Signal message is not valid JSON');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, 'Signal message must be a JSON object');
-    }
-    const m = parsed as Record<string, unknown>;
-    const to = m['to'];
-    if (
-      to !== undefined &&
-      to !== null &&
-      !(Array.isArray(to) && to.every((t) => typeof t === 'string'))
-    ) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, "Signal 'to' must be an array of strings");
-    }
-    const data = m['data'];
-    const type = m['type'];
-    if (
-      (data !== undefined && typeof data !== 'string') ||
-      (type !== undefined && typeof type !== 'string')
-    ) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, "Signal 'data' and 'type' must be strings");
-    }
-    if (data !== undefined && Buffer.byteLength(data) > this.cfg.maxSignalBytes) {
-      throw new RpcError(RpcCode.SIGNAL_FORMAT_INVALID, 'Signal data too large');
-    }
-    const recipients = this.resolveRecipients(session, (to as string[] | null | undefined) ?? []);
+    const { to, data, type } = parseParticipantSignal(message, this.cfg.maxSignalBytes);
+    const recipients = resolveRecipients(session, to);
     if (!recipients)
       throw new RpcError(RpcCode.SIGNAL_TO_INVALID, "Signal 'to' has an unknown connection");
     this.deliverSignal(session, recipients, { data, type, from: c.id });
@@ -728,20 +399,9 @@ export class SessionManager {
       throw HttpError.badRequest('Signal data too large');
     }
     if (activeConnections(session).length === 0) throw new HttpError(406);
-    const recipients = this.resolveRecipients(session, to);
+    const recipients = resolveRecipients(session, to);
     if (!recipients) throw new HttpError(406);
     this.deliverSignal(session, recipients, { data, type, from: undefined });
-  }
-
-  private resolveRecipients(session: SessionRecord, to: string[]): ConnectionRecord[] | undefined {
-    if (to.length === 0) return activeConnections(session);
-    const out: ConnectionRecord[] = [];
-    for (const id of new Set(to)) {
-      const c = session.connections.get(id);
-      if (!c || c.status !== 'active') return undefined;
-      out.push(c);
-    }
-    return out;
   }
 
   private deliverSignal(
@@ -760,39 +420,12 @@ export class SessionManager {
         ? m.type.slice('signal:'.length)
         : m.type;
     this.cfg.webhook('signalSent', {
-      ...this.cdrBase(session, Date.now()),
+      ...cdrBase(session, Date.now()),
       from: m.from ?? null,
       to: recipients.map((r) => r.id),
       type: type ?? null,
       data: m.data ?? null,
     });
-  }
-
-  // ──────────────────────── stream properties ─────────────────────────
-
-  streamPropertyChanged(c: ConnectionRecord, params: Record<string, unknown>): void {
-    const session = this.requireSession(c);
-    const property = str(params['property']);
-    if (!property) throw RpcError.missingParam('property', 'streamPropertyChanged');
-    if (!('newValue' in params)) throw RpcError.missingParam('newValue', 'streamPropertyChanged');
-    const pub = c.publisher;
-    if (!pub?.ready) {
-      throw new RpcError(RpcCode.USER_NOT_STREAMING, `Connection ${c.id} is not publishing`);
-    }
-    const newValue = params['newValue'];
-    if (property === 'audioActive' && typeof newValue === 'boolean') pub.audioActive = newValue;
-    if (property === 'videoActive' && typeof newValue === 'boolean') pub.videoActive = newValue;
-    if (property === 'videoDimensions' && typeof newValue === 'string')
-      pub.videoDimensions = newValue;
-    const note = {
-      connectionId: c.id,
-      streamId: pub.streamId,
-      property,
-      newValue: JSON.stringify(newValue ?? null),
-      reason: str(params['reason']) ?? '',
-    };
-    for (const o of activeConnections(session))
-      if (o !== c) o.transport?.notify('streamPropertyChanged', note);
   }
 
   // ──────────────────────────── moderation ────────────────────────────
@@ -821,108 +454,19 @@ export class SessionManager {
         'Only MODERATOR connections can force an unpublish',
       );
     }
-    const owner = this.findPublisher(session, streamId);
-    this.unpublish(owner, 'forceUnpublishByUser');
+    const owner = this.streams.findPublisher(session, streamId);
+    this.streams.unpublish(owner, 'forceUnpublishByUser');
   }
 
   /** REST DELETE …/stream/{streamId}. */
   forceUnpublishByServer(session: SessionRecord, streamId: string): void {
     let owner: ConnectionRecord;
     try {
-      owner = this.findPublisher(session, streamId);
+      owner = this.streams.findPublisher(session, streamId);
     } catch {
       throw new HttpError(404);
     }
-    this.unpublish(owner, 'forceUnpublishByServer');
-  }
-
-  // ────────────────────────────── filters ─────────────────────────────
-
-  private filterFromParam(v: unknown): FilterState | undefined {
-    if (typeof v !== 'object' || v === null) return undefined;
-    const f = v as Record<string, unknown>;
-    const type = str(f['type']);
-    return type ? { type, options: f['options'] ?? {} } : undefined;
-  }
-
-  private filterTarget(
-    c: ConnectionRecord,
-    params: Record<string, unknown>,
-    method: string,
-  ): {
-    session: SessionRecord;
-    owner: ConnectionRecord;
-    pub: PublisherRecord;
-  } {
-    const session = this.requireSession(c);
-    const streamId = str(params['streamId']);
-    if (!streamId) throw RpcError.missingParam('streamId', method);
-    const owner = this.findPublisher(session, streamId);
-    return { session, owner, pub: owner.publisher as PublisherRecord };
-  }
-
-  private checkFilterPermission(
-    c: ConnectionRecord,
-    owner: ConnectionRecord,
-    type: string | undefined,
-  ): void {
-    if (c.role === 'MODERATOR') return;
-    const allowed = c.kurentoOptions?.allowedFilters ?? [];
-    if (c === owner && (type === undefined || allowed.includes(type))) return;
-    throw new RpcError(RpcCode.USER_UNAUTHORIZED, 'Not allowed to manage filters of this stream');
-  }
-
-  private notifyFilter(
-    session: SessionRecord,
-    owner: ConnectionRecord,
-    pub: PublisherRecord,
-    reason: string,
-  ): void {
-    const note = {
-      connectionId: owner.id,
-      streamId: pub.streamId,
-      property: 'filter',
-      newValue: pub.filter ?? {},
-      reason,
-    };
-    for (const o of activeConnections(session)) o.transport?.notify('streamPropertyChanged', note);
-  }
-
-  applyFilter(c: ConnectionRecord, params: Record<string, unknown>): void {
-    const { session, owner, pub } = this.filterTarget(c, params, 'applyFilter');
-    const type = str(params['type']);
-    if (!type) throw RpcError.missingParam('type', 'applyFilter');
-    this.checkFilterPermission(c, owner, type);
-    if (pub.filter) {
-      throw new RpcError(RpcCode.EXISTING_FILTER_ALREADY_APPLIED, 'Filter already applied');
-    }
-    pub.filter = { type, options: parseJsonParam(params['options']) };
-    this.notifyFilter(session, owner, pub, 'applyFilter');
-  }
-
-  execFilterMethod(c: ConnectionRecord, params: Record<string, unknown>): void {
-    const { session, owner, pub } = this.filterTarget(c, params, 'execFilterMethod');
-    this.checkFilterPermission(c, owner, pub.filter?.type);
-    if (!pub.filter) throw new RpcError(RpcCode.FILTER_NOT_APPLIED, 'No filter applied');
-    const method = str(params['method']);
-    if (!method) throw RpcError.missingParam('method', 'execFilterMethod');
-    pub.filter.lastExecMethod = { method, params: parseJsonParam(params['params']) };
-    this.notifyFilter(session, owner, pub, 'execFilterMethod');
-  }
-
-  removeFilter(c: ConnectionRecord, params: Record<string, unknown>): void {
-    const { session, owner, pub } = this.filterTarget(c, params, 'removeFilter');
-    this.checkFilterPermission(c, owner, pub.filter?.type);
-    if (!pub.filter) throw new RpcError(RpcCode.FILTER_NOT_APPLIED, 'No filter applied');
-    pub.filter = undefined;
-    this.notifyFilter(session, owner, pub, 'removeFilter');
-  }
-
-  /** Filter event listeners: accepted when a filter exists; no events are ever produced. */
-  filterListener(c: ConnectionRecord, params: Record<string, unknown>, method: string): void {
-    const { owner, pub } = this.filterTarget(c, params, method);
-    this.checkFilterPermission(c, owner, pub.filter?.type);
-    if (!pub.filter) throw new RpcError(RpcCode.FILTER_NOT_APPLIED, 'No filter applied');
+    this.streams.unpublish(owner, 'forceUnpublishByServer');
   }
 
   // ───────────────────────────── helpers ──────────────────────────────
@@ -933,72 +477,6 @@ export class SessionManager {
       throw new RpcError(RpcCode.USER_NOT_FOUND, `Connection ${c.id} is no longer in a session`);
     }
     return session;
-  }
-
-  cdrBase(session: SessionRecord, timestamp: number): Record<string, unknown> {
-    return {
-      sessionId: session.id,
-      uniqueSessionId: `${session.id}_${session.createdAt}`,
-      timestamp,
-    };
-  }
-
-  private participantCdr(session: SessionRecord, c: ConnectionRecord, timestamp: number): object {
-    return {
-      ...this.cdrBase(session, timestamp),
-      participantId: c.id,
-      connectionId: c.id,
-      location: c.location ?? 'unknown',
-      ip: c.ip,
-      platform: c.platform,
-      clientData: c.clientData ?? '',
-      serverData: c.serverData,
-    };
-  }
-
-  private webrtcCdr(
-    session: SessionRecord,
-    c: ConnectionRecord,
-    owner: ConnectionRecord,
-    pub: PublisherRecord,
-    direction: 'OUTBOUND' | 'INBOUND',
-  ): Record<string, unknown> {
-    return {
-      ...this.cdrBase(session, Date.now()),
-      streamId: pub.streamId,
-      participantId: c.id,
-      connectionId: c.id,
-      connection: direction,
-      ...(direction === 'INBOUND' ? { receivingFrom: owner.id } : {}),
-      ...(pub.hasVideo
-        ? {
-            videoSource: pub.typeOfVideo ?? 'CAMERA',
-            videoFramerate: pub.frameRate,
-            videoDimensions: pub.videoDimensions,
-          }
-        : {}),
-      audioEnabled: pub.hasAudio,
-      videoEnabled: pub.hasVideo,
-    };
-  }
-
-  private webrtcDestroyed(
-    session: SessionRecord,
-    c: ConnectionRecord,
-    owner: ConnectionRecord,
-    pub: PublisherRecord,
-    direction: 'OUTBOUND' | 'INBOUND',
-    reason: EndReason,
-    startTime: number,
-  ): void {
-    const now = Date.now();
-    this.cfg.webhook('webrtcConnectionDestroyed', {
-      ...this.webrtcCdr(session, c, owner, pub, direction),
-      timestamp: now,
-      startTime,
-      duration: Math.round((now - startTime) / 1000),
-      reason,
-    });
   }
 
   /** Counts for `stats()`. */
@@ -1012,19 +490,5 @@ export class SessionManager {
       }
     }
     return { sessions: this.sessions.size, participants, pendingConnections: pending };
-  }
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Filter `options`/`params` arrive as JSON strings; keep non-JSON values as they are. */
-function parseJsonParam(v: unknown): unknown {
-  if (typeof v !== 'string') return v ?? {};
-  try {
-    return JSON.parse(v) as unknown;
-  } catch {
-    return v;
   }
 }

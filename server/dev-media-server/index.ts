@@ -10,7 +10,9 @@
  * await server.close();
  * ```
  */
-import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { SessionManager } from './core.js';
@@ -19,6 +21,7 @@ import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { MediaRouter, MediaStats } from './media/types.js';
 import type { IceServerJson } from './model.js';
+import { isAllowedOrigin, isLoopbackHost, normalizeOrigin } from './origins.js';
 import { RecordingManager } from './recording.js';
 import { createRestApp } from './rest.js';
 import { RpcServer } from './rpc.js';
@@ -67,8 +70,17 @@ export interface DevMediaServerOptions {
   port?: number;
   /** Interface to bind (default `127.0.0.1`). */
   host?: string;
-  /** OpenVidu secret for Basic auth `OPENVIDUAPP:<secret>` (default `MY_SECRET`). */
+  /**
+   * OpenVidu secret for Basic auth `OPENVIDUAPP:<secret>`. Default `MY_SECRET` on a loopback host;
+   * on any other host a random one (read it from {@link DevMediaServer.secret}), and `MY_SECRET`
+   * is refused there.
+   */
   secret?: string;
+  /**
+   * Browser origins (e.g. `https://portal.example`) allowed to call the REST API cross-origin and to
+   * open the WebSocket. Default: any origin (see docs/dev-media-server.md for the CORS rules).
+   */
+  allowedOrigins?: string[];
   /** URL browsers and apps use to reach this server (default `http://<announcedIp or localhost>:<port>`); tokens derive from it. */
   publicUrl?: string;
   /** Folder for recordings, one sub-folder per recording (default `./recordings`). */
@@ -111,7 +123,10 @@ export interface DevMediaServerStats {
 export interface DevMediaServer {
   /** Base URL for REST clients, e.g. `http://localhost:4443` (the public URL). */
   url: string;
+  /** The OpenVidu secret in use (generated when the server listens beyond loopback without one). */
   secret: string;
+  /** True when the secret was generated at start (the CLI prints it once). */
+  secretGenerated: boolean;
   /** The port actually bound. */
   port: number;
   stats(): DevMediaServerStats;
@@ -139,6 +154,17 @@ function toJsonIceServers(servers: IceServerOption[]): IceServerJson[] {
   return out;
 }
 
+/** The configured public URL, or `http://<announced ip, or the bound host>:<port>`, without a trailing slash. */
+function publicUrlOf(options: DevMediaServerOptions, host: string, port: number): string {
+  // An announced address is the one other machines reach (LAN demos), so tokens carry it too.
+  const urlHost =
+    options.announcedIp ??
+    (host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === 'localhost'
+      ? 'localhost'
+      : host);
+  return (options.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
+}
+
 /** A loopback STUN server nobody answers: keeps offline browsers from trying public STUN (freeice). */
 const DEFAULT_BROWSER_ICE: IceServerJson[] = [{ url: 'stun:127.0.0.1:3478' }];
 
@@ -161,13 +187,48 @@ function createDefaultRouter(options: DevMediaServerOptions, logger: Logger): Me
   );
 }
 
+/** OpenVidu's well-known development secret, accepted only on a loopback host. */
+const DEFAULT_SECRET = 'MY_SECRET';
+
+/** The secret to use: the given one, `MY_SECRET` on loopback, a random one elsewhere. */
+function resolveSecret(
+  given: string | undefined,
+  loopback: boolean,
+): { secret: string; generated: boolean } {
+  if (given !== undefined) {
+    if (!loopback && given === DEFAULT_SECRET) {
+      throw new Error(
+        `The dev media server refuses the well-known secret ${DEFAULT_SECRET} on a non-loopback host: ` +
+          'pass another secret (--secret) or none to get a random one.',
+      );
+    }
+    return { secret: given, generated: false };
+  }
+  if (loopback) return { secret: DEFAULT_SECRET, generated: false };
+  return { secret: randomBytes(24).toString('base64url'), generated: true };
+}
+
+/** Answers a WebSocket upgrade request with an HTTP error and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.on('error', () => undefined);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Rejects a WebSocket upgrade from a browser origin outside the allow-list (non-browser clients send none). */
+function originRefused(req: IncomingMessage, allowed: readonly string[] | undefined): boolean {
+  const origin = req.headers.origin;
+  return allowed !== undefined && origin !== undefined && !isAllowedOrigin(origin, allowed);
+}
+
 /** Starts the server; resolves once it listens. */
 export async function startDevMediaServer(
   options: DevMediaServerOptions = {},
 ): Promise<DevMediaServer> {
   const logger = options.logger ?? silentLogger;
-  const secret = options.secret ?? 'MY_SECRET';
   const host = options.host ?? '127.0.0.1';
+  const loopback = isLoopbackHost(host);
+  const { secret, generated: secretGenerated } = resolveSecret(options.secret, loopback);
+  const allowedOrigins = options.allowedOrigins?.map(normalizeOrigin);
   const recordingEnabled = options.recording ?? true;
   const recordingsDir = resolve(options.recordingsDir ?? 'recordings');
   const t = options.timeouts ?? {};
@@ -239,11 +300,16 @@ export async function startDevMediaServer(
     iceServers: configuredIce,
     logger,
     maxBodyBytes: limits.maxBodyBytes ?? 1024 * 1024,
+    allowedOrigins,
+    loopback,
   };
   const app = createRestApp(restConfig);
 
   const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
-  server.on('upgrade', (req, socket, head) => rpc.handleUpgrade(req, socket, head));
+  server.on('upgrade', (req, socket, head) => {
+    if (originRefused(req, allowedOrigins)) refuseUpgrade(socket, 403, 'Forbidden');
+    else rpc.handleUpgrade(req, socket, head);
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 4443, host, () => {
@@ -253,19 +319,19 @@ export async function startDevMediaServer(
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 4443);
-  // An announced address is the one other machines reach (LAN demos), so tokens carry it too.
-  const urlHost =
-    options.announcedIp ??
-    (host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === 'localhost'
-      ? 'localhost'
-      : host);
-  urls.publicUrl = (options.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
+  urls.publicUrl = publicUrlOf(options, host, port);
   urls.wsUrl = wsUrlOf(urls.publicUrl);
   logger.info('dev media server listening', {
     url: urls.publicUrl,
     port,
     recording: recordingEnabled,
   });
+  if (!loopback && allowedOrigins === undefined) {
+    logger.warn('dev media server reachable beyond loopback accepts any browser origin', {
+      host,
+      hint: 'set allowedOrigins (--allowed-origins) to the origins of your pages',
+    });
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -290,6 +356,7 @@ export async function startDevMediaServer(
   return {
     url: urls.publicUrl,
     secret,
+    secretGenerated,
     port,
     close,
     stats: () => ({

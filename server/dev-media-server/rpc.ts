@@ -315,9 +315,9 @@ export class RpcServer {
     const mgr = this.cfg.manager;
     switch (method) {
       case 'publishVideo':
-        return tag(await mgr.publish(c, params));
+        return tag(await mgr.streams.publish(c, params));
       case 'unpublishVideo':
-        mgr.unpublish(c, 'unpublish');
+        mgr.streams.unpublish(c, 'unpublish');
         return tag({});
       case 'receiveVideoFrom': {
         const sender = need(params, 'sender', method);
@@ -328,10 +328,10 @@ export class RpcServer {
           }
           throw RpcError.missingParam('sdpOffer', method);
         }
-        return tag(await mgr.subscribe(c, sender, sdpOffer, false));
+        return tag(await mgr.streams.subscribe(c, sender, sdpOffer, false));
       }
       case 'unsubscribeFromVideo':
-        mgr.unsubscribe(c, need(params, 'sender', method));
+        mgr.streams.unsubscribe(c, need(params, 'sender', method));
         return tag({});
       case 'onIceCandidate': {
         const endpointName = need(params, 'endpointName', method);
@@ -340,14 +340,14 @@ export class RpcServer {
         const sdpMid = typeof params['sdpMid'] === 'string' ? params['sdpMid'] : null;
         const idx = params['sdpMLineIndex'];
         const sdpMLineIndex = typeof idx === 'number' ? idx : null;
-        mgr.addIceCandidate(c, endpointName, { candidate, sdpMid, sdpMLineIndex });
+        mgr.streams.addIceCandidate(c, endpointName, { candidate, sdpMid, sdpMLineIndex });
         return tag({});
       }
       case 'sendMessage':
         mgr.sendMessageFromParticipant(c, need(params, 'message', method));
         return tag({});
       case 'streamPropertyChanged':
-        mgr.streamPropertyChanged(c, params);
+        mgr.streams.streamPropertyChanged(c, params);
         return tag({});
       case 'videoData':
       case 'echo':
@@ -366,7 +366,7 @@ export class RpcServer {
         if (c.publisher && c.publisher.streamId === stream) {
           const offer = params['sdpString'] ?? params['sdpOffer'];
           if (typeof offer !== 'string' || !offer) throw RpcError.missingParam('sdpString', method);
-          return tag(await mgr.reconnectPublisher(c, offer));
+          return tag(await mgr.streams.reconnectPublisher(c, offer));
         }
         const sdpOffer = params['sdpOffer'];
         if (typeof sdpOffer !== 'string' || !sdpOffer) {
@@ -375,20 +375,20 @@ export class RpcServer {
             'Server-offered subscriber reconnection is not supported',
           );
         }
-        return tag(await mgr.subscribe(c, stream, sdpOffer, true));
+        return tag(await mgr.streams.subscribe(c, stream, sdpOffer, true));
       }
       case 'applyFilter':
-        mgr.applyFilter(c, params);
+        mgr.filters.apply(c, params);
         return tag({});
       case 'execFilterMethod':
-        mgr.execFilterMethod(c, params);
+        mgr.filters.execMethod(c, params);
         return tag({});
       case 'removeFilter':
-        mgr.removeFilter(c, params);
+        mgr.filters.remove(c, params);
         return tag({});
       case 'addFilterEventListener':
       case 'removeFilterEventListener':
-        mgr.filterListener(c, params, method);
+        mgr.filters.listener(c, params, method);
         return tag({});
       default:
         throw new RpcError(RpcCode.METHOD_NOT_FOUND, `Method not found: ${method}`);

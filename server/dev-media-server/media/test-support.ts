@@ -17,6 +17,9 @@ import {
   useVP8,
 } from 'werift';
 import type { RTCRtpSender } from 'werift';
+import { Publisher } from './publisher.js';
+import type { RouterContext } from './router-context.js';
+import { Subscriber } from './subscriber.js';
 import type { IceCandidate, MediaRouter } from './types.js';
 
 export type Kind = 'audio' | 'video';
@@ -380,4 +383,42 @@ export function readZip(zip: Buffer): Map<string, Buffer> {
     at += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
+}
+
+/** A minimal router over a context, so a test can reach the entities (and their peers) directly. */
+export function routerOver(ctx: RouterContext): MediaRouter {
+  const endpoint = (id: string): Publisher | Subscriber | undefined =>
+    ctx.publishers.get(id) ?? ctx.subscribers.get(id);
+  return {
+    async publish(req) {
+      const publisher = new Publisher(ctx, req);
+      ctx.publishers.set(req.streamId, publisher);
+      return { sdpAnswer: await publisher.publish(req) };
+    },
+    async subscribe(req) {
+      const publisher = ctx.publishers.get(req.streamId);
+      if (!publisher) throw new Error('not published');
+      const subscriber = new Subscriber(ctx, req, publisher);
+      ctx.subscribers.set(req.endpointId, subscriber);
+      return { sdpAnswer: await subscriber.subscribe(req) };
+    },
+    addIceCandidate(id, candidate) {
+      const target = endpoint(id);
+      if (target) target.addIceCandidate(candidate);
+      else ctx.pending.add(id, candidate);
+    },
+    release: (id) => endpoint(id)?.close(),
+    republish: () => Promise.reject(new Error('unused')),
+    resubscribe: () => Promise.reject(new Error('unused')),
+    startRecording: () => Promise.reject(new Error('unused')),
+    stats: () => ({
+      peerConnections: ctx.peers.size,
+      publishers: ctx.publishers.size,
+      subscribers: ctx.subscribers.size,
+      recorders: 0,
+      forwardedPackets: ctx.forwardedPackets,
+      pendingCandidates: ctx.pending.size,
+    }),
+    close: () => Promise.resolve(),
+  };
 }

@@ -18,6 +18,11 @@ export interface MediaRouterOptions {
   icePortRange?: [number, number];
   /** STUN/TURN servers the server side may use; the browser gets its own list from joinRoom. */
   iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  /**
+   * Receive and send buffer asked for each ICE UDP socket (default 4 MiB; the kernel caps it at
+   * `net.core.rmem_max`/`wmem_max`); 0 keeps the system default.
+   */
+  udpSocketBufferBytes?: number;
   /** Structured logger; never receives SDP or candidate addresses above debug level. */
   logger?: { debug(msg: string, data?: object): void; warn(msg: string, data?: object): void };
 }
