@@ -7,7 +7,6 @@ import type { Context } from 'hono';
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type {
   ConnectionServerData,
@@ -16,8 +15,11 @@ import type {
   RecordingInfo,
   TokenResponse,
 } from '../../src/contract.js';
-import type { AuthenticatedUser, Authenticate } from './auth.js';
-import { DemoAuth, jwtAuthenticator } from './auth.js';
+import type { AuthenticatedUser } from './auth.js';
+import { DemoAuth } from './auth.js';
+import { configureAuth } from './authorize.js';
+import { limitBody } from './body-limit.js';
+import { clientIp } from './client-ip.js';
 import type { Db } from './db.js';
 import { openPgliteDb } from './db.js';
 import {
@@ -302,19 +304,9 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     timeoutMs: cfg.openviduTimeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const demo = cfg.demo
-    ? new DemoAuth(cfg.demo.secret, cfg.demo.tokenTtlSec, cfg.demo.users)
-    : undefined;
-  const primary: Authenticate | undefined =
-    options.authenticate ?? (cfg.auth ? jwtAuthenticator(cfg.auth) : undefined);
-  if (!primary && !demo)
-    throw new Error(
-      'No authentication configured: set auth (JWKS or secret), authenticate, or demo',
-    );
-  if (!options.authorize)
-    logger.warn('no authorize hook: any authenticated user may join any consult (demo only)');
+  // Authentication and the binding of users to consults (authorize.ts); throws on bad configuration.
+  const { demo, primary, authorize } = configureAuth(options, cfg, logger);
   if (!cfg.webhook) logger.warn('no webhook secret: the OpenVidu webhook receiver answers 401');
-  const authorize = options.authorize ?? (() => true);
   const requireConsent = options.requireConsent ?? true;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const tokenTtlSec = options.tokenTtlSec ?? 3600;
@@ -657,7 +649,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
 
   app.use('*', async (c, next) => {
     const started = Date.now();
-    c.set('ip', clientIp(c, options.trustProxy ?? false));
+    c.set('ip', clientIp(c, cfg.trustProxyHops));
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
@@ -687,11 +679,10 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       }),
     );
   }
-  const tooLarge = (c: Ctx) =>
-    c.json(new ApiError(413, 'payload-too-large', 'The request body is too large.').body(), 413);
-  app.use('/api/openvidu/webhook', bodyLimit({ maxSize: 256 * 1024, onError: tooLarge }));
-  app.use('/api/consults/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }));
-  app.use('/api/auth/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }));
+  // 413 after draining the rest of the body, so keep-alive connections stay usable (body-limit.ts).
+  app.use('/api/openvidu/webhook', limitBody({ maxBytes: 256 * 1024 }));
+  app.use('/api/consults/*', limitBody({ maxBytes: maxBodyBytes }));
+  app.use('/api/auth/*', limitBody({ maxBytes: maxBodyBytes }));
   app.use('/api/*', async (_c, next) => {
     await init;
     await next();
@@ -1195,15 +1186,4 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       return closing;
     },
   };
-}
-
-function clientIp(c: Ctx, trustProxy: boolean): string {
-  if (trustProxy) {
-    const xff = c.req.header('x-forwarded-for');
-    const first = xff?.split(',')[0]?.trim();
-    if (first && first.length <= 64) return first;
-  }
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined;
-  const addr = env?.incoming?.socket?.remoteAddress;
-  return typeof addr === 'string' ? addr : 'unknown';
 }
