@@ -193,7 +193,9 @@ export function jwtAuthenticator(options: JwtAuthOptions): Authenticate {
     checkSecretLength(options.secret, 'AUTH_JWT_SECRET (auth.secret)');
   const maxAge = options.maxTokenAgeSec ?? DEFAULT_MAX_TOKEN_AGE_SEC;
   if (!(maxAge > 0))
-    throw new Error('auth.maxTokenAgeSec (AUTH_MAX_TOKEN_AGE) must be a positive number of seconds');
+    throw new Error(
+      'auth.maxTokenAgeSec (AUTH_MAX_TOKEN_AGE) must be a positive number of seconds',
+    );
   const tolerance = options.clockToleranceSec ?? 30;
   const oneIssuer = singleIssuer(options.issuer);
   const key: Uint8Array | JWTVerifyGetKey = options.jwksUrl

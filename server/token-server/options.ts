@@ -169,14 +169,16 @@ export function parseDurationSec(v: string, name: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$/i.exec(v);
   const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m?.[2] ?? 's').toLowerCase() as 's'];
   const n = m ? Number(m[1]) * unit : NaN;
-  if (!(n > 0)) throw new Error(`${name} must be a duration such as 86400, 24h or 90m (got "${v}")`);
+  if (!(n > 0))
+    throw new Error(`${name} must be a duration such as 86400, 24h or 90m (got "${v}")`);
   return n;
 }
 
 function positiveInt(v: string | undefined, name: string): number | undefined {
   if (v === undefined || v.trim() === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number ≥ 0 (got "${v}")`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a whole number ≥ 0 (got "${v}")`);
   return n;
 }
 
