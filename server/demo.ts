@@ -454,6 +454,9 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       openviduUrl: mediaUrl,
       openviduSecret: mediaSecret,
       demo: { users: DEMO_PORTAL_USERS },
+      // The demo's binding of users to consults: each demo user may act in every consult (the
+      // portal's links pick one). A real portal binds its users (docs/auth.md).
+      authorize: (user) => DEMO_PORTAL_USERS.some((u) => u.id === user.id),
       webhook: { secret: webhookSecret },
       logger,
       env: {},

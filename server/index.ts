@@ -24,6 +24,8 @@ export type {
   StartTokenServerOptions,
   RunningTokenServer,
   Authorize,
+  AuthorizeUrlOptions,
+  AuthorizeCallbackBody,
   ConsultAction,
   DemoOptions,
   TokenServerOptions,

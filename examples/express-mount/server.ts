@@ -11,6 +11,7 @@ import express, { type Express, type RequestHandler } from 'express';
 // In your app: `from 'consult-kit/server'` (the repository's source here, so no build is needed).
 import {
   createTokenServer,
+  type Authorize,
   type TokenServer,
   type TokenServerOptions,
 } from '../../server/index.js';
@@ -48,23 +49,35 @@ export interface Portal {
 interface Appointment {
   consultId: string;
   patient: string;
+  /** The patient's user id (what the token server's authentication says: the JWT `sub`). */
+  patientId: string;
   provider: string;
+  providerId: string;
   startsAt: string;
 }
 
 /** The portal: its own routes, the token server under /api, and the browser page. */
 export async function createPortal(options: PortalOptions = {}): Promise<Portal> {
-  const tokenServer = createTokenServer(options.tokenServer);
-  await tokenServer.ready();
-
+  // This portal's appointments (a database table in a real one). The demo users' ids here.
   const appointments: Appointment[] = [
     {
       consultId: 'consult-42',
       patient: 'Pat Demo',
+      patientId: 'patient',
       provider: 'Dr. Demo',
+      providerId: 'doctor',
       startsAt: new Date().toISOString(),
     },
   ];
+
+  // The binding of users to consultations: only an appointment's patient and provider may act in
+  // its consult (the token server refuses to start without a binding outside demo mode).
+  const authorize: Authorize = (user, consultId) =>
+    appointments.some(
+      (a) => a.consultId === consultId && (a.patientId === user.id || a.providerId === user.id),
+    );
+  const tokenServer = createTokenServer({ authorize, ...options.tokenServer });
+  await tokenServer.ready();
 
   const app = express();
   app.disable('x-powered-by');
@@ -91,7 +104,9 @@ export async function createPortal(options: PortalOptions = {}): Promise<Portal>
     const appointment: Appointment = {
       consultId,
       patient: 'Pat Demo',
+      patientId: 'patient',
       provider: 'Dr. Demo',
+      providerId: 'doctor',
       startsAt: new Date().toISOString(),
     };
     appointments.push(appointment);

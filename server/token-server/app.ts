@@ -7,8 +7,7 @@
  * fixes the OpenAPI document's order.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Authenticate } from './auth.js';
-import { DemoAuth, jwtAuthenticator } from './auth.js';
+import { configureAuth } from './authorize.js';
 import type { Db } from './db.js';
 import { migrate, openPgliteDb } from './db.js';
 import { ApiError, errorMessage } from './errors.js';
@@ -62,17 +61,8 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     timeoutMs: cfg.openviduTimeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const demo = cfg.demo
-    ? new DemoAuth(cfg.demo.secret, cfg.demo.tokenTtlSec, cfg.demo.users)
-    : undefined;
-  const primary: Authenticate | undefined =
-    options.authenticate ?? (cfg.auth ? jwtAuthenticator(cfg.auth) : undefined);
-  if (!primary && !demo)
-    throw new Error(
-      'No authentication configured: set auth (JWKS or secret), authenticate, or demo',
-    );
-  if (!options.authorize)
-    logger.warn('no authorize hook: any authenticated user may join any consult (demo only)');
+  // Authentication and the binding of users to consults (authorize.ts); throws on bad configuration.
+  const { demo, primary, authorize } = configureAuth(options, cfg, logger);
   if (!cfg.webhook) logger.warn('no webhook secret: the OpenVidu webhook receiver answers 401');
 
   // Database: opened lazily so `createTokenServer` stays synchronous; the services follow it.
@@ -94,7 +84,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       logger,
       primary,
       demo,
-      authorize: options.authorize ?? (() => true),
+      authorize,
       waitingRoom: options.waitingRoom ?? true,
       requireConsent: options.requireConsent ?? true,
       heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -118,7 +108,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const app = createApp(logger);
   mountMiddleware(app, {
     logger,
-    trustProxy: options.trustProxy ?? false,
+    trustProxyHops: cfg.trustProxyHops,
     corsOrigins: cfg.corsOrigins,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
     ready: init,

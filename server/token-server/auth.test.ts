@@ -4,9 +4,20 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
 import type { LoginResponse } from '../../src/contract.js';
+import { createTokenServer } from './app.js';
 import { roleFromClaims, roleFromFhirUser } from './auth.js';
+import { silentLogger } from './logger.js';
 import type { Stack } from './test-support.js';
-import { AUDIENCE, ISSUER, asToken, doctor, jwt, patient, startStack } from './test-support.js';
+import {
+  AUDIENCE,
+  ISSUER,
+  JWT_SECRET,
+  asToken,
+  doctor,
+  jwt,
+  patient,
+  startStack,
+} from './test-support.js';
 
 describe('role mapping', () => {
   test('SMART fhirUser maps Practitioner/Patient/RelatedPerson', () => {
@@ -285,5 +296,156 @@ describe('demo mode and the authenticate hook', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('identity and token hygiene', () => {
+  const OTHER_ISSUER = 'https://second-portal.test';
+  const now = () => Math.floor(Date.now() / 1000);
+  const sign = (
+    claims: Record<string, unknown>,
+    set: (j: SignJWT) => SignJWT = (j) => j.setExpirationTime('1h'),
+  ) =>
+    set(
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt(),
+    ).sign(new TextEncoder().encode(JWT_SECRET));
+
+  test('the same sub from two issuers is two users (admission does not carry over)', async () => {
+    const s = await startStack({
+      auth: { secret: JWT_SECRET, issuer: [ISSUER, OTHER_ISSUER], audience: AUDIENCE },
+    });
+    try {
+      const path = '/api/consults/c-iss/token';
+      const a = await jwt({ sub: 'pat-x', role: 'patient', name: 'Pat A' });
+      const b = await jwt(
+        { sub: 'pat-x', role: 'patient', name: 'Pat B' },
+        { issuer: OTHER_ISSUER },
+      );
+      assert.equal((await s.call('POST', path, { token: a, body: {} })).status, 202);
+      const d = await doctor();
+      const lobby = await s.call('GET', '/api/consults/c-iss/lobby', { token: d });
+      const waiting = (lobby.json as { waiting: { userId: string }[] }).waiting;
+      assert.equal(waiting.length, 1);
+      const keyA = waiting[0]?.userId as string;
+      assert.match(keyA, /^[0-9a-f]{12}:pat-x$/);
+      const admit = await s.call('POST', `/api/consults/c-iss/lobby/${keyA}/admit`, {
+        token: d,
+        body: {},
+      });
+      assert.equal(admit.status, 200, admit.text);
+      const tokenA = await s.call('POST', path, { token: a, body: {} });
+      assert.equal(tokenA.status, 200, tokenA.text);
+      assert.equal(asToken(tokenA.json).userId, keyA);
+      // Issuer B's pat-x is someone else: still waiting, under another key.
+      const tokenB = await s.call('POST', path, { token: b, body: {} });
+      assert.equal(tokenB.status, 202, tokenB.text);
+      const after = await s.call('GET', '/api/consults/c-iss/lobby', { token: d });
+      const keys = (after.json as { waiting: { userId: string }[] }).waiting.map((w) => w.userId);
+      assert.equal(keys.length, 1);
+      assert.notEqual(keys[0], keyA);
+      assert.match(keys[0] as string, /:pat-x$/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('exp is required, and lifetimes over AUTH_MAX_TOKEN_AGE (default 24 h) are refused', async () => {
+    const s = await startStack({ waitingRoom: false, noMediaServer: true });
+    const code = async (t: string) =>
+      (await s.call('GET', '/api/consults/c-exp/lobby', { token: t })).status;
+    try {
+      const claims = { sub: 'dr-e', role: 'provider' };
+      assert.equal(await code(await sign(claims, (j) => j)), 401, 'no exp');
+      assert.equal(
+        await code(await sign(claims, (j) => j.setExpirationTime(now() + 25 * 3600))),
+        401,
+        'exp - iat = 25 h',
+      );
+      assert.equal(
+        await code(
+          await new SignJWT(claims)
+            .setProtectedHeader({ alg: 'HS256' })
+            .setIssuer(ISSUER)
+            .setAudience(AUDIENCE)
+            .setExpirationTime(now() + 48 * 3600)
+            .sign(new TextEncoder().encode(JWT_SECRET)),
+        ),
+        401,
+        'no iat, exp 48 h ahead',
+      );
+      assert.equal(
+        await code(await sign(claims, (j) => j.setExpirationTime(now() + 23 * 3600))),
+        404,
+        'a 23 h token is accepted (404: the consult does not exist)',
+      );
+    } finally {
+      await s.close();
+    }
+    const short = await startStack({
+      auth: undefined,
+      env: {
+        AUTH_JWT_SECRET: JWT_SECRET,
+        AUTH_ISSUER: ISSUER,
+        AUTH_AUDIENCE: AUDIENCE,
+        AUTH_MAX_TOKEN_AGE: '10m',
+      },
+      noMediaServer: true,
+    });
+    try {
+      const t = await sign({ sub: 'dr-e', role: 'provider' });
+      assert.equal(
+        (await short.call('GET', '/api/consults/c-exp/lobby', { token: t })).status,
+        401,
+        'a 1 h token over a 10 min cap',
+      );
+    } finally {
+      await short.close();
+    }
+  });
+
+  test('iss and aud are required when configured', async () => {
+    const s = await startStack({ noMediaServer: true });
+    try {
+      const key = new TextEncoder().encode(JWT_SECRET);
+      const base = () =>
+        new SignJWT({ sub: 'dr-i', role: 'provider' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuedAt()
+          .setExpirationTime('1h');
+      const noIss = await base().setAudience(AUDIENCE).sign(key);
+      const noAud = await base().setIssuer(ISSUER).sign(key);
+      for (const t of [noIss, noAud])
+        assert.equal((await s.call('GET', '/api/consults/c-iss/lobby', { token: t })).status, 401);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('HS256 secrets under 32 bytes fail at start, saying how to fix it', () => {
+    const opts = { authorize: () => true, logger: silentLogger };
+    assert.throws(
+      () => createTokenServer({ ...opts, auth: { secret: 'short-secret' }, env: {} }),
+      /AUTH_JWT_SECRET \(auth\.secret\) is 12 bytes; HS256 needs a secret of at least 32 bytes.*openssl rand/,
+    );
+    assert.throws(
+      () => createTokenServer({ ...opts, env: { AUTH_JWT_SECRET: 'x'.repeat(31) } }),
+      /is 31 bytes/,
+    );
+    assert.throws(
+      () => createTokenServer({ logger: silentLogger, demo: { secret: 'demo' }, env: {} }),
+      /CONSULT_KIT_DEMO_SECRET \(demo\.secret\) is 4 bytes/,
+    );
+    assert.throws(
+      () =>
+        createTokenServer({
+          ...opts,
+          env: { AUTH_JWT_SECRET: JWT_SECRET, AUTH_MAX_TOKEN_AGE: 'forever' },
+        }),
+      /AUTH_MAX_TOKEN_AGE must be a duration/,
+    );
   });
 });

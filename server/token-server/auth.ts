@@ -1,18 +1,29 @@
 /**
  * Authentication of the portal's access tokens (bearer JWTs) with jose: a JWKS URL (OIDC,
  * SMART-on-FHIR) or a shared HS256 secret, with issuer/audience checks and a role mapping; or a
- * custom `authenticate(request)` hook. Demo mode adds two built-in users and signs their tokens with
- * a per-process random secret.
+ * custom `authenticate(request)` hook. Demo mode (an explicit choice, never combined with these) has
+ * built-in users and signs their tokens with a per-process random secret.
+ *
+ * Token hygiene: `exp` is required and a token may live at most `maxTokenAgeSec` (default 24 h);
+ * `iss`/`aud` are required when configured; shared secrets are at least 32 bytes. Users are keyed
+ * by issuer + `sub` (see `userKey`).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { SignJWT, createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { ParticipantRole } from '../../src/contract.js';
 
 /** Who is calling, as the token server knows it. */
 export interface AuthenticatedUser {
-  /** Stable user id (the JWT `sub`). */
+  /**
+   * Stable user key, unique across issuers: the JWT `sub` when exactly one issuer is accepted,
+   * else `<issuer tag>:<sub>` (see `userKey`). Stored rows, admissions and consents use it.
+   */
   id: string;
+  /** The JWT `sub` (JWT auth and demo). */
+  subject?: string;
+  /** The JWT `iss` (JWT auth and demo; absent when the token has none). */
+  issuer?: string;
   displayName: string;
   role: ParticipantRole;
   /** The verified claims (JWT auth only). */
@@ -41,6 +52,41 @@ export interface JwtAuthOptions {
   nameClaim?: string;
   /** Accepted clock skew in seconds (default 30). */
   clockToleranceSec?: number;
+  /**
+   * Longest accepted token lifetime in seconds (default 86400 = 24 h; env `AUTH_MAX_TOKEN_AGE`,
+   * e.g. `86400`, `24h`, `90m`): a token whose `exp - iat`, or whose `exp` from now, exceeds it is
+   * refused. `exp` is always required.
+   */
+  maxTokenAgeSec?: number;
+}
+
+/** Default of `JwtAuthOptions.maxTokenAgeSec`: 24 hours. */
+export const DEFAULT_MAX_TOKEN_AGE_SEC = 24 * 3600;
+/** Shortest accepted shared secret (HS256 needs a key of at least its 256-bit output). */
+export const MIN_SECRET_BYTES = 32;
+
+/** Throws a start-up error naming `what` when `secret` is shorter than `MIN_SECRET_BYTES`. */
+export function checkSecretLength(secret: string, what: string): void {
+  const bytes = new TextEncoder().encode(secret).length;
+  if (bytes < MIN_SECRET_BYTES)
+    throw new Error(
+      `${what} is ${bytes} bytes; HS256 needs a secret of at least ${MIN_SECRET_BYTES} bytes. ` +
+        'Generate a random one (e.g. `openssl rand -base64 48`) and give the portal the same value.',
+    );
+}
+
+/**
+ * The user key for `sub` from issuer `iss`. When the verifier accepts exactly one issuer the key is
+ * the `sub` itself (unique already; keeps stored data as it was). Otherwise it is
+ * `<12 hex digits of SHA-256(iss)>:<sub>`, so the same `sub` from two issuers are two users.
+ */
+export function userKey(sub: string, iss: string | undefined, singleIssuer: boolean): string {
+  if (singleIssuer) return sub;
+  const tag = createHash('sha256')
+    .update(iss ?? '')
+    .digest('hex')
+    .slice(0, 12);
+  return `${tag}:${sub}`;
 }
 
 const ROLES: ReadonlySet<string> = new Set(['provider', 'patient', 'guest']);
@@ -92,14 +138,44 @@ export function roleFromClaims(
   return roleFromFhirUser(claims['fhirUser']);
 }
 
-function userFromClaims(claims: JWTPayload, options: JwtAuthOptions): AuthenticatedUser | null {
+function singleIssuer(issuer: string | string[] | undefined): boolean {
+  return typeof issuer === 'string' || (Array.isArray(issuer) && issuer.length === 1);
+}
+
+function userFromClaims(
+  claims: JWTPayload,
+  options: JwtAuthOptions,
+  oneIssuer: boolean,
+): AuthenticatedUser | null {
   const role = roleFromClaims(claims, options);
   if (typeof claims.sub !== 'string' || claims.sub === '' || !role) return null;
+  const id = userKey(claims.sub, claims.iss, oneIssuer);
   const nameClaim = options.nameClaim ? claims[options.nameClaim] : undefined;
   const name = [nameClaim, claims['name'], claims['preferred_username']].find(
     (v): v is string => typeof v === 'string' && v.trim() !== '',
   );
-  return { id: claims.sub, displayName: (name ?? claims.sub).slice(0, 100), role, claims };
+  // Without a name the key stands in (the token endpoint then takes the requested display name).
+  return {
+    id,
+    subject: claims.sub,
+    ...(claims.iss !== undefined ? { issuer: claims.iss } : {}),
+    displayName: (name ?? id).slice(0, 100),
+    role,
+    claims,
+  };
+}
+
+/** Refuses tokens that live longer than `maxAgeSec` (by `exp - iat`, or by `exp` from now). */
+function checkLifetime(claims: JWTPayload, maxAgeSec: number, toleranceSec: number): void {
+  const exp = claims.exp as number;
+  const now = Math.floor(Date.now() / 1000);
+  const tooLong =
+    exp - now > maxAgeSec + toleranceSec ||
+    (typeof claims.iat === 'number' && exp - claims.iat > maxAgeSec);
+  if (tooLong)
+    throw Object.assign(new Error('token lifetime exceeds the maximum'), {
+      code: 'ERR_TOKEN_TOO_LONG_LIVED',
+    });
 }
 
 export function bearerToken(request: Request): string | undefined {
@@ -113,13 +189,28 @@ export function bearerToken(request: Request): string | undefined {
 export function jwtAuthenticator(options: JwtAuthOptions): Authenticate {
   if (!options.jwksUrl && !options.secret)
     throw new Error('JWT auth needs auth.jwksUrl or auth.secret');
+  if (!options.jwksUrl && options.secret !== undefined)
+    checkSecretLength(options.secret, 'AUTH_JWT_SECRET (auth.secret)');
+  const maxAge = options.maxTokenAgeSec ?? DEFAULT_MAX_TOKEN_AGE_SEC;
+  if (!(maxAge > 0))
+    throw new Error(
+      'auth.maxTokenAgeSec (AUTH_MAX_TOKEN_AGE) must be a positive number of seconds',
+    );
+  const tolerance = options.clockToleranceSec ?? 30;
+  const oneIssuer = singleIssuer(options.issuer);
   const key: Uint8Array | JWTVerifyGetKey = options.jwksUrl
     ? createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5000 })
     : new TextEncoder().encode(options.secret);
   const algorithms = options.jwksUrl ? ASYMMETRIC : SYMMETRIC;
   const verifyOptions = {
     algorithms,
-    clockTolerance: options.clockToleranceSec ?? 30,
+    clockTolerance: tolerance,
+    requiredClaims: [
+      'exp',
+      'sub',
+      ...(options.issuer !== undefined ? ['iss'] : []),
+      ...(options.audience !== undefined ? ['aud'] : []),
+    ],
     ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
     ...(options.audience !== undefined ? { audience: options.audience } : {}),
   };
@@ -130,7 +221,8 @@ export function jwtAuthenticator(options: JwtAuthOptions): Authenticate {
       key instanceof Uint8Array
         ? await jwtVerify(token, key, verifyOptions)
         : await jwtVerify(token, key, verifyOptions);
-    return userFromClaims(payload, options);
+    checkLifetime(payload, maxAge, tolerance);
+    return userFromClaims(payload, options, oneIssuer);
   };
 }
 
@@ -172,6 +264,7 @@ export class DemoAuth {
     private readonly ttlSec = 3600,
     readonly users: readonly DemoUser[] = DEMO_USERS,
   ) {
+    if (secret) checkSecretLength(secret, 'CONSULT_KIT_DEMO_SECRET (demo.secret)');
     this.secret = secret ? new TextEncoder().encode(secret) : new Uint8Array(randomBytes(32));
     this.authenticate = async (request) => {
       const token = bearerToken(request);
@@ -180,8 +273,9 @@ export class DemoAuth {
         algorithms: ['HS256'],
         issuer: DEMO_ISSUER,
         audience: DEMO_AUDIENCE,
+        requiredClaims: ['exp', 'sub'],
       });
-      return userFromClaims(payload, {});
+      return userFromClaims(payload, {}, true);
     };
   }
 

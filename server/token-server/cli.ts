@@ -15,12 +15,20 @@ const HELP = `Usage: consult-kit token-server [options]
   --openvidu-url <url>    OpenVidu base URL (env OPENVIDU_URL, default http://localhost:4443)
   --data-dir <dir>        PGlite data folder (env CONSULT_KIT_DATA_DIR, default in memory)
   --cors <origins>        Comma-separated allowed origins (env CORS_ORIGINS)
-  --demo / --no-demo      Demo login (env CONSULT_KIT_DEMO; default on unless NODE_ENV=production)
+  --demo                  Demo mode: public demo logins, no real auth (env CONSULT_KIT_DEMO=1;
+                          default off; never together with AUTH_JWT_SECRET / AUTH_JWKS_URL)
+  --no-demo               Demo mode off (the default)
   --log-level <level>     debug | info | warn | error | silent (env LOG_LEVEL, default info)
   -h, --help              This text
 
-Secrets come from the environment only: OPENVIDU_SECRET, OPENVIDU_WEBHOOK_SECRET,
-AUTH_JWT_SECRET (or AUTH_JWKS_URL), AUTH_ISSUER, AUTH_AUDIENCE, AUTH_ROLE_CLAIM, AUTH_ROLE_MAP.
+Authentication (environment): AUTH_JWT_SECRET (at least 32 bytes) or AUTH_JWKS_URL, AUTH_ISSUER,
+AUTH_AUDIENCE, AUTH_ROLE_CLAIM, AUTH_ROLE_MAP, AUTH_MAX_TOKEN_AGE (default 24h).
+Binding users to consults (outside demo mode at least one is required):
+  AUTH_CONSULT_CLAIM      JWT claim with the consult id(s) the user may act in, e.g. consult_id
+  AUTHORIZE_URL           portal callback: POST { user, consultId, action }, 2xx allows;
+                          AUTHORIZE_TIMEOUT_MS (2000), AUTHORIZE_CACHE_MS (10000), AUTHORIZE_SECRET
+Other: OPENVIDU_SECRET, OPENVIDU_WEBHOOK_SECRET, TRUST_PROXY (trusted proxy hops, default 0).
+See docs/auth.md and docs/token-server.md.
 `;
 
 export interface CliIo {

@@ -18,6 +18,7 @@ export type ApiErrorCode =
   | 'consent-required'
   | 'rate-limited'
   | 'openvidu-unavailable'
+  | 'authorization-unavailable'
   | 'recording-failed'
   | 'internal';
 

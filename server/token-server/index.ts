@@ -18,12 +18,14 @@ export { createTokenServer, mapRecordingStatus } from './app.js';
 export type { TokenServer } from './app.js';
 export type {
   Authorize,
+  AuthorizeUrlOptions,
   ConsultAction,
   DemoOptions,
   TokenServerOptions,
   WebhookAuthOptions,
 } from './options.js';
 export type { AuthenticatedUser, Authenticate, DemoUser, JwtAuthOptions } from './auth.js';
+export type { AuthorizeCallbackBody } from './authorize.js';
 export { DEMO_USERS, roleFromClaims, roleFromFhirUser } from './auth.js';
 export type { Db } from './db.js';
 export { migrate, openPgliteDb, pgliteDb } from './db.js';

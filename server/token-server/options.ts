@@ -25,8 +25,9 @@ export type ConsultAction =
   | 'consult.end';
 
 /**
- * Decides whether `user` may do `action` in `consultId`. Return false for 403. Runs after
- * authentication and after the built-in role checks (provider-only endpoints).
+ * Decides whether `user` may do `action` in `consultId`. Return false for 403 (throw an `ApiError`
+ * for another answer). Runs after authentication and after the built-in role checks
+ * (provider-only endpoints).
  */
 export type Authorize = (
   user: AuthenticatedUser,
@@ -42,6 +43,22 @@ export interface WebhookAuthOptions {
    * with another header name the value must equal the secret.
    */
   header?: string;
+}
+
+/** The portal's authorization callback (`authorizeUrl`, env `AUTHORIZE_URL`). */
+export interface AuthorizeUrlOptions {
+  /**
+   * Where the token server POSTs `{ user: { id, subject, issuer, role, displayName }, consultId,
+   * action }`. A 2xx answer allows; any other answer denies (403); a timeout or network error
+   * denies with 503 `authorization-unavailable`.
+   */
+  url: string;
+  /** Per-call timeout in ms (env `AUTHORIZE_TIMEOUT_MS`, default 2000). */
+  timeoutMs?: number;
+  /** How long an answer (2xx or 4xx) is reused for the same user, consult and action, in ms (env `AUTHORIZE_CACHE_MS`, default 10000; 0 = no cache). */
+  cacheTtlMs?: number;
+  /** Sent as `Authorization: Bearer <secret>` so the portal knows the caller (env `AUTHORIZE_SECRET`). */
+  secret?: string;
 }
 
 export interface DemoOptions {
@@ -67,13 +84,21 @@ export interface TokenServerOptions {
   /** Custom authentication; replaces `auth`. */
   authenticate?: Authenticate;
   /**
-   * Per-consult authorization. The default admits any authenticated user to any consult: that is
-   * for demos only; real portals must check the user's relation to the consultation here.
+   * Per-consult authorization in code. Outside demo mode the server needs at least one binding of
+   * users to consults: this hook, `consultClaim` or `authorizeUrl` (several: all must allow).
    */
   authorize?: Authorize;
   /**
+   * JWT claim listing the consults the user may act in (env `AUTH_CONSULT_CLAIM`, e.g.
+   * `consult_id`): a string or an array of ids.
+   */
+  consultClaim?: string;
+  /** The portal's authorization callback (env `AUTHORIZE_URL` and `AUTHORIZE_*`). */
+  authorizeUrl?: string | AuthorizeUrlOptions;
+  /**
    * Demo mode: `POST /api/auth/login` with `doctor`/`doctor123` and `patient`/`patient123`.
-   * Default: on unless `NODE_ENV=production` (env `CONSULT_KIT_DEMO=1|0` overrides).
+   * Off unless chosen (`demo: true`, env `CONSULT_KIT_DEMO=1`, CLI `--demo`); never with `auth`
+   * or `authenticate` (start-up error).
    */
   demo?: boolean | DemoOptions;
   /** PGlite data folder (env `CONSULT_KIT_DATA_DIR`); default in memory. */
@@ -94,8 +119,11 @@ export interface TokenServerOptions {
   heartbeatMs?: number;
   /** Advertised token lifetime in seconds (`expiresAt`, default 3600). */
   tokenTtlSec?: number;
-  /** Trust `X-Forwarded-For` for client IPs (behind a proxy). Default false. */
-  trustProxy?: boolean;
+  /**
+   * Number of trusted proxies in front of the server (env `TRUST_PROXY`): the client IP is the
+   * `X-Forwarded-For` entry that many hops from the right (`true` = 1). Default 0: the socket address.
+   */
+  trustProxy?: boolean | number;
   /** Structured logger (default JSON lines on stdout at `info`; env `LOG_LEVEL`). */
   logger?: Logger;
   /** Environment to read (default `process.env`). */
@@ -113,6 +141,12 @@ export interface ResolvedOptions {
   demo: DemoOptions | undefined;
   dataDir: string | undefined;
   webhook: WebhookAuthOptions | undefined;
+  /** `AUTH_CONSULT_CLAIM` / `consultClaim`. */
+  consultClaim: string | undefined;
+  /** `AUTHORIZE_URL` / `authorizeUrl`. */
+  authorizeUrl: AuthorizeUrlOptions | undefined;
+  /** Trusted proxy hops (0 = use the socket address). */
+  trustProxyHops: number;
   production: boolean;
 }
 
@@ -128,6 +162,45 @@ function list(v: string | undefined): string[] | undefined {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+}
+
+/** `86400`, `86400s`, `90m`, `24h` or `1d` → seconds. */
+export function parseDurationSec(v: string, name: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$/i.exec(v);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m?.[2] ?? 's').toLowerCase() as 's'];
+  const n = m ? Number(m[1]) * unit : NaN;
+  if (!(n > 0))
+    throw new Error(`${name} must be a duration such as 86400, 24h or 90m (got "${v}")`);
+  return n;
+}
+
+function positiveInt(v: string | undefined, name: string): number | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a whole number ≥ 0 (got "${v}")`);
+  return n;
+}
+
+function trustProxyHops(option: boolean | number | undefined, env: string | undefined): number {
+  if (option !== undefined) {
+    if (option === true) return 1;
+    if (option === false) return 0;
+    if (Number.isInteger(option) && option >= 0) return option;
+    throw new Error(`trustProxy must be true, false or a number of proxy hops (got ${option})`);
+  }
+  if (env === undefined || env.trim() === '') return 0;
+  if (/^(true|yes)$/i.test(env.trim())) return 1;
+  if (/^(false|no)$/i.test(env.trim())) return 0;
+  const n = positiveInt(env, 'TRUST_PROXY');
+  return n ?? 0;
+}
+
+function demoFromEnv(v: string | undefined): boolean {
+  if (v === undefined || v.trim() === '') return false;
+  if (/^(1|true|yes|on)$/i.test(v.trim())) return true;
+  if (/^(0|false|no|off)$/i.test(v.trim())) return false;
+  throw new Error(`CONSULT_KIT_DEMO must be 1 (demo mode) or 0 (got "${v}")`);
 }
 
 function isRole(v: string): v is ParticipantRole {
@@ -160,16 +233,21 @@ export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
         : {}),
       ...(env['AUTH_ROLE_CLAIM'] ? { roleClaim: env['AUTH_ROLE_CLAIM'] } : {}),
       ...(Object.keys(roleMap).length ? { roleMap } : {}),
+      ...(env['AUTH_MAX_TOKEN_AGE']
+        ? { maxTokenAgeSec: parseDurationSec(env['AUTH_MAX_TOKEN_AGE'], 'AUTH_MAX_TOKEN_AGE') }
+        : {}),
     };
   }
 
-  const demoEnv = env['CONSULT_KIT_DEMO'];
+  // Demo mode is an explicit choice only (never implied by NODE_ENV), and never with real auth.
   const demoOn =
-    options.demo !== undefined
-      ? options.demo !== false
-      : demoEnv !== undefined
-        ? demoEnv === '1' || demoEnv === 'true'
-        : !production;
+    options.demo !== undefined ? options.demo !== false : demoFromEnv(env['CONSULT_KIT_DEMO']);
+  if (demoOn && (auth || options.authenticate))
+    throw new Error(
+      'Demo mode and real authentication are both configured. Demo logins (doctor/doctor123) must ' +
+        'never reach a server that accepts real users: remove --demo / CONSULT_KIT_DEMO / demo, or ' +
+        'remove AUTH_JWT_SECRET / AUTH_JWKS_URL / auth / authenticate.',
+    );
   const demo: DemoOptions | undefined = demoOn
     ? {
         ...(typeof options.demo === 'object' ? options.demo : {}),
@@ -185,6 +263,22 @@ export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
     ? { secret: webhookSecret, ...(webhookHeader ? { header: webhookHeader } : {}) }
     : undefined;
 
+  const consultClaim = options.consultClaim ?? (env['AUTH_CONSULT_CLAIM']?.trim() || undefined);
+  const urlOption =
+    typeof options.authorizeUrl === 'string' ? { url: options.authorizeUrl } : options.authorizeUrl;
+  const envTimeout = positiveInt(env['AUTHORIZE_TIMEOUT_MS'], 'AUTHORIZE_TIMEOUT_MS');
+  const envCache = positiveInt(env['AUTHORIZE_CACHE_MS'], 'AUTHORIZE_CACHE_MS');
+  const authorizeUrl: AuthorizeUrlOptions | undefined =
+    urlOption ??
+    (env['AUTHORIZE_URL']?.trim()
+      ? {
+          url: env['AUTHORIZE_URL'].trim(),
+          ...(envTimeout !== undefined ? { timeoutMs: envTimeout } : {}),
+          ...(envCache !== undefined ? { cacheTtlMs: envCache } : {}),
+          ...(env['AUTHORIZE_SECRET'] ? { secret: env['AUTHORIZE_SECRET'] } : {}),
+        }
+      : undefined);
+
   const dataDir = options.dataDir ?? env['CONSULT_KIT_DATA_DIR'];
   return {
     openviduUrl: options.openviduUrl ?? env['OPENVIDU_URL'] ?? 'http://localhost:4443',
@@ -195,6 +289,9 @@ export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
     demo,
     dataDir: dataDir || undefined,
     webhook,
+    consultClaim,
+    authorizeUrl,
+    trustProxyHops: trustProxyHops(options.trustProxy, env['TRUST_PROXY']),
     production,
   };
 }

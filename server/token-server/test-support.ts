@@ -145,6 +145,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     openviduSecret: OV_SECRET,
     auth: { secret: JWT_SECRET, issuer: ISSUER, audience: AUDIENCE },
     demo: false,
+    // An explicit allow-all binding: these stacks test everything but authorization (auth.test.ts
+    // and authorize.test.ts pass their own, or `authorize: undefined` to have none).
+    authorize: () => true,
     webhook: { secret: WEBHOOK_SECRET },
     db,
     logger: logs,

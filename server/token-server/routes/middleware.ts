@@ -6,12 +6,13 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { ApiError, errorMessage, openViduUnavailable, unauthorized } from '../errors.js';
+import { limitBody } from '../body-limit.js';
+import { clientIp } from '../client-ip.js';
 import type { Logger } from '../logger.js';
 import { OpenViduUnavailableError } from '../openvidu-client.js';
-import type { App, Ctx, Env } from './shared.js';
+import type { App, Env } from './shared.js';
 import { invalidRequest } from './shared.js';
 
 /** An empty application whose validation failures and errors answer in the contract's shape. */
@@ -50,20 +51,10 @@ export function createApp(logger: Logger): App {
   return app;
 }
 
-function clientIp(c: Ctx, trustProxy: boolean): string {
-  if (trustProxy) {
-    const xff = c.req.header('x-forwarded-for');
-    const first = xff?.split(',')[0]?.trim();
-    if (first && first.length <= 64) return first;
-  }
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined;
-  const addr = env?.incoming?.socket?.remoteAddress;
-  return typeof addr === 'string' ? addr : 'unknown';
-}
-
 export interface MiddlewareOptions {
   logger: Logger;
-  trustProxy: boolean;
+  /** How many proxies in front of the server append to `X-Forwarded-For` (client-ip.ts). */
+  trustProxyHops: number;
   corsOrigins: string[];
   /** Largest body of `/api/consults/*` and `/api/auth/*` requests. */
   maxBodyBytes: number;
@@ -78,7 +69,7 @@ export function mountMiddleware(app: App, options: MiddlewareOptions): void {
   const { logger, corsOrigins, maxBodyBytes } = options;
   app.use('*', async (c, next) => {
     const started = Date.now();
-    c.set('ip', clientIp(c, options.trustProxy));
+    c.set('ip', clientIp(c, options.trustProxyHops));
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
@@ -108,11 +99,10 @@ export function mountMiddleware(app: App, options: MiddlewareOptions): void {
       }),
     );
   }
-  const tooLarge = (c: Ctx) =>
-    c.json(new ApiError(413, 'payload-too-large', 'The request body is too large.').body(), 413);
-  app.use('/api/openvidu/webhook', bodyLimit({ maxSize: 256 * 1024, onError: tooLarge }));
-  app.use('/api/consults/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }));
-  app.use('/api/auth/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }));
+  // 413 after draining the rest of the body, so keep-alive connections stay usable (body-limit.ts).
+  app.use('/api/openvidu/webhook', limitBody({ maxBytes: 256 * 1024 }));
+  app.use('/api/consults/*', limitBody({ maxBytes: maxBodyBytes }));
+  app.use('/api/auth/*', limitBody({ maxBytes: maxBodyBytes }));
   app.use('/api/*', async (_c, next) => {
     await options.ready;
     await next();
