@@ -57,6 +57,31 @@ const BARS = { good: 3, fair: 2, poor: 1, unknown: 0 } as const;
  * @csspart quality - The connection-quality indicator (icon and text); also `good`, `fair`, `poor` or `unknown`.
  *
  * @cssproperty --consult-room-tile-background - Background behind the video.
+ * @cssproperty --consult-color-background - Page-level background.
+ * @cssproperty --consult-color-surface - Shared token; not used by this element.
+ * @cssproperty --consult-color-text - Text colour.
+ * @cssproperty --consult-color-text-muted - Secondary text colour.
+ * @cssproperty --consult-color-accent - Shared token; not used by this element.
+ * @cssproperty --consult-color-danger - Shared token; not used by this element.
+ * @cssproperty --consult-radius-m - Shared token; not used by this element.
+ * @cssproperty --consult-space-m - Main spacing.
+ * @cssproperty --consult-font-family - Font family.
+ * @cssproperty [--consult-color-own-message=light-dark(#d8e5fb, #153a6b)] - Shared token; not used by this element.
+ * @cssproperty [--consult-color-surface-raised=light-dark(#e3e7ed, #2f333b)] - Raised surfaces: hovered buttons, headers, the composer.
+ * @cssproperty [--consult-color-border=light-dark(#767d88, #8b929d)] - Borders of buttons, inputs and dialogs.
+ * @cssproperty [--consult-color-focus=light-dark(#0b57d0, #a8c7fa)] - Focus outline.
+ * @cssproperty [--consult-color-on-accent=light-dark(#ffffff, #062e6f)] - Text and icons on the accent colour; keep it in contrast with the accent.
+ * @cssproperty [--consult-color-on-danger=light-dark(#ffffff, #601410)] - Text and icons on the danger colour; keep it in contrast with the danger colour.
+ * @cssproperty [--consult-color-success=light-dark(#146c2e, #8fd69e)] - Success marks (a passed device check, the speaking outline).
+ * @cssproperty [--consult-color-warning=light-dark(#7a4d00, #ffcf70)] - Warning banners and marks.
+ * @cssproperty [--consult-radius-s=6px] - Small radius (badges, error messages).
+ * @cssproperty [--consult-radius-l=16px] - Large radius (tiles, dialogs, panels).
+ * @cssproperty [--consult-space-xs=4px] - Smallest spacing (inside controls).
+ * @cssproperty [--consult-space-s=8px] - Small spacing (between related items).
+ * @cssproperty [--consult-space-l=20px] - Large spacing (around screens and dialogs).
+ * @cssproperty [--consult-font-size=1rem] - Base font size.
+ * @cssproperty [--consult-font-size-small=0.875rem] - Secondary text (names, times, counters).
+ * @cssproperty [--consult-transition-duration=160ms] - Duration of transitions; 0ms under prefers-reduced-motion.
  */
 export class ConsultTile extends ConsultElement {
   static override styles = styles;
