@@ -456,6 +456,31 @@ describe('<consult-room>', () => {
       assert.include(announced(el), 'Nurse Kim left.');
     });
 
+    it('should not re-render the tiles or the controls for a chat message or a quality sample', async () => {
+      const session = inCall();
+      const el = await mount(session);
+      click(el, '[part~="chat-button"]');
+      await el.updateComplete;
+      const renders = { room: 0, tiles: 0 };
+      const count = (target: { render(): unknown }, key: keyof typeof renders): void => {
+        const render = target.render.bind(target);
+        target.render = () => {
+          renders[key]++;
+          return render();
+        };
+      };
+      count(el, 'room');
+      for (const tile of $$(el, 'consult-tile')) count(tile as never, 'tiles');
+      session.simulateMessage({ text: 'hello' });
+      session.simulateQuality('dr', { level: 'good', roundTripMs: 90 });
+      await el.updateComplete;
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+      assert.deepEqual(renders, { room: 0, tiles: 0 });
+      session.simulateQuality('dr', 'poor');
+      await el.updateComplete;
+      assert.deepEqual(renders, { room: 0, tiles: 1 }, 'a new level re-renders that tile only');
+    });
+
     it('should render names as text, never markup', async () => {
       const session = fake();
       session.simulateConnection('connected');
