@@ -840,5 +840,38 @@ describe('<consult-room>', () => {
       );
       assert.strictEqual(getComputedStyle($(room, '[part="timer"]')!).fontWeight, '900');
     });
+
+    it('should let the page style the parts of its pre-join screen and tiles by their room names', async () => {
+      const el = await fixture<HTMLElement>(
+        html`<div>
+          <style>
+            .themed::part(join-button) {
+              outline: 3px solid rgb(4, 5, 6);
+            }
+            .themed::part(name) {
+              color: rgb(7, 8, 9);
+            }
+            .themed::part(tile) {
+              border: 2px solid rgb(10, 11, 12);
+            }
+          </style>
+          <consult-room class="themed" id="prejoin" .session=${fake()}></consult-room>
+          <consult-room class="themed" id="call" .session=${inCall()}></consult-room>
+        </div>`,
+      );
+      const prejoin = el.querySelector<ConsultRoom>('#prejoin')!;
+      const call = el.querySelector<ConsultRoom>('#call')!;
+      await prejoin.updateComplete;
+      await call.updateComplete;
+      assert.strictEqual(
+        getComputedStyle($(prejoin, '[part="join-button"]')!).outlineColor,
+        'rgb(4, 5, 6)',
+      );
+      assert.strictEqual(getComputedStyle($(call, '[part="name"]')!).color, 'rgb(7, 8, 9)');
+      assert.strictEqual(
+        getComputedStyle($(call, '[part~="tile"]')!).borderTopColor,
+        'rgb(10, 11, 12)',
+      );
+    });
   });
 });

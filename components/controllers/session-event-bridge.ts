@@ -34,7 +34,7 @@ export interface SessionEventBridgeHost {
 
 /**
  * Translates a chosen subset of the session's events into the room's DOM events and live-region
- * announcements (never everything: STYLE in docs/contributing.md, "Events").
+ * announcements; never everything (see "Events" in docs/contributing.md).
  * @internal
  */
 export function bridgeSessionEvents(
