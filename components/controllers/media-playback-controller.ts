@@ -38,15 +38,18 @@ export class MediaPlaybackController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  private applySink(video: HTMLVideoElement, sinkId: string | undefined): void {
+    if (!sinkId || !('setSinkId' in video) || video.muted) return;
+    const withSink = video as VideoWithSink;
+    if (withSink.sinkId !== sinkId) void withSink.setSinkId(sinkId).catch(() => undefined);
+  }
+
   /** Plays the new streams of every `<video>` in `root` and applies the speaker choice. */
   sync(root: ParentNode): void {
     const sinkId = this.getSinkId();
     for (const video of root.querySelectorAll('video')) {
       this.videos.add(video);
-      if (sinkId && 'setSinkId' in video && !video.muted) {
-        const withSink = video as VideoWithSink;
-        if (withSink.sinkId !== sinkId) void withSink.setSinkId(sinkId).catch(() => undefined);
-      }
+      this.applySink(video, sinkId);
       const stream = video.srcObject;
       if (!(stream instanceof MediaStream) || this.played.get(video) === stream) continue;
       this.played.set(video, stream);
@@ -69,4 +72,16 @@ export class MediaPlaybackController implements ReactiveController {
   }
 
   hostConnected(): void {}
+
+  /**
+   * A new speaker choice re-renders the host but not necessarily the elements that own the videos
+   * (a tile re-renders for its participant only): apply it to every known video.
+   */
+  hostUpdated(): void {
+    const sinkId = this.getSinkId();
+    for (const video of this.videos) {
+      if (video.isConnected) this.applySink(video, sinkId);
+      else this.videos.delete(video);
+    }
+  }
 }
