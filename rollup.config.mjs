@@ -67,10 +67,16 @@ const npmInputs = {
         'components/index': 'components/index.ts',
         'components/consult-room': 'components/consult-room.ts',
         'components/consult-chat': 'components/consult-chat.ts',
+        'components/consult-prejoin': 'components/consult-prejoin.ts',
+        'components/consult-tile': 'components/consult-tile.ts',
         'components/consult-room/consult-room.component':
           'components/consult-room/consult-room.component.ts',
         'components/consult-chat/consult-chat.component':
           'components/consult-chat/consult-chat.component.ts',
+        'components/consult-prejoin/consult-prejoin.component':
+          'components/consult-prejoin/consult-prejoin.component.ts',
+        'components/consult-tile/consult-tile.component':
+          'components/consult-tile/consult-tile.component.ts',
       }
     : {}),
 };

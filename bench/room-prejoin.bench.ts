@@ -55,6 +55,13 @@ const afterFrame = () =>
     channel.port1.onmessage = () => resolve();
     channel.port2.postMessage(null);
   });
+const deep = (root, selector) =>
+  root.querySelector(selector) ??
+  [...root.querySelectorAll('*')]
+    .filter((host) => host.shadowRoot)
+    .map((host) => deep(host.shadowRoot, selector))
+    .find(Boolean) ??
+  null;
 const startInFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now())));
 const withTimeout = (promise, ms, what) =>
   Promise.race([
@@ -78,8 +85,17 @@ globalThis.bench = {
     let preview;
     let shown;
     const previewShown = new Promise((resolve) => (shown = resolve));
+    // The preview lives in the room's <consult-prejoin>: watch every shadow root as it appears.
+    const watched = new Set();
+    const watch = (root) => {
+      if (watched.has(root)) return;
+      watched.add(root);
+      observer.observe(root, { childList: true, subtree: true });
+      for (const host of root.querySelectorAll('*')) if (host.shadowRoot) watch(host.shadowRoot);
+    };
     const observer = new MutationObserver(() => {
-      const video = el.shadowRoot.querySelector('video[part="preview"]');
+      for (const root of [...watched]) for (const host of root.querySelectorAll('*')) if (host.shadowRoot) watch(host.shadowRoot);
+      const video = deep(el.shadowRoot, 'video[part="preview"]');
       if (!video) return;
       observer.disconnect();
       preview = firstFrame(video);
@@ -90,9 +106,9 @@ globalThis.bench = {
     );
     const t0 = await startInFrame();
     document.body.append(el);
-    observer.observe(el.shadowRoot, { childList: true, subtree: true });
+    watch(el.shadowRoot);
     for (let i = 0; i < 20 && !(await el.updateComplete); i++);
-    const button = el.shadowRoot.querySelector('button[part="join-button"]');
+    const button = deep(el.shadowRoot, 'button[part="join-button"]');
     if (!button) throw new Error('no Join button after the first update');
     if (button.disabled) throw new Error('the Join button is disabled');
     await afterFrame();

@@ -1,15 +1,20 @@
 /**
- * `consult-kit/components`: registers `<consult-room>` and `<consult-chat>` and exports their classes,
- * event classes and types.
+ * `consult-kit/components`: registers `<consult-room>`, `<consult-chat>`, `<consult-prejoin>` and
+ * `<consult-tile>` and exports their classes, event classes and types.
  * @packageDocumentation
  */
 import { ConsultChat } from './consult-chat/consult-chat.component.js';
+import { ConsultPrejoin } from './consult-prejoin/consult-prejoin.component.js';
 import { ConsultRoom } from './consult-room/consult-room.component.js';
+import { ConsultTile } from './consult-tile/consult-tile.component.js';
 
 ConsultChat.define('consult-chat');
+ConsultPrejoin.define('consult-prejoin');
+ConsultTile.define('consult-tile');
 ConsultRoom.define('consult-room');
 
-export { ConsultChat, ConsultRoom };
+export { ConsultChat, ConsultPrejoin, ConsultRoom, ConsultTile };
+export type { ConsultJoinMode } from './controllers/session-actions-controller.js';
 export { ConsultElement, CONSULT_KIT_VERSION } from './base/consult-element.js';
 export type {
   ConsultRoomLayout,
@@ -49,5 +54,7 @@ declare global {
   interface HTMLElementTagNameMap {
     'consult-room': ConsultRoom;
     'consult-chat': ConsultChat;
+    'consult-prejoin': ConsultPrejoin;
+    'consult-tile': ConsultTile;
   }
 }

@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { expectNoAxeViolations } from '../test-utils/axe.js';
 import { createStream, createTestStream } from '../test-utils/fake-streams.js';
+import { deepQuery, deepQueryAll } from '../test-utils/deep-query.js';
 
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
 
@@ -48,11 +49,12 @@ async function mount(
   return el;
 }
 
+// The room renders <consult-prejoin> and <consult-tile>, whose parts it exports: queries search
+// their shadow roots too.
 const $ = <T extends HTMLElement = HTMLElement>(el: ConsultRoom, selector: string): T | null =>
-  el.shadowRoot!.querySelector<T>(selector);
-const $$ = (el: ConsultRoom, selector: string): HTMLElement[] => [
-  ...el.shadowRoot!.querySelectorAll<HTMLElement>(selector),
-];
+  deepQuery<T>(el.shadowRoot!, selector);
+const $$ = (el: ConsultRoom, selector: string): HTMLElement[] =>
+  deepQueryAll<HTMLElement>(el.shadowRoot!, selector);
 const text = (node: Element | null | undefined): string =>
   (node?.textContent ?? '').replace(/\s+/g, ' ').trim();
 const announced = (el: ConsultRoom): string => text($(el, '[part="announcer"]'));
@@ -309,7 +311,7 @@ describe('<consult-room>', () => {
       assert.strictEqual(entries.length, 2);
       assert.include(announced(el), 'Pat Doe is waiting to join.');
       assert.strictEqual(entries[1]!.querySelector('.name')!.textContent, XSS);
-      assert.isNull(el.shadowRoot!.querySelector('img, script'));
+      assert.isNull(deepQuery(el.shadowRoot!, 'img, script'));
       assert.strictEqual(
         entries[0]!.querySelector('[part="admit-button"]')!.getAttribute('aria-label'),
         'Admit Pat Doe',
@@ -331,11 +333,11 @@ describe('<consult-room>', () => {
       assert.strictEqual($(el, '[part="stage"]')!.dataset.layout, 'pip');
       const tiles = $$(el, '[part~="tile"]');
       assert.strictEqual(tiles.length, 2);
-      assert.strictEqual(text(tiles[0]!.querySelector('[part="name"]')), 'Dr. Chen');
+      assert.strictEqual(text(deepQuery(tiles[0]!, '[part="name"]')), 'Dr. Chen');
       assert.include(tiles[1]!.getAttribute('part'), 'local');
       assert.isTrue(tiles[1]!.classList.contains('small'));
-      assert.strictEqual(text(tiles[1]!.querySelector('[part="name"]')), 'You (you)');
-      assert.include(text(tiles[0]!.querySelector('[part~="quality"]')), 'Good connection');
+      assert.strictEqual(text(deepQuery(tiles[1]!, '[part="name"]')), 'You (you)');
+      assert.include(text(deepQuery(tiles[0]!, '[part~="quality"]')), 'Good connection');
       await expectNoAxeViolations(el);
     });
 
@@ -365,9 +367,9 @@ describe('<consult-room>', () => {
         tile.getAttribute('aria-label'),
         'Dr. Chen, microphone off, camera off, speaking',
       );
-      assert.strictEqual(text(tile.querySelector('[part="avatar"]')), 'DC');
-      assert.include(text(tile.querySelector('[part~="quality"]')), 'Poor connection');
-      assert.include(tile.querySelector('[part~="quality"]')!.getAttribute('part'), 'poor');
+      assert.strictEqual(text(deepQuery(tile, '[part="avatar"]')), 'DC');
+      assert.include(text(deepQuery(tile, '[part~="quality"]')), 'Poor connection');
+      assert.include(deepQuery(tile, '[part~="quality"]')!.getAttribute('part'), 'poor');
       await expectNoAxeViolations(el);
     });
 
@@ -454,14 +456,39 @@ describe('<consult-room>', () => {
       assert.include(announced(el), 'Nurse Kim left.');
     });
 
+    it('should not re-render the tiles or the controls for a chat message or a quality sample', async () => {
+      const session = inCall();
+      const el = await mount(session);
+      click(el, '[part~="chat-button"]');
+      await el.updateComplete;
+      const renders = { room: 0, tiles: 0 };
+      const count = (target: { render(): unknown }, key: keyof typeof renders): void => {
+        const render = target.render.bind(target);
+        target.render = () => {
+          renders[key]++;
+          return render();
+        };
+      };
+      count(el, 'room');
+      for (const tile of $$(el, 'consult-tile')) count(tile as never, 'tiles');
+      session.simulateMessage({ text: 'hello' });
+      session.simulateQuality('dr', { level: 'good', roundTripMs: 90 });
+      await el.updateComplete;
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+      assert.deepEqual(renders, { room: 0, tiles: 0 });
+      session.simulateQuality('dr', 'poor');
+      await el.updateComplete;
+      assert.deepEqual(renders, { room: 0, tiles: 1 }, 'a new level re-renders that tile only');
+    });
+
     it('should render names as text, never markup', async () => {
       const session = fake();
       session.simulateConnection('connected');
       session.simulateParticipantJoined({ id: 'x', displayName: XSS });
       const el = await mount(session);
       const tile = $(el, '[part~="tile"][data-id="x"]')!;
-      assert.strictEqual(tile.querySelector('[part="name"]')!.textContent, XSS);
-      assert.isNull(el.shadowRoot!.querySelector('img, script'));
+      assert.strictEqual(deepQuery(tile, '[part="name"]')!.textContent, XSS);
+      assert.isNull(deepQuery(el.shadowRoot!, 'img, script'));
       assert.isUndefined((window as unknown as { __xss?: number }).__xss);
     });
   });
@@ -812,6 +839,39 @@ describe('<consult-room>', () => {
         'rgb(1, 2, 3)',
       );
       assert.strictEqual(getComputedStyle($(room, '[part="timer"]')!).fontWeight, '900');
+    });
+
+    it('should let the page style the parts of its pre-join screen and tiles by their room names', async () => {
+      const el = await fixture<HTMLElement>(
+        html`<div>
+          <style>
+            .themed::part(join-button) {
+              outline: 3px solid rgb(4, 5, 6);
+            }
+            .themed::part(name) {
+              color: rgb(7, 8, 9);
+            }
+            .themed::part(tile) {
+              border: 2px solid rgb(10, 11, 12);
+            }
+          </style>
+          <consult-room class="themed" id="prejoin" .session=${fake()}></consult-room>
+          <consult-room class="themed" id="call" .session=${inCall()}></consult-room>
+        </div>`,
+      );
+      const prejoin = el.querySelector<ConsultRoom>('#prejoin')!;
+      const call = el.querySelector<ConsultRoom>('#call')!;
+      await prejoin.updateComplete;
+      await call.updateComplete;
+      assert.strictEqual(
+        getComputedStyle($(prejoin, '[part="join-button"]')!).outlineColor,
+        'rgb(4, 5, 6)',
+      );
+      assert.strictEqual(getComputedStyle($(call, '[part="name"]')!).color, 'rgb(7, 8, 9)');
+      assert.strictEqual(
+        getComputedStyle($(call, '[part~="tile"]')!).borderTopColor,
+        'rgb(10, 11, 12)',
+      );
     });
   });
 });

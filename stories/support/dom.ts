@@ -2,8 +2,12 @@
  * Small helpers for `play` functions: the elements render into open shadow roots.
  * @packageDocumentation
  */
+import { deepQuery } from '../../components/test-utils/deep-query.js';
 
-/** Resolves with the first match of `selector` in `host`'s shadow root, polling until `timeout`. */
+/**
+ * Resolves with the first match of `selector` in `host`'s shadow root (or the shadow roots of the
+ * elements it renders, such as the room's `<consult-prejoin>`), polling until `timeout`.
+ */
 export async function waitForShadow<T extends Element = HTMLElement>(
   host: Element,
   selector: string,
@@ -11,7 +15,7 @@ export async function waitForShadow<T extends Element = HTMLElement>(
 ): Promise<T> {
   const start = performance.now();
   for (;;) {
-    const found = host.shadowRoot?.querySelector<T>(selector);
+    const found = host.shadowRoot ? deepQuery<T>(host.shadowRoot, selector) : null;
     if (found) return found;
     if (performance.now() - start > timeout) {
       throw new Error(`<${host.localName}> never rendered ${selector}`);

@@ -50,8 +50,10 @@ const INIT_SCRIPT = `
     let count = 0;
     let width = 0;
     const watched = new WeakSet();
+    // The tile is a <consult-tile> in the room's shadow root; its <video> is in the tile's own.
     const find = () => document.querySelector('consult-room')?.shadowRoot
-      ?.querySelector('[part~="tile"]:not([part~="local"]) video[part~="video"]');
+      ?.querySelector('[part~="tile"]:not([part~="local"])')?.shadowRoot
+      ?.querySelector('video[part~="video"]');
     const finish = () => { clearInterval(poll); clearTimeout(timer); resolve({ width, frames: count }); };
     const watch = () => {
       const video = find();
@@ -132,14 +134,14 @@ async function joinCall(p: Person): Promise<void> {
   await p.page.getByRole('button', { name: 'Join', exact: true }).click();
 }
 
-/** The other person's `<video>` in the room's shadow root: its width (0 without a stream). */
+/** The other person's `<video>` in the room (inside their tile): its width (0 without a stream). */
 function remoteVideoWidth(p: Person): Promise<number> {
   return p.page.evaluate(() => {
+    // The tile is a <consult-tile> in the room's shadow root; its <video> is in the tile's own.
     const v = document
       .querySelector('consult-room')
-      ?.shadowRoot?.querySelector<HTMLVideoElement>(
-        '[part~="tile"]:not([part~="local"]) video[part~="video"]',
-      );
+      ?.shadowRoot?.querySelector('[part~="tile"]:not([part~="local"])')
+      ?.shadowRoot?.querySelector<HTMLVideoElement>('video[part~="video"]');
     return v && v.srcObject instanceof MediaStream ? v.videoWidth : 0;
   });
 }

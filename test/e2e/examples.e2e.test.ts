@@ -292,7 +292,10 @@ describe('examples', { timeout: 180_000 }, () => {
     // shows the device preview; the device-check event reached React state.
     await waitIn(doctor, 'pre-join preview playing', () => {
       const room = document.querySelector('consult-room');
-      const video = room?.shadowRoot?.querySelector<HTMLVideoElement>('[part~="preview"]');
+      // The preview is in the room's <consult-prejoin>.
+      const video = room?.shadowRoot
+        ?.querySelector('consult-prejoin')
+        ?.shadowRoot?.querySelector<HTMLVideoElement>('[part~="preview"]');
       return !!video && video.readyState >= 2 && video.videoWidth > 0;
     });
     const props = await doctor.evaluate(() => {
@@ -337,17 +340,21 @@ describe('examples', { timeout: 180_000 }, () => {
       (s) => document.querySelector(s)?.textContent === 'In the call with Pat Demo',
       status,
     );
+    // Videos and names are in the room's <consult-tile>s, one shadow root further.
     await waitIn(doctor, "the patient's video in the room", () =>
       Array.from(
-        document.querySelector('consult-room')?.shadowRoot?.querySelectorAll('video') ?? [],
-      ).some((v) => !v.muted && v.readyState >= 2 && v.videoWidth > 0),
+        document.querySelector('consult-room')?.shadowRoot?.querySelectorAll('consult-tile') ?? [],
+      )
+        .flatMap((tile) => Array.from(tile.shadowRoot?.querySelectorAll('video') ?? []))
+        .some((v) => !v.muted && v.readyState >= 2 && v.videoWidth > 0),
     );
     /** Whether the patient's room shows (`want` 'shown') or no longer shows a tile named Dr. Demo. */
     const doctorTile = (want: string): boolean =>
       Array.from(
-        document.querySelector('consult-room')?.shadowRoot?.querySelectorAll('[part~="name"]') ??
-          [],
-      ).some((name) => name.textContent?.includes('Dr. Demo')) ===
+        document.querySelector('consult-room')?.shadowRoot?.querySelectorAll('consult-tile') ?? [],
+      )
+        .flatMap((tile) => Array.from(tile.shadowRoot?.querySelectorAll('[part~="name"]') ?? []))
+        .some((name) => name.textContent?.includes('Dr. Demo')) ===
       (want === 'shown');
     await waitIn(patient, "the doctor's tile at the patient", doctorTile, 'shown');
 

@@ -156,7 +156,7 @@ async function waitForStory(page: Page): Promise<StoryCheck> {
       (window as unknown as { __STORYBOOK_PREVIEW__?: Preview }).__STORYBOOK_PREVIEW__
         ?.currentRender?.phase ?? 'unknown';
     const element = document.querySelector<HTMLElement & { updateComplete?: Promise<unknown> }>(
-      '#storybook-root consult-room, #storybook-root consult-chat',
+      '#storybook-root consult-room, #storybook-root consult-chat, #storybook-root consult-prejoin',
     );
     await element?.updateComplete;
     // Two frames: lazily loaded translations and the video elements settle.
@@ -235,7 +235,7 @@ describe('Storybook', async () => {
         check.phase === 'finished' || check.phase === 'completed',
         `the story ended in phase ${check.phase}`,
       );
-      assert.ok(check.tag, 'the story rendered no consult-room or consult-chat');
+      assert.ok(check.tag, 'the story rendered no consult-room, consult-chat or consult-prejoin');
       assert.ok(check.content > 0, `<${check.tag}> has an empty shadow root (not upgraded?)`);
       await page.addScriptTag({ path: AXE_SCRIPT });
       const results = await page.evaluate(async (disabled) => {

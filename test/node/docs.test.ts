@@ -144,6 +144,16 @@ describe('docs', () => {
     assert.ok(readFileSync(THEMING_FILE, 'utf8') === expected.theming, `docs/theming.md: ${hint}`);
   });
 
+  it('docs/elements.md lists every UI string key with its English text', async () => {
+    const { en } = await import(pathToFileURL(join(root, 'components/i18n/en.ts')).href);
+    const doc = readFileSync(join(root, 'docs/elements.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## UI strings'));
+    const missing = Object.entries(en as Record<string, string>)
+      .filter(([key, text]) => !section.includes(`| \`${key}\` | ${text.split('\n')[0]}`))
+      .map(([key]) => key);
+    assert.deepEqual(missing, []);
+  });
+
   // ───────────────────────────── API reference ─────────────────────────────
 
   it(

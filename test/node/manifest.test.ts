@@ -80,8 +80,13 @@ const elements = manifest.modules.flatMap((mod) =>
 );
 
 describe('custom-elements.json', () => {
-  it('has both elements', () => {
-    assert.deepEqual(elements.map((e) => e.d.tagName).sort(), ['consult-chat', 'consult-room']);
+  it('has every element', () => {
+    assert.deepEqual(elements.map((e) => e.d.tagName).sort(), [
+      'consult-chat',
+      'consult-prejoin',
+      'consult-room',
+      'consult-tile',
+    ]);
   });
 
   for (const { path, d } of elements) {

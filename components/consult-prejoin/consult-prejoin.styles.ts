@@ -1,0 +1,104 @@
+import { css } from 'lit';
+import { tokens } from '../base/tokens.styles.js';
+import { sharedStyles } from '../consult-room/views/shared.js';
+
+export const styles = [
+  tokens,
+  sharedStyles,
+  css`
+    :host {
+      display: block;
+    }
+    .base {
+      --_tile-bg: var(--consult-room-tile-background, light-dark(#d5dbe3, #2a2e35));
+      --_tile-radius: var(--consult-room-tile-radius, var(--_radius-l));
+      color: var(--_text);
+    }
+    .intro {
+      margin: var(--_space-xs) 0 var(--_space-m);
+      color: var(--_muted);
+    }
+    .prejoin-grid {
+      display: grid;
+      grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr));
+      gap: var(--_space-l);
+    }
+    .preview-box {
+      display: flex;
+      flex-direction: column;
+      gap: var(--_space-s);
+    }
+    .preview {
+      inline-size: 100%;
+      aspect-ratio: 16 / 9;
+      border-radius: var(--_tile-radius);
+      background: var(--_tile-bg);
+      object-fit: cover;
+      transform: scaleX(-1);
+    }
+    .preview-off {
+      transform: none;
+      display: flex;
+      flex-direction: column;
+      align-items: center;
+      justify-content: center;
+      gap: var(--_space-s);
+      color: var(--_muted);
+    }
+    .meter-label {
+      display: grid;
+      gap: var(--_space-xs);
+      font-size: var(--_font-size-s);
+    }
+    meter {
+      inline-size: 100%;
+      block-size: 0.75rem;
+    }
+    .prejoin-side {
+      display: flex;
+      flex-direction: column;
+      gap: var(--_space-m);
+    }
+    .device-check {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: grid;
+      gap: var(--_space-xs);
+    }
+    .device-status {
+      display: flex;
+      align-items: center;
+      gap: var(--_space-s);
+      font-weight: 600;
+    }
+    .device-status.ok {
+      color: var(--_success);
+    }
+    .device-status.problem {
+      color: var(--_danger);
+    }
+    .device-help {
+      padding: var(--_space-m);
+      border-radius: var(--_radius-m);
+      border-inline-start: 4px solid var(--_danger);
+      background: var(--_bg);
+    }
+    .help-title {
+      margin: 0 0 var(--_space-s);
+      font-size: 1.05em;
+    }
+    .device-help p {
+      margin: var(--_space-s) 0;
+    }
+    .steps {
+      margin: var(--_space-s) 0;
+      padding-inline-start: 1.5em;
+    }
+    .actions {
+      display: flex;
+      flex-wrap: wrap;
+      gap: var(--_space-s);
+    }
+  `,
+];
