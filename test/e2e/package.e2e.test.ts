@@ -110,6 +110,28 @@ async function copyWorkingTree(to: string): Promise<void> {
   symlinkSync(join(root, 'node_modules'), join(to, 'node_modules'), 'dir');
 }
 
+/**
+ * Stops `npx consult-kit demo` and the Node process npx started for it: the demo runs in its own
+ * process group (spawned detached), so one signal reaches both. Waits until the group is gone.
+ */
+async function stopDemo(): Promise<void> {
+  const pid = demo?.pid;
+  if (!demo || pid === undefined) return;
+  const groupAlive = (): boolean => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (groupAlive()) process.kill(-pid, 'SIGTERM');
+  await waitUntil('the demo to stop', () => !groupAlive(), WAIT_MS).catch((e: unknown) => {
+    if (groupAlive()) process.kill(-pid, 'SIGKILL');
+    throw e;
+  });
+}
+
 interface PackedFile {
   path: string;
 }
@@ -160,11 +182,7 @@ describe('the packed package, installed into a fresh project', () => {
 
   after(async () => {
     await browser?.close();
-    if (demo && demo.exitCode === null) {
-      const exited = new Promise((r) => demo?.once('exit', r));
-      demo.kill('SIGTERM');
-      await exited;
-    }
+    await stopDemo();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -330,6 +348,7 @@ describe('the packed package, installed into a fresh project', () => {
         cwd: app,
         env: childEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // its own process group, so stopDemo() also reaches the node npx starts
       },
     );
     demo.stdout?.on('data', (d: Buffer) => (demoOutput += d.toString()));
