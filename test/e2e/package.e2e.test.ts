@@ -103,6 +103,7 @@ async function copyWorkingTree(to: string): Promise<void> {
   );
   for (const file of listed.stdout.split('\0')) {
     if (!file || !existsSync(join(root, file))) continue; // deleted in the working tree
+    if (file === 'node_modules' || file.startsWith('node_modules/')) continue; // e.g. a symlink
     mkdirSync(dirname(join(to, file)), { recursive: true });
     cpSync(join(root, file), join(to, file));
   }
