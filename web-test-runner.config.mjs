@@ -1,7 +1,7 @@
 // Browser tests: web-test-runner in Debian's Chromium with fake capture devices.
 // Run through `node scripts/test.mjs browser`, which pre-bundles openvidu-browser first
 // (scripts/prebundle-openvidu.mjs) and reads the counts this config's reporter writes.
-// Notes (docs: /work/shared/TOOLCHAIN.md §2):
+// Notes (docs/contributing.md#browsers):
 // - openvidu-browser is CommonJS; wtr serves native ESM, so the bare import is aliased to an esbuild
 //   pre-bundle with named exports.
 // - Chromium runs as root here: --no-sandbox is required, and an explicit launcher is needed for it.

@@ -1,6 +1,6 @@
-// Storybook for <consult-room> and <consult-chat> (STYLE B.12). Works offline: telemetry and the
-// "what's new" check are off here, so `storybook dev` and `storybook build` need no network on
-// any platform (no `STORYBOOK_DISABLE_TELEMETRY=1` shell prefix needed).
+// Storybook for <consult-room> and <consult-chat> (docs/contributing.md#stories). Works offline:
+// telemetry and the "what's new" check are off here, so `storybook dev` and `storybook build` need
+// no network on any platform (no `STORYBOOK_DISABLE_TELEMETRY=1` shell prefix needed).
 import type { StorybookConfig } from '@storybook/web-components-vite';
 
 /** The modules that register elements (`ConsultElement.define(...)` at the top level). */

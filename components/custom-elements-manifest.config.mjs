@@ -1,5 +1,6 @@
 // `npm run analyze`: writes custom-elements.json at the repository root from the class JSDoc of the
-// elements (STYLE B.5). package.json's "customElements" field is maintained by hand.
+// elements (docs/contributing.md#writing-an-element). package.json's "customElements" field is
+// maintained by hand.
 export default {
   globs: ['components/**/*.ts'],
   exclude: [

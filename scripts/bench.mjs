@@ -182,7 +182,7 @@ function render(rows) {
     'Every figure below is compared with a **baseline measured in the same run on the same machine**, and the',
     '**ratio** (figure ÷ baseline) is the number to track: absolute figures move with the machine and with',
     'whatever else it is doing; the ratio mostly does not. Regenerate with `npm run bench` (all) or',
-    '`npm run bench -- <id>` (one file; the other rows are kept). See [bench/README.md](../bench/README.md).',
+    '`npm run bench -- <id>` (one file; the other rows are kept). See `bench/README.md` in the source repository.',
     '',
     '| Benchmark | What is measured | Figure | Baseline (same run) | Ratio | Reproduce |',
     '| --- | --- | --- | --- | --- | --- |',

@@ -1,7 +1,7 @@
 // The one list of Chromium flags for every test and benchmark that launches Debian's Chromium
 // (web-test-runner, playwright-core e2e tests, benchmarks). As root Chromium needs --no-sandbox;
-// without the background-networking flags it keeps dialling hosts this network refuses
-// (/work/shared/TOOLCHAIN.md); the fake-media flags give a camera and a microphone without a prompt.
+// without the background-networking flags it keeps dialling hosts this network refuses; the
+// fake-media flags give a camera and a microphone without a prompt (docs/contributing.md#browsers).
 
 /**
  * @param {{ cameras?: number }} [options] how many fake cameras (Chromium's default is one)

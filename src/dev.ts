@@ -17,7 +17,8 @@ const issued = new Set<string>();
 
 /** Where warnings go; tests replace it. */
 let sink: (message: string) => void = (message) => {
-  // Development warnings are for the developer's console by design (see STYLE B.7).
+  // Development warnings are for the developer's console by design
+  // (docs/contributing.md#errors-and-warnings).
   // eslint-disable-next-line no-console
   console.warn(message);
 };

@@ -1,8 +1,8 @@
 /**
- * Type tests of `SessionEventMap` (STYLE B.6). Type-checked by `npm run typecheck`
- * (tsconfig.json includes it), never run: `tsc` must accept the correct listeners and reject each
- * line marked `@ts-expect-error`. An unused `@ts-expect-error` is itself an error, so a map that
- * loosens to `any` fails the typecheck.
+ * Type tests of `SessionEventMap` (docs/contributing.md#state-and-events). Type-checked by
+ * `npm run typecheck` (tsconfig.json includes it), never run: `tsc` must accept the correct
+ * listeners and reject each line marked `@ts-expect-error`. An unused `@ts-expect-error` is itself
+ * an error, so a map that loosens to `any` fails the typecheck.
  */
 import type { ConsultSession } from './session.js';
 import type {

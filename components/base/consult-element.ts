@@ -1,6 +1,7 @@
 /**
  * The base class of every ConsultKit element: guarded registration, custom states through
- * `ElementInternals`, and the error contract of STYLE B.7 (never throw from lifecycle or listeners).
+ * `ElementInternals`, and the elements' error contract (never throw from lifecycle or listeners;
+ * docs/contributing.md#errors-and-warnings).
  * @packageDocumentation
  */
 import { LitElement } from 'lit';

@@ -1,7 +1,7 @@
 /**
  * Shared design tokens. Every public `--consult-*` property has a fallback, so the elements look right
  * with no global CSS; the private `--_*` values are set on the inner `.base` wrapper, never on `:host`
- * (STYLE B.8), so consumers' `:host`-level overrides always win.
+ * (docs/contributing.md#styling-and-theming), so consumers' `:host`-level overrides always win.
  * @packageDocumentation
  */
 import { css } from 'lit';

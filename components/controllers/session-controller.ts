@@ -1,5 +1,6 @@
 /**
- * `SessionController`: the only way an element reads SDK state (STYLE B.4).
+ * `SessionController`: the only way an element reads SDK state
+ * (docs/contributing.md#state-and-events).
  * @packageDocumentation
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';

@@ -1,9 +1,9 @@
 /**
- * Type tests of the elements' DOM events on `GlobalEventHandlersEventMap` (STYLE B.6).
- * Type-checked by `npm run typecheck` (tsconfig.json includes it), never run: `tsc` must accept the
- * correct listeners and reject each line marked `@ts-expect-error`. An unused `@ts-expect-error` is
- * itself an error, so an event that falls back to plain `Event` (a missing map entry) fails the
- * typecheck.
+ * Type tests of the elements' DOM events on `GlobalEventHandlersEventMap`
+ * (docs/contributing.md#state-and-events). Type-checked by `npm run typecheck` (tsconfig.json
+ * includes it), never run: `tsc` must accept the correct listeners and reject each line marked
+ * `@ts-expect-error`. An unused `@ts-expect-error` is itself an error, so an event that falls back
+ * to plain `Event` (a missing map entry) fails the typecheck.
  */
 import type { ConsultError } from '../../src/errors.js';
 import type { Participant, RecordingState } from '../../src/types.js';

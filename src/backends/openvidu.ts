@@ -260,7 +260,7 @@ export function translateOpenViduError(error: unknown, fallback: ConsultErrorCod
       break;
   }
   if (typeof rpcCode === 'number') {
-    // openvidu-client OpenViduException codes (docs: openvidu-protocol.md, appendix B).
+    // OpenVidu JSON-RPC error codes (docs/openvidu-protocol.md#error-codes).
     if (rpcCode === 401)
       return make(fallback === 'connection-failed' ? 'connection-failed' : 'forbidden');
     if (rpcCode === 601 || rpcCode === 600) return make('message-failed');

@@ -12,6 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { anchorsOf } from './support/markdown.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const temp = mkdtempSync(join(tmpdir(), 'consult-kit-docs-'));
@@ -24,25 +25,6 @@ async function script<T>(path: string): Promise<T> {
 }
 
 // ───────────────────────────── links ─────────────────────────────
-
-/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, duplicates numbered. */
-function anchorsOf(markdown: string): Set<string> {
-  const anchors = new Set<string>();
-  const seen = new Map<string, number>();
-  const fenced = markdown.replace(/^(```|~~~)[\s\S]*?^\1\s*$/gm, '');
-  for (const line of fenced.split('\n')) {
-    const m = /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
-    if (!m?.[1]) continue;
-    const base = m[1]
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-      .replace(/\s/g, '-');
-    const n = seen.get(base) ?? 0;
-    seen.set(base, n + 1);
-    anchors.add(n === 0 ? base : `${base}-${n}`);
-  }
-  return anchors;
-}
 
 /** Drops fenced code blocks and inline code, where link syntax is only an example. */
 function withoutCode(markdown: string): string {

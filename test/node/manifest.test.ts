@@ -1,6 +1,7 @@
 /**
- * custom-elements.json documents every `--consult-*` property the elements' styles read (STYLE B.5,
- * B.8): each element's styles (its `*.styles.ts` and the shared tokens they import) are scanned for
+ * custom-elements.json documents every `--consult-*` property the elements' styles read
+ * (docs/contributing.md#writing-an-element, docs/contributing.md#styling-and-theming): each
+ * element's styles (its `*.styles.ts` and the shared tokens they import) are scanned for
  * `var(--consult-…)`, and the element's `cssProperties` in the manifest must list each one, with no
  * stale entries. A declared default must equal the fallback in the styles.
  */

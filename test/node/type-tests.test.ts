@@ -1,7 +1,8 @@
 /**
- * The type tests (`*.test-d.ts`, STYLE B.6) only guard anything if `npm run typecheck` compiles them:
- * both exist, tsconfig.json includes them (and the build leaves them out), and the DOM-event type
- * test covers every event the elements add to `GlobalEventHandlersEventMap`.
+ * The type tests (`*.test-d.ts`, docs/contributing.md#state-and-events) only guard anything if
+ * `npm run typecheck` compiles them: both exist, tsconfig.json includes them (and the build leaves
+ * them out), and the DOM-event type test covers every event the elements add to
+ * `GlobalEventHandlersEventMap`.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
