@@ -307,6 +307,11 @@ describe('npm start demo: the script-tag portal end to end', { timeout: 240_000 
     }
     await doctor.page.getByRole('group', { name: /^Pat Demo/ }).waitFor();
     await patient.page.getByRole('group', { name: /^Dr\. Demo/ }).waitFor();
+    // Signed in: the portal shows the room, not the sign-in form above it.
+    for (const p of [doctor, patient]) {
+      assert.equal(await p.page.locator('#sign-in').isVisible(), false, `${p.name}: sign-in form`);
+      assert.equal(await p.page.locator('#who').isVisible(), true, `${p.name}: who`);
+    }
   });
 
   it('a second patient is denied and sees why', async () => {
