@@ -162,16 +162,19 @@ describe('tamper-evident audit trail', () => {
     ]);
   });
 
-  test('verify-audit (CLI) reports the same break and exits 1', async () => {
+  test('verifyAuditReport (the CLI report) names the broken chain and the sound one', async () => {
+    const entries = await consultWithEntries('chain-report');
+    await consultWithEntries('chain-report-ok', 1);
+    await sql('delete from audit where id = $1', [(entries[1] as AuditEntry).id]);
     const { verifyAuditReport } = await import('./audit-cli.js');
     const { text, ok } = await verifyAuditReport(s.ts.server.store().db, [
-      'chain-delete',
-      'chain-ok',
+      'chain-report',
+      'chain-report-ok',
     ]);
     assert.equal(ok, false);
-    assert.match(text, /chain-delete: BROKEN/);
+    assert.match(text, /chain-report: BROKEN/);
     assert.match(text, /seq 3 .*missing-before/);
-    assert.match(text, /chain-ok: ok/);
+    assert.match(text, /chain-report-ok: ok/);
   });
 
   test('migration 2 chains the rows written before it; a later unsealed row is a finding', async () => {
@@ -208,6 +211,44 @@ describe('tamper-evident audit trail', () => {
       );
     } finally {
       await db.close();
+    }
+  });
+
+  test('npx consult-kit token-server verify-audit --data-dir: exit 0 when sound, 1 with the break', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openPgliteDb } = await import('./db.js');
+    const { runTokenServerCli } = await import('./cli.js');
+    const dir = await mkdtemp(join(tmpdir(), 'ck-verify-'));
+    try {
+      const db = await openPgliteDb({ dataDir: dir });
+      const log = new AuditLog(new AuditRepository(db));
+      for (const action of ['token.issued', 'lobby.admitted', 'consult.ended'])
+        await log.record('cli-1', action, { id: 'dr-1', role: 'provider' });
+      await db.close();
+      const run = async (argv: string[]) => {
+        let out = '';
+        const code = await runTokenServerCli(argv, {
+          out: (t) => void (out += t),
+          err: (t) => void (out += t),
+          env: {},
+        });
+        return { code, out };
+      };
+      assert.equal((await run(['verify-audit'])).code, 2);
+      const sound = await run(['verify-audit', '--data-dir', dir]);
+      assert.equal(sound.code, 0, sound.out);
+      assert.match(sound.out, /^cli-1: ok, 3 entries; head seq 3 [0-9a-f]{64}$/m);
+      const db2 = await openPgliteDb({ dataDir: dir });
+      await db2.query(`update audit set actor_id = 'someone-else' where seq = 2`);
+      await db2.close();
+      const broken = await run(['verify-audit', '--data-dir', dir, '--consult', 'cli-1']);
+      assert.equal(broken.code, 1);
+      assert.match(broken.out, /cli-1: BROKEN/);
+      assert.match(broken.out, /seq 2 \(id \d+\): edited/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
