@@ -139,6 +139,21 @@ describe('tamper-evident audit trail', () => {
     assert.match(v.head?.hash ?? '', /^[0-9a-f]{64}$/);
   });
 
+  test('two writers on one database (two instances) still build one chain', async () => {
+    const db = s.ts.server.store().db;
+    const a = new AuditLog(new AuditRepository(db));
+    const b = new AuditLog(new AuditRepository(db));
+    const actor = { id: 'dr-1', role: 'provider' as const };
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).record('chain-two-writers', 'token.issued', actor, { details: { i } }),
+      ),
+    );
+    const v = await a.verify('chain-two-writers');
+    assert.equal(v.ok, true, JSON.stringify(v.problems));
+    assert.equal(v.entries, 20);
+  });
+
   test('an edited row is reported', async () => {
     const id = 'chain-edit';
     const entries = await consultWithEntries(id);
