@@ -30,6 +30,9 @@ import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { Services } from './services/index.js';
 import { createServices } from './services/index.js';
 import { webhookAuthorized } from './services/webhooks.js';
+import type { PurgeReport } from './services/retention.js';
+import { resolveRetention } from './services/retention.js';
+import { registerAuditExportRoutes } from './routes/audit-export.js';
 import { Store } from './store.js';
 
 export { mapRecordingStatus } from './services/recording-status.js';
@@ -45,6 +48,8 @@ export interface TokenServer {
   close(): Promise<void>;
   /** The store (tests, admin tooling). */
   store(): Store;
+  /** Runs the retention purge now (it also runs every `retention.intervalMs`). */
+  purge(): Promise<PurgeReport>;
 }
 
 const starting = (): ApiError => new ApiError(503, 'internal', 'Starting up.');
@@ -52,6 +57,7 @@ const starting = (): ApiError => new ApiError(503, 'internal', 'Starting up.');
 export function createTokenServer(options: TokenServerOptions = {}): TokenServer {
   const cfg = resolveOptions(options);
   const env = options.env ?? process.env;
+  const retention = resolveRetention(options.retention, env);
   const logger: Logger =
     options.logger ??
     createJsonLogger((env['LOG_LEVEL'] as Parameters<typeof createJsonLogger>[0]) ?? 'info');
@@ -71,6 +77,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   let hub: EventHub | undefined;
   let services: Services | undefined;
   const ownsDb = options.db === undefined;
+  let closing: Promise<void> | undefined;
   const init = (async () => {
     db ??= await openPgliteDb(cfg.dataDir !== undefined ? { dataDir: cfg.dataDir } : {});
     if (!ownsDb) await migrate(db);
@@ -89,7 +96,10 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       requireConsent: options.requireConsent ?? true,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       tokenTtlSec: options.tokenTtlSec ?? 3600,
+      retention,
     });
+    await services.audit.sealLegacy();
+    if (!closing) services.retention.start();
   })();
   init.catch((e: unknown) =>
     logger.error('database initialisation failed', { error: errorMessage(e) }),
@@ -126,19 +136,24 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   registerRecordingRoutes(app, deps);
   registerChatRoutes(app, deps);
   registerConsultRoutes(app, deps);
+  registerAuditExportRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   registerHealthRoutes(app, { ov, openviduTimeoutMs: cfg.openviduTimeoutMs });
   registerOpenApiDoc(app);
 
-  let closing: Promise<void> | undefined;
   return {
     app,
     fetch: async (request, env) => app.fetch(request, env),
     ready: () => init,
     store: st,
+    purge: async () => {
+      await init;
+      return deps.services().retention.purge();
+    },
     close() {
       closing ??= (async () => {
         services?.streams.closeAll();
+        services?.retention.stop();
         await init.catch(() => undefined);
         await hub?.stop();
         if (ownsDb) await db?.close();

@@ -5,10 +5,12 @@
 import { parseArgs } from 'node:util';
 import { startTokenServer } from './index.js';
 import type { RunningTokenServer, StartTokenServerOptions } from './index.js';
+import { runVerifyAuditCli } from './audit-cli.js';
 import { createJsonLogger } from './logger.js';
 import type { LogLevel } from './logger.js';
 
 const HELP = `Usage: consult-kit token-server [options]
+       consult-kit token-server verify-audit --data-dir <dir> [--consult <id>]
 
   --port <n>              Port (env PORT, default 3000; 0 = any free port)
   --host <addr>           Interface (env HOST, default 127.0.0.1)
@@ -19,6 +21,10 @@ const HELP = `Usage: consult-kit token-server [options]
                           default off; never together with AUTH_JWT_SECRET / AUTH_JWKS_URL)
   --no-demo               Demo mode off (the default)
   --log-level <level>     debug | info | warn | error | silent (env LOG_LEVEL, default info)
+  --retention-messages-days <n>    Keep chat messages n days (env RETENTION_MESSAGES_DAYS; 0 = forever, default)
+  --retention-events-days <n>      Keep events n days (env RETENTION_EVENTS_DAYS, default 1)
+  --retention-audit-days <n>       Keep audit entries n days (env RETENTION_AUDIT_DAYS, default 2190)
+  --retention-recordings-days <n>  Keep recordings n days (env RETENTION_RECORDINGS_DAYS; 0 = forever, default)
   -h, --help              This text
 
 Authentication (environment): AUTH_JWT_SECRET (at least 32 bytes) or AUTH_JWKS_URL, AUTH_ISSUER,
@@ -47,6 +53,7 @@ export async function runTokenServerCli(
     err: (t) => void process.stderr.write(t),
   },
 ): Promise<number> {
+  if (argv[0] === 'verify-audit') return runVerifyAuditCli(argv.slice(1), io);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -60,6 +67,10 @@ export async function runTokenServerCli(
         demo: { type: 'boolean' },
         'no-demo': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'retention-messages-days': { type: 'string' },
+        'retention-events-days': { type: 'string' },
+        'retention-audit-days': { type: 'string' },
+        'retention-recordings-days': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -96,6 +107,7 @@ export async function runTokenServerCli(
       : {}),
     ...(values['demo'] ? { demo: true } : {}),
     ...(values['no-demo'] ? { demo: false } : {}),
+    retention: retentionFlags(values),
   };
   let running: RunningTokenServer;
   try {
@@ -112,4 +124,16 @@ export async function runTokenServerCli(
     }));
   await running.close();
   return 0;
+}
+
+/** `--retention-*-days` flags (checked, like the environment, when the server starts). */
+function retentionFlags(
+  values: Record<string, string | boolean | undefined>,
+): NonNullable<StartTokenServerOptions['retention']> {
+  const out: NonNullable<StartTokenServerOptions['retention']> = {};
+  for (const kind of ['messages', 'events', 'audit', 'recordings'] as const) {
+    const v = values[`retention-${kind}-days`];
+    if (typeof v === 'string') out[`${kind}Days`] = v === '' ? NaN : Number(v);
+  }
+  return out;
 }

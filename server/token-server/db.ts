@@ -125,6 +125,28 @@ create table events (
 create index events_consult on events (consult_id, id);
 `,
   },
+  {
+    // The audit hash chain (numbered per consultation; existing rows are sealed at start, see
+    // AuditRepository.sealLegacy), a server time on chat messages for retention, and erasure.
+    version: 2,
+    sql: `
+alter table audit add column seq bigint;
+alter table audit add column prev_hash text;
+alter table audit add column hash text;
+update audit a set seq = n.rn
+  from (select id, row_number() over (partition by consult_id order by id) as rn from audit) n
+ where a.id = n.id;
+alter table audit alter column seq set not null;
+create unique index audit_chain on audit (consult_id, seq);
+create index audit_at on audit (at);
+create table audit_legacy (through_id bigint not null);
+insert into audit_legacy (through_id) select coalesce(max(id), 0) from audit;
+alter table messages add column stored_at timestamptz not null default now();
+create index messages_stored_at on messages (stored_at);
+create index events_created_at on events (created_at);
+alter table consults add column erased_at timestamptz;
+`,
+  },
 ];
 
 /** Applies pending migrations (serialised across instances with an advisory lock). */

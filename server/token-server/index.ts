@@ -27,6 +27,7 @@ export type {
 export type { AuthenticatedUser, Authenticate, DemoUser, JwtAuthOptions } from './auth.js';
 export type { AuthorizeCallbackBody } from './authorize.js';
 export { DEMO_USERS, roleFromClaims, roleFromFhirUser } from './auth.js';
+export type { PurgeReport, RetentionOptions } from './services/retention.js';
 export type { Db } from './db.js';
 export { migrate, openPgliteDb, pgliteDb } from './db.js';
 export type { Logger, LogLevel } from './logger.js';

@@ -6,6 +6,7 @@ import type { AuthenticatedUser, Authenticate, DemoUser, JwtAuthOptions } from '
 import type { Db } from './db.js';
 import type { Logger } from './logger.js';
 import type { RateLimitOptions } from './rate-limit.js';
+import type { RetentionOptions } from './services/retention.js';
 
 /** What a user tries to do in a consultation (the `authorize` hook's `action`). */
 export type ConsultAction =
@@ -22,7 +23,8 @@ export type ConsultAction =
   | 'recording.delete'
   | 'messages.read'
   | 'audit.read'
-  | 'consult.end';
+  | 'consult.end'
+  | 'consult.erase';
 
 /**
  * Decides whether `user` may do `action` in `consultId`. Return false for 403 (throw an `ApiError`
@@ -124,6 +126,8 @@ export interface TokenServerOptions {
    * `X-Forwarded-For` entry that many hops from the right (`true` = 1). Default 0: the socket address.
    */
   trustProxy?: boolean | number;
+  /** Days to keep messages, events, audit entries and recordings (env `RETENTION_*_DAYS`; docs/privacy.md). */
+  retention?: RetentionOptions;
   /** Structured logger (default JSON lines on stdout at `info`; env `LOG_LEVEL`). */
   logger?: Logger;
   /** Environment to read (default `process.env`). */

@@ -1,50 +1,189 @@
 /**
- * The audit trail rows.
+ * The audit trail rows, each chained to the previous one of its consultation by a hash
+ * (`services/audit-chain.ts`).
  */
 import type { AuditEntry } from '../../../src/contract.js';
 import type { Db } from '../db.js';
+import type { ChainFields, ChainRow } from '../services/audit-chain.js';
+import { GENESIS_HASH, entryHash } from '../services/audit-chain.js';
+import type { Row } from './rows.js';
 import { iso, str } from './rows.js';
+
+/** An entry to append (the repository sets `seq`, `at` and the hashes). */
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
+
+/** Attempts before giving up when other writers keep taking the next `seq`. */
+const APPEND_ATTEMPTS = 20;
+
+function chainRowOf(r: Row): ChainRow {
+  const details = r['details'];
+  return {
+    id: str(r['id']),
+    consultId: str(r['consult_id']),
+    seq: Number(r['seq']),
+    action: str(r['action']),
+    actorId: str(r['actor_id']),
+    actorRole: typeof r['actor_role'] === 'string' ? r['actor_role'] : null,
+    subjectId: typeof r['subject_id'] === 'string' ? r['subject_id'] : null,
+    ip: typeof r['ip'] === 'string' ? r['ip'] : null,
+    at: iso(r['at']) ?? '',
+    details: details && typeof details === 'object' ? (details as Record<string, unknown>) : null,
+    prevHash: typeof r['prev_hash'] === 'string' ? r['prev_hash'] : null,
+    hash: typeof r['hash'] === 'string' ? r['hash'] : null,
+  };
+}
+
+/** The public shape of a chained row. */
+export function auditEntryOf(r: ChainRow): AuditEntry {
+  return {
+    id: r.id,
+    consultId: r.consultId,
+    action: r.action,
+    actorId: r.actorId,
+    ...(r.actorRole !== null
+      ? { actorRole: r.actorRole as NonNullable<AuditEntry['actorRole']> }
+      : {}),
+    ...(r.subjectId !== null ? { subjectId: r.subjectId } : {}),
+    ...(r.ip !== null ? { ip: r.ip } : {}),
+    at: r.at,
+    ...(r.details ? { details: r.details } : {}),
+  };
+}
 
 export class AuditRepository {
   constructor(private readonly db: Db) {}
 
-  async audit(e: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {
-    await this.db.query(
-      `insert into audit (consult_id, action, actor_id, actor_role, subject_id, ip, details) values ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        e.consultId,
-        e.action,
-        e.actorId,
-        e.actorRole ?? null,
-        e.subjectId ?? null,
-        e.ip ?? null,
-        e.details ? JSON.stringify(e.details) : null,
-      ],
-    );
+  /**
+   * Appends an entry to its consultation's chain. Correct with several writers on one PostgreSQL
+   * too: the unique `(consult_id, seq)` index lets only one of two writers that read the same head
+   * insert; the other reads the new head and tries again.
+   */
+  async audit(e: NewAuditEntry): Promise<ChainRow> {
+    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+      const { rows: heads } = await this.db.query(
+        'select seq, hash from audit where consult_id = $1 order by seq desc limit 1',
+        [e.consultId],
+      );
+      const head = heads[0];
+      const fields: ChainFields = {
+        consultId: e.consultId,
+        seq: head ? Number(head['seq']) + 1 : 1,
+        action: e.action,
+        actorId: e.actorId,
+        actorRole: e.actorRole ?? null,
+        subjectId: e.subjectId ?? null,
+        ip: e.ip ?? null,
+        at: new Date().toISOString(),
+        // A JSON round trip gives the same value the database will hand back.
+        details: e.details
+          ? (JSON.parse(JSON.stringify(e.details)) as Record<string, unknown>)
+          : null,
+        prevHash: head ? str(head['hash']) : GENESIS_HASH,
+      };
+      const hash = entryHash(fields);
+      const { rows } = await this.db.query(
+        `insert into audit (consult_id, seq, action, actor_id, actor_role, subject_id, ip, at, details, prev_hash, hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (consult_id, seq) do nothing returning id`,
+        [
+          fields.consultId,
+          fields.seq,
+          fields.action,
+          fields.actorId,
+          fields.actorRole,
+          fields.subjectId,
+          fields.ip,
+          fields.at,
+          fields.details ? JSON.stringify(fields.details) : null,
+          fields.prevHash,
+          hash,
+        ],
+      );
+      const id = rows[0]?.['id'];
+      if (id !== undefined) return { ...fields, id: str(id), hash };
+    }
+    throw new Error('audit append: too many concurrent writers');
   }
 
   async auditEntries(consultId: string, limit: number): Promise<AuditEntry[]> {
     const { rows } = await this.db.query(
-      'select * from (select * from audit where consult_id = $1 order by id desc limit $2) a order by id',
+      'select * from (select * from audit where consult_id = $1 order by seq desc limit $2) a order by seq',
       [consultId, limit],
     );
-    return rows.map((r) => {
-      const details = r['details'];
-      return {
-        id: str(r['id']),
-        consultId: str(r['consult_id']),
-        action: str(r['action']),
-        actorId: str(r['actor_id']),
-        ...(typeof r['actor_role'] === 'string'
-          ? { actorRole: r['actor_role'] as AuditEntry['actorRole'] }
-          : {}),
-        ...(typeof r['subject_id'] === 'string' ? { subjectId: r['subject_id'] } : {}),
-        ...(typeof r['ip'] === 'string' ? { ip: r['ip'] } : {}),
-        at: iso(r['at']) ?? '',
-        ...(details && typeof details === 'object'
-          ? { details: details as Record<string, unknown> }
-          : {}),
-      };
-    });
+    return rows.map((r) => auditEntryOf(chainRowOf(r)));
+  }
+
+  /** The whole chain of a consultation, in `seq` order. */
+  async chain(consultId: string): Promise<ChainRow[]> {
+    const { rows } = await this.db.query('select * from audit where consult_id = $1 order by seq', [
+      consultId,
+    ]);
+    return rows.map(chainRowOf);
+  }
+
+  /** Every consultation with audit entries. */
+  async consultIds(): Promise<string[]> {
+    const { rows } = await this.db.query(
+      'select distinct consult_id from audit order by consult_id',
+    );
+    return rows.map((r) => str(r['consult_id']));
+  }
+
+  /**
+   * Seals the rows written before the chain existed (migration 2 numbered them but could not hash
+   * them): only rows up to the id recorded by the migration, so an unsealed row written later stays
+   * a finding.
+   */
+  async sealLegacy(): Promise<number> {
+    const { rows } = await this.db.query(
+      `select * from audit where hash is null and id <= (select coalesce(max(through_id), 0) from audit_legacy)
+       order by consult_id, seq`,
+    );
+    let sealed = 0;
+    for (const r of rows.map(chainRowOf)) {
+      const { rows: prev } = await this.db.query(
+        'select hash from audit where consult_id = $1 and seq = $2',
+        [r.consultId, r.seq - 1],
+      );
+      const prevHash = r.seq === 1 ? GENESIS_HASH : str(prev[0]?.['hash']);
+      const hash = entryHash({ ...r, prevHash });
+      await this.db.query(
+        'update audit set prev_hash = $2, hash = $3 where id = $1 and hash is null',
+        [r.id, prevHash, hash],
+      );
+      sealed++;
+    }
+    return sealed;
+  }
+
+  /**
+   * Consultations with entries older than `cutoff`: the last old `seq` (with its hash), and
+   * whether every entry of the consultation is old.
+   */
+  async expired(
+    cutoff: Date,
+  ): Promise<{ consultId: string; throughSeq: number; throughHash: string; all: boolean }[]> {
+    const { rows } = await this.db.query(
+      `select o.consult_id, o.through_seq, a.hash as through_hash,
+              not exists (select 1 from audit n where n.consult_id = o.consult_id and n.at >= $1) as all_old
+         from (select consult_id, max(seq) as through_seq from audit where at < $1 group by consult_id) o
+         join audit a on a.consult_id = o.consult_id and a.seq = o.through_seq
+        order by o.consult_id`,
+      [cutoff.toISOString()],
+    );
+    return rows.map((r) => ({
+      consultId: str(r['consult_id']),
+      throughSeq: Number(r['through_seq']),
+      throughHash: str(r['through_hash']),
+      all: r['all_old'] === true,
+    }));
+  }
+
+  /** Deletes a consultation's entries up to `throughSeq`. */
+  async deleteThrough(consultId: string, throughSeq: number): Promise<number> {
+    const { rows } = await this.db.query(
+      'delete from audit where consult_id = $1 and seq <= $2 returning id',
+      [consultId, throughSeq],
+    );
+    return rows.length;
   }
 }

@@ -16,6 +16,9 @@ import { ConsultService } from './consults.js';
 import { EventStreams } from './event-streams.js';
 import { LobbyService } from './lobby.js';
 import { RecordingService } from './recordings.js';
+import { RetentionRepository } from '../repositories/retention.js';
+import type { ResolvedRetention } from './retention.js';
+import { RetentionService } from './retention.js';
 import { TokenService } from './tokens.js';
 import { WebhookService } from './webhooks.js';
 
@@ -30,6 +33,7 @@ export interface Services {
   chat: ChatService;
   streams: EventStreams;
   webhooks: WebhookService;
+  retention: RetentionService;
 }
 
 export interface ServicesDeps {
@@ -44,6 +48,7 @@ export interface ServicesDeps {
   requireConsent: boolean;
   heartbeatMs: number;
   tokenTtlSec: number;
+  retention: ResolvedRetention;
 }
 
 export function createServices(deps: ServicesDeps): Services {
@@ -114,5 +119,26 @@ export function createServices(deps: ServicesDeps): Services {
     recordings,
     chat,
   });
-  return { access, audit, tokens, lobby, consent, recordings, consults, chat, streams, webhooks };
+  const retention = new RetentionService({
+    rows: new RetentionRepository(store.db),
+    recordings: recordingRows,
+    ov,
+    audit,
+    consults,
+    logger,
+    retention: deps.retention,
+  });
+  return {
+    access,
+    audit,
+    tokens,
+    lobby,
+    consent,
+    recordings,
+    consults,
+    chat,
+    streams,
+    webhooks,
+    retention,
+  };
 }

@@ -230,7 +230,7 @@ export class RecordingService {
     return publicRecording(saved);
   }
 
-  /** Streams the file from OpenVidu (Range passes through); a full or from-zero read is audited. */
+  /** Streams the file from OpenVidu (Range passes through); every answer with bytes is audited. */
   async download(
     consultId: string,
     recordingId: string,
@@ -271,9 +271,17 @@ export class RecordingService {
     }
     if (!headers.has('Content-Type'))
       headers.set('Content-Type', ext === 'zip' ? 'application/zip' : `video/${ext}`);
-    if (res.status === 200 || (res.status === 206 && /^bytes=0-/.test(range ?? ''))) {
+    // Every answer that serves bytes is audited: a "whole file" can be asked for in many ways
+    // (`bytes=00-`, `bytes=-100000`, several ranges), so no range is exempt.
+    if (res.status === 200 || res.status === 206) {
+      const contentRange = res.status === 206 ? res.headers.get('content-range') : null;
       await this.deps.audit.record(consultId, 'recording.downloaded', by, {
-        details: { recordingId, ...(range ? { range } : {}) },
+        details: {
+          recordingId,
+          status: res.status,
+          ...(forward['Range'] ? { range: forward['Range'] } : {}),
+          ...(contentRange ? { contentRange } : {}),
+        },
         ip,
       });
     }
