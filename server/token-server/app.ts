@@ -99,6 +99,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       requireConsent: options.requireConsent ?? true,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       tokenTtlSec: options.tokenTtlSec ?? 3600,
+      eventStreamLimits: options.maxEventStreams,
     });
   })();
   init.catch((e: unknown) =>
@@ -149,6 +150,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     close() {
       closing ??= (async () => {
         services?.streams.closeAll();
+        services?.tokens.close();
         await init.catch(() => undefined);
         await hub?.stop();
         if (ownsDb) await db?.close();

@@ -125,6 +125,11 @@ create table events (
 create index events_consult on events (consult_id, id);
 `,
   },
+  {
+    // Private chat messages: the user ids a message was sent to; null for a broadcast.
+    version: 2,
+    sql: `alter table messages add column recipients text[];`,
+  },
 ];
 
 /** Applies pending migrations (serialised across instances with an advisory lock). */

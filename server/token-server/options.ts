@@ -6,6 +6,7 @@ import type { AuthenticatedUser, Authenticate, DemoUser, JwtAuthOptions } from '
 import type { Db } from './db.js';
 import type { Logger } from './logger.js';
 import type { RateLimitOptions } from './rate-limit.js';
+import type { EventStreamLimits } from './services/event-streams.js';
 
 /** What a user tries to do in a consultation (the `authorize` hook's `action`). */
 export type ConsultAction =
@@ -92,8 +93,16 @@ export interface TokenServerOptions {
   maxBodyBytes?: number;
   /** SSE heartbeat interval in ms (default 15000). */
   heartbeatMs?: number;
-  /** Advertised token lifetime in seconds (`expiresAt`, default 3600). */
+  /**
+   * Token lifetime in seconds (`expiresAt`, default 3600): a connection nobody joined with by then
+   * is removed from OpenVidu.
+   */
   tokenTtlSec?: number;
+  /**
+   * Open `GET …/events` streams allowed per user and consultation (default 5) and per user overall
+   * (default 20), per instance; beyond them 429 `rate-limited`.
+   */
+  maxEventStreams?: EventStreamLimits;
   /** Trust `X-Forwarded-For` for client IPs (behind a proxy). Default false. */
   trustProxy?: boolean;
   /** Structured logger (default JSON lines on stdout at `info`; env `LOG_LEVEL`). */

@@ -234,11 +234,13 @@ describe('OpenVidu tokens (finding 5)', () => {
 });
 
 describe('event streams and what outsiders see (finding 10)', () => {
-  test('GET …/events for an unknown consult answers 404 and creates nothing', async () => {
-    assert.deepEqual(await streamAnswer(s, 'made-up-xyz', dr), {
+  test('GET …/events for an unknown consult creates nothing (404 unless a provider)', async () => {
+    assert.deepEqual(await streamAnswer(s, 'made-up-xyz', await patient(70)), {
       status: 404,
       code: 'consult-not-found',
     });
+    // A provider may watch the waiting room of a consult nobody joined yet; still nothing is created.
+    assert.deepEqual(await streamAnswer(s, 'made-up-xyz', dr), { status: 200, code: undefined });
     assert.equal(await s.ts.server.store().getConsult('made-up-xyz'), undefined);
   });
 
@@ -295,9 +297,7 @@ describe('event streams and what outsiders see (finding 10)', () => {
     const before = db.eventReads;
     await s.call('POST', `/api/consults/${id}/token`, { token: await patient(72), body: {} });
     await Promise.all(
-      streams.map((r) =>
-        r.next('lobby', (d: { waiting: unknown[] }) => d.waiting.length === 1),
-      ),
+      streams.map((r) => r.next('lobby', (d: { waiting: unknown[] }) => d.waiting.length === 1)),
     );
     const reads = db.eventReads - before;
     assert.ok(reads <= 2, `${reads} reads of the event log for one event`);
@@ -325,10 +325,7 @@ describe('event streams and what outsiders see (finding 10)', () => {
     const start = await s.call('POST', `/api/consults/${id}/recordings`, { token: dr, body: {} });
     assert.equal(start.status, 412, start.text);
     await aEvents.next('consent');
-    assert.equal(
-      (await s.call('GET', `/api/consults/${id}/recordings`, { token: w })).status,
-      403,
-    );
+    assert.equal((await s.call('GET', `/api/consults/${id}/recordings`, { token: w })).status, 403);
     await s.call('POST', `/api/consults/${id}/lobby/pat-82/deny`, { token: dr, body: {} });
     await wEvents.next('denied');
     assert.deepEqual(
@@ -350,10 +347,7 @@ describe('event streams and what outsiders see (finding 10)', () => {
       again.events.map((e) => e.event),
       ['denied', 'ended'],
     );
-    assert.equal(
-      (await s.call('GET', `/api/consults/${id}/recordings`, { token: w })).status,
-      403,
-    );
+    assert.equal((await s.call('GET', `/api/consults/${id}/recordings`, { token: w })).status, 403);
     // A stranger who never asked for a token sees nothing of the consult either.
     const stranger = await s.call('GET', `/api/consults/${id}/recordings`, {
       token: await patient(83),

@@ -8,6 +8,8 @@ import type { Logger } from '../logger.js';
 import type { OpenViduClient } from '../openvidu-client.js';
 import type { Authorize } from '../options.js';
 import type { Store } from '../store.js';
+import { publicRecording } from '../store.js';
+import type { EventStreamLimits } from './event-streams.js';
 import { AccessControl } from './access.js';
 import { AuditLog } from './audit-log.js';
 import { ChatService } from './chat.js';
@@ -44,6 +46,7 @@ export interface ServicesDeps {
   requireConsent: boolean;
   heartbeatMs: number;
   tokenTtlSec: number;
+  eventStreamLimits?: EventStreamLimits | undefined;
 }
 
 export function createServices(deps: ServicesDeps): Services {
@@ -63,6 +66,7 @@ export function createServices(deps: ServicesDeps): Services {
     authorize: deps.authorize,
     consults: consultRows,
     connections,
+    lobby: lobbyRows,
     logger,
   });
   const audit = new AuditLog(store.auditTrail);
@@ -79,6 +83,13 @@ export function createServices(deps: ServicesDeps): Services {
     audit,
     tokens,
     waitingRoom: deps.waitingRoom,
+    catchUp: async (consultId, userId) => {
+      const state = await consent.state(consultId);
+      if (state.requested || state.entries.length > 0)
+        await events.publish(consultId, 'consent', state, { userId });
+      const latest = (await store.listRecordings(consultId))[0];
+      if (latest) await events.publish(consultId, 'recording', publicRecording(latest), { userId });
+    },
   });
   const consent = new ConsentService({ ov, consults: consultRows, consents, events, audit });
   const recordings = new RecordingService({
@@ -106,6 +117,7 @@ export function createServices(deps: ServicesDeps): Services {
     consent,
     logger,
     heartbeatMs: deps.heartbeatMs,
+    limits: deps.eventStreamLimits,
   });
   const webhooks = new WebhookService({
     consults: consultRows,
@@ -113,6 +125,7 @@ export function createServices(deps: ServicesDeps): Services {
     audit,
     recordings,
     chat,
+    tokens,
   });
   return { access, audit, tokens, lobby, consent, recordings, consults, chat, streams, webhooks };
 }
