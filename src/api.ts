@@ -63,7 +63,7 @@ export function parseTokenResult(consultId: string, data: unknown, status = 200)
   return { status: 'token', token: parseTokenResponse(consultId, data) };
 }
 
-/** Validates a {@link TokenResponse} (also the `admitted` event's data). @internal */
+/** Validates a {@link TokenResponse}. @internal */
 export function parseTokenResponse(consultId: string, data: unknown): TokenResponse {
   if (!isRecord(data) || typeof data.token !== 'string' || data.token === '') {
     throw invalid('no token in the answer');

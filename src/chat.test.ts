@@ -165,6 +165,23 @@ describe('chat', () => {
     await session.leave();
   });
 
+  it('should retry a failed private message to the same recipients only', async () => {
+    const h = createHarness();
+    const session = await h.client.join('c1');
+    h.backend.failSignals = 1;
+    await session.sendMessage('for you only', { to: ['con_remote'] }).catch(() => undefined);
+    const [failed] = session.state.chat.messages;
+    assert.equal(failed?.delivery, 'failed');
+    await session.retryMessage(failed?.id ?? '');
+    const sends = h.backend.callsOf('sendSignal');
+    assert.equal(sends.length, 2);
+    assert.deepEqual(
+      sends.map((c) => c.args[2]),
+      [['con_remote'], ['con_remote']],
+    );
+    await session.leave();
+  });
+
   it('should fail queued messages when the session ends', async () => {
     const h = createHarness();
     const session = await h.client.join('c1');

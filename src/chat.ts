@@ -67,6 +67,8 @@ export class ChatManager {
   private readonly seen = new Set<string>();
   private readonly outbox: Outgoing[] = [];
   private readonly pending = new Map<string, Outgoing>();
+  /** Recipients of private messages not sent yet (a retry goes to the same people). */
+  private readonly recipients = new Map<string, readonly string[]>();
   private flushing = false;
 
   constructor(ctx: ChatContext) {
@@ -99,6 +101,7 @@ export class ChatManager {
     };
     this.seen.add(id);
     this.setMessages((messages) => [...messages, message]);
+    if (options.to && options.to.length > 0) this.recipients.set(id, [...options.to]);
     return this.enqueue(id, JSON.stringify(payload), options.to);
   }
 
@@ -121,7 +124,8 @@ export class ChatManager {
       sentAt: new Date(message.timestamp).toISOString(),
     };
     this.setDelivery(id, 'sending');
-    return this.enqueue(id, JSON.stringify(payload), undefined);
+    // A private message stays private when retried.
+    return this.enqueue(id, JSON.stringify(payload), this.recipients.get(id));
   }
 
   /** Sends what waits in the outbox, in order, while the session can send. */
@@ -245,6 +249,7 @@ export class ChatManager {
       }
       this.outbox.shift();
       this.pending.delete(item.id);
+      this.recipients.delete(item.id);
       const message = this.setDelivery(item.id, 'sent');
       if (message) item.settle.resolve(message);
     }

@@ -18,7 +18,7 @@ export interface TokenRequest {
   displayName?: string;
 }
 
-/** `200` answer of `POST /api/consults/{consultId}/token` (and the `admitted` event's data). @public */
+/** `200` answer of `POST /api/consults/{consultId}/token`. @public */
 export interface TokenResponse {
   /** OpenVidu connection token (`ws(s)://host?sessionId=…&token=tok_…`). */
   token: string;
@@ -26,7 +26,10 @@ export interface TokenResponse {
   /** OpenVidu connection id this token is bound to (`con_…`). */
   connectionId: string;
   role: ParticipantRole;
-  /** ISO 8601 time after which the token is no longer accepted. */
+  /**
+   * ISO 8601 time after which the token is no longer accepted: the reference server removes a
+   * connection nobody joined with by then from OpenVidu.
+   */
   expiresAt: string;
   /** The authenticated user's id, as the server knows it. */
   userId?: string;
@@ -147,8 +150,11 @@ export interface ConnectionServerData {
 export interface ConsultServerEventMap {
   /** Waiting room changed (providers only). */
   lobby: { waiting: LobbyEntry[] };
-  /** The waiting caller was admitted; carries the token (that caller only). */
-  admitted: TokenResponse;
+  /**
+   * The waiting caller was admitted (that caller only). It carries no token: the caller asks
+   * `POST …/token` again, which now answers `200`.
+   */
+  admitted: { consultId: string; userId: string };
   /** The waiting caller was denied (that caller only). */
   denied: { reason?: string };
   /** Recording status changed. */

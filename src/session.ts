@@ -4,7 +4,7 @@
  * events ({@link SessionEventMap}).
  * @packageDocumentation
  */
-import { parseLobby, parseRecordingInfo, parseTokenResponse, type ConsultApi } from './api.js';
+import { parseLobby, parseRecordingInfo, type ConsultApi } from './api.js';
 import type {
   BackendEventMap,
   BackendStats,
@@ -515,12 +515,17 @@ export class ConsultSession implements ConsultSessionLike {
   private handleServerEvent(name: string, data: unknown): void {
     switch (name) {
       case 'admitted': {
-        if (!this.admission) return;
-        try {
-          this.admission.resolve(parseTokenResponse(this.consultId, data));
-        } catch (error) {
-          this.admission.reject(ConsultError.from(error, 'invalid-response'));
-        }
+        // The event carries no token (the server never stores one): ask for it again, which
+        // answers 200 now that the caller is admitted.
+        const admission = this.admission;
+        if (!admission) return;
+        this.deps.api.requestToken(this.displayName, this.lifetime.signal).then(
+          (result) => {
+            if (result.status === 'token') admission.resolve(result.token);
+            else this.deps.logger.debug('admitted, but the token server still says waiting');
+          },
+          (error: unknown) => admission.reject(ConsultError.from(error, 'network-error')),
+        );
         return;
       }
       case 'denied': {

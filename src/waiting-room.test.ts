@@ -16,14 +16,22 @@ function waitingHarness() {
 
 describe('waiting room', () => {
   it('should go 202 → waiting → admitted → connecting → connected', async () => {
-    const h = waitingHarness();
+    const h = createHarness();
+    let admitted = false;
+    h.server.on('POST', PATHS.token, () =>
+      admitted
+        ? jsonResponse(tokenFor({ connectionId: 'con_local' }))
+        : jsonResponse({ status: 'waiting', consultId: 'c1', position: 2 }, 202),
+    );
     const session = h.client.createSession('c1');
     const events = recordEvents(session, SESSION_EVENT_NAMES);
     const connecting = session.connect();
     await waitForState(session, (s) => s.connection === 'waiting');
     assert.equal(session.state.waitingPosition, 2);
     const stream = await h.stream();
-    stream.send('admitted', tokenFor({ connectionId: 'con_local' }), '5');
+    // The event carries no token: the SDK asks POST …/token again, which now answers 200.
+    admitted = true;
+    stream.send('admitted', { consultId: 'c1', userId: 'u1' }, '5');
     await connecting;
     assert.equal(session.state.connection, 'connected');
     assert.equal(session.state.waitingPosition, undefined);
@@ -37,6 +45,43 @@ describe('waiting room', () => {
       ],
     );
     assert.equal(h.streams.length, 1, 'the same event stream continues after admission');
+    await session.leave();
+  });
+
+  it('should ask for a fresh token when admitted, never using one from the event', async () => {
+    const h = createHarness();
+    let admitted = false;
+    let requests = 0;
+    h.server.on('POST', PATHS.token, () => {
+      requests++;
+      return admitted
+        ? jsonResponse(tokenFor({ token: 'wss://media.test?sessionId=c1&token=tok_fresh' }))
+        : jsonResponse({ status: 'waiting', consultId: 'c1' }, 202);
+    });
+    const session = h.client.createSession('c1');
+    const connecting = session.connect();
+    await waitForState(session, (s) => s.connection === 'waiting');
+    const stream = await h.stream();
+    // The re-check on stream open was answered 202 before the admission.
+    for (let i = 0; i < 100 && requests < 2; i++) await flushMicrotasks();
+    assert.equal(requests, 2);
+    await flushMicrotasks();
+    assert.equal(session.state.connection, 'waiting');
+    const before = requests;
+    admitted = true;
+    // An old server's token in the event is ignored.
+    stream.send(
+      'admitted',
+      tokenFor({ token: 'wss://media.test?sessionId=c1&token=tok_replayed' }),
+      '7',
+    );
+    await connecting;
+    assert.equal(session.state.connection, 'connected');
+    assert.ok(requests > before, 'asked POST …/token again');
+    assert.equal(
+      h.backend.callsOf('connect')[0]?.args[0],
+      'wss://media.test?sessionId=c1&token=tok_fresh',
+    );
     await session.leave();
   });
 

@@ -97,6 +97,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       heartbeatMs: options.heartbeatMs ?? 15_000,
       tokenTtlSec: options.tokenTtlSec ?? 3600,
       retention,
+      eventStreamLimits: options.maxEventStreams,
     });
     await services.audit.sealLegacy();
     if (!closing) services.retention.start();
@@ -154,6 +155,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       closing ??= (async () => {
         services?.streams.closeAll();
         services?.retention.stop();
+        services?.tokens.close();
         await init.catch(() => undefined);
         await hub?.stop();
         if (ownsDb) await db?.close();

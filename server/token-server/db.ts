@@ -147,6 +147,11 @@ create index events_created_at on events (created_at);
 alter table consults add column erased_at timestamptz;
 `,
   },
+  {
+    // Private chat messages: the user ids a message was sent to; null for a broadcast.
+    version: 3,
+    sql: `alter table messages add column recipients text[];`,
+  },
 ];
 
 /** Applies pending migrations (serialised across instances with an advisory lock). */

@@ -11,9 +11,11 @@ import type {
   ParticipantRole,
 } from '../../src/contract.js';
 import type { Logger } from './logger.js';
-import type { EventRow, Store } from './store.js';
+import type { AddressedEventRow, EventRow, Store } from './store.js';
 
 const CHANNEL = 'consult_kit_events';
+/** Rows read per query. */
+const PAGE = 500;
 
 export interface Audience {
   /** Only users with this role see the event. */
@@ -25,8 +27,38 @@ export interface Audience {
 /** What services need of the hub: persist an event and wake its streams. */
 export type EventPublisher = Pick<EventHub, 'publish'>;
 
+/** An open stream as the fan-out sees it. */
+export interface FeedReader {
+  readonly user: { id: string; role: ParticipantRole };
+  /** Id of the last event this stream has passed (sent or skipped). */
+  cursor: number;
+  /** False until the stream knows its cursor (fresh streams read theirs first). */
+  ready: boolean;
+  /** Called in id order for each event after `cursor` that the user's audience allows. */
+  deliver(row: EventRow): void;
+}
+
+/** True when the event's audience includes `user`. */
+export function addressedTo(row: AddressedEventRow, user: FeedReader['user']): boolean {
+  return (
+    (row.audienceRole === undefined || row.audienceRole === user.role) &&
+    (row.audienceUser === undefined || row.audienceUser === user.id)
+  );
+}
+
+interface ConsultFeed {
+  readers: Set<FeedReader>;
+  pumping: boolean;
+  again: boolean;
+}
+
+/**
+ * Persists events and fans them out. The streams of one consultation share one feed: a new event
+ * costs one read of the event log (from the oldest cursor among them), whatever the number of
+ * streams, and each stream takes the rows after its cursor that its user may see.
+ */
 export class EventHub {
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly feeds = new Map<string, ConsultFeed>();
   private unlisten: (() => Promise<void>) | undefined;
 
   constructor(
@@ -63,18 +95,60 @@ export class EventHub {
     return id;
   }
 
-  subscribe(consultId: string, listener: () => void): () => void {
-    let set = this.listeners.get(consultId);
-    if (!set) this.listeners.set(consultId, (set = new Set()));
-    set.add(listener);
+  /** Adds a stream to its consult's feed; returns the function that removes it. */
+  attach(consultId: string, reader: FeedReader): () => void {
+    let feed = this.feeds.get(consultId);
+    if (!feed)
+      this.feeds.set(consultId, (feed = { readers: new Set(), pumping: false, again: false }));
+    feed.readers.add(reader);
     return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(consultId);
+      feed.readers.delete(reader);
+      if (feed.readers.size === 0 && !feed.pumping) this.feeds.delete(consultId);
     };
   }
 
-  private wake(consultId: string): void {
-    for (const l of [...(this.listeners.get(consultId) ?? [])]) l();
+  /** Reads the consult's new events once and hands them to its ready streams. */
+  wake(consultId: string): void {
+    void this.pump(consultId);
+  }
+
+  private async pump(consultId: string): Promise<void> {
+    const feed = this.feeds.get(consultId);
+    if (!feed) return;
+    if (feed.pumping) {
+      feed.again = true;
+      return;
+    }
+    feed.pumping = true;
+    try {
+      do {
+        feed.again = false;
+        for (;;) {
+          const readers = [...feed.readers].filter((r) => r.ready);
+          if (readers.length === 0) break;
+          const from = readers.reduce((min, r) => Math.min(min, r.cursor), Infinity);
+          const rows = await this.store.allEventsAfter(consultId, from, PAGE);
+          for (const reader of readers) {
+            if (!feed.readers.has(reader)) continue;
+            for (const row of rows) {
+              if (row.id <= reader.cursor) continue;
+              reader.cursor = row.id;
+              if (addressedTo(row, reader.user))
+                reader.deliver({ id: row.id, name: row.name, data: row.data });
+            }
+          }
+          if (rows.length < PAGE) break;
+        }
+      } while (feed.again);
+    } catch (error) {
+      this.logger.warn('event stream read failed', {
+        consultId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    } finally {
+      feed.pumping = false;
+      if (feed.readers.size === 0) this.feeds.delete(consultId);
+    }
   }
 }
 
@@ -87,6 +161,8 @@ export interface SseStreamOptions {
   lastEventId: number | undefined;
   /** Events sent first on a fresh stream (current state), tagged with the cursor id. */
   snapshot: (cursor: number) => Promise<EventRow[]>;
+  /** Further filter, in event order, on what the audience already allows (default: all). */
+  filter?: (event: EventRow) => boolean;
   heartbeatMs: number;
   logger: Logger;
   /** Called once when the stream ends (client gone or server closing). */
@@ -106,12 +182,9 @@ function frame(e: EventRow): string {
 }
 
 export function openSseStream(options: SseStreamOptions): SseStream {
-  const { hub, store, consultId, user, logger } = options;
-  let cursor = 0;
+  const { hub, store, consultId, user, logger, filter } = options;
   let closed = false;
-  let pumping = false;
-  let again = false;
-  let unsubscribe: (() => void) | undefined;
+  let detach: (() => void) | undefined;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
 
@@ -124,39 +197,19 @@ export function openSseStream(options: SseStreamOptions): SseStream {
     }
   };
 
-  const pump = async (): Promise<void> => {
-    if (pumping) {
-      again = true;
-      return;
-    }
-    pumping = true;
-    try {
-      do {
-        again = false;
-        for (;;) {
-          if (closed) return;
-          const rows = await store.eventsAfter(consultId, cursor, user);
-          for (const r of rows) {
-            write(frame(r));
-            cursor = r.id;
-          }
-          if (rows.length < 500) break;
-        }
-      } while (again && !closed);
-    } catch (error) {
-      logger.warn('event stream read failed', {
-        consultId,
-        error: error instanceof Error ? error.message : String(error),
-      });
-    } finally {
-      pumping = false;
-    }
+  const reader: FeedReader = {
+    user,
+    cursor: 0,
+    ready: false,
+    deliver: (row) => {
+      if (!filter || filter(row)) write(frame(row));
+    },
   };
 
   function close(): void {
     if (closed) return;
     closed = true;
-    unsubscribe?.();
+    detach?.();
     if (heartbeat) clearInterval(heartbeat);
     try {
       controllerRef?.close();
@@ -169,18 +222,19 @@ export function openSseStream(options: SseStreamOptions): SseStream {
   const stream = new ReadableStream<Uint8Array>({
     start: (controller) => {
       controllerRef = controller;
-      // Subscribe before reading the cursor so nothing published in between is missed.
-      unsubscribe = hub.subscribe(consultId, () => void pump());
+      // Join the feed before reading the cursor: the first read after `ready` catches up
+      // everything published in between.
+      detach = hub.attach(consultId, reader);
       heartbeat = setInterval(() => write(': heartbeat\n\n'), options.heartbeatMs);
       heartbeat.unref?.();
       write('retry: 3000\n\n');
       void (async () => {
         try {
           if (options.lastEventId !== undefined) {
-            cursor = options.lastEventId;
+            reader.cursor = options.lastEventId;
           } else {
-            cursor = await store.maxEventId(consultId);
-            for (const e of await options.snapshot(cursor)) write(frame(e));
+            reader.cursor = await store.maxEventId(consultId);
+            for (const e of await options.snapshot(reader.cursor)) write(frame(e));
           }
         } catch (error) {
           logger.warn('event stream setup failed', {
@@ -188,7 +242,8 @@ export function openSseStream(options: SseStreamOptions): SseStream {
             error: error instanceof Error ? error.message : String(error),
           });
         }
-        await pump();
+        reader.ready = true;
+        if (!closed) hub.wake(consultId);
       })();
     },
     cancel: () => close(),

@@ -11,7 +11,6 @@ import type {
   LobbyEntry,
   RecordingInfo,
   StoredChatMessage,
-  TokenResponse,
   WaitingResponse,
 } from '../../src/contract.js';
 import type { Stack } from './test-support.js';
@@ -58,8 +57,11 @@ async function admittedPatient(consultId: string, n: number) {
     body: {},
   });
   assert.equal(a.status, 200, a.text);
-  const admitted = await events.next('admitted');
-  const token = admitted.data as TokenResponse;
+  await events.next('admitted');
+  // The admitted event carries no token: the patient asks again.
+  const again = await s.call('POST', `/api/consults/${consultId}/token`, { token: p, body: {} });
+  assert.equal(again.status, 200, again.text);
+  const token = asToken(again.json);
   const client = await joinWith(s, token);
   return { p, token, client, events };
 }
@@ -192,8 +194,7 @@ describe('waiting room over SSE', () => {
     });
     assert.equal(a.status, 200, a.text);
     const admitted = await pEvents.next('admitted');
-    const token = admitted.data as TokenResponse;
-    assert.equal(token.role, 'patient');
+    assert.equal((admitted.data as { userId: string }).userId, 'pat-1');
     assert.match(admitted.id ?? '', /^\d+$/);
     await drEvents.next('lobby', (d: { waiting: LobbyEntry[] }) => d.waiting.length === 0);
     // The provider never sees another user's admission; the patient never sees lobby events.
@@ -202,6 +203,8 @@ describe('waiting room over SSE', () => {
     // Admitted patients get tokens directly from now on.
     const direct = await s.call('POST', '/api/consults/lobby-1/token', { token: p, body: {} });
     assert.equal(direct.status, 200);
+    const token = asToken(direct.json);
+    assert.equal(token.role, 'patient');
     // Admitting someone not waiting is a conflict.
     const twice = await s.call('POST', '/api/consults/lobby-1/lobby/pat-1/admit', {
       token: dr,
@@ -251,7 +254,7 @@ describe('waiting room over SSE', () => {
     await s.call('POST', '/api/consults/lobby-3/lobby/pat-3/admit', { token: dr, body: {} });
     const pEvents = await sse('lobby-3', p);
     const admitted = await pEvents.next('admitted');
-    assert.equal((admitted.data as TokenResponse).userId, 'pat-3');
+    assert.equal((admitted.data as { userId: string }).userId, 'pat-3');
     pEvents.close();
   });
 

@@ -191,6 +191,31 @@ export class OpenViduClient {
     return r.data;
   }
 
+  /** A connection (pending or active); `undefined` when it or its session does not exist. */
+  async getConnection(
+    sessionId: string,
+    connectionId: string,
+  ): Promise<OpenViduConnection | undefined> {
+    const r = await this.json<OpenViduConnection>(
+      'GET',
+      `/openvidu/api/sessions/${encodeURIComponent(sessionId)}/connection/${encodeURIComponent(connectionId)}`,
+      'getConnection',
+      [200, 400, 404],
+    );
+    return r.status === 200 ? r.data : undefined;
+  }
+
+  /** Evicts an active connection or revokes a pending one's token; false when it was gone. */
+  async deleteConnection(sessionId: string, connectionId: string): Promise<boolean> {
+    const r = await this.json(
+      'DELETE',
+      `/openvidu/api/sessions/${encodeURIComponent(sessionId)}/connection/${encodeURIComponent(connectionId)}`,
+      'deleteConnection',
+      [204, 400, 404],
+    );
+    return r.status === 204;
+  }
+
   /** Starts a COMPOSED recording; throws OpenViduHttpError 404/406/409/… on refusal. */
   async startRecording(sessionId: string, name?: string): Promise<OpenViduRecording> {
     const r = await this.json<OpenViduRecording>(

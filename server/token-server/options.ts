@@ -7,6 +7,7 @@ import type { Db } from './db.js';
 import type { Logger } from './logger.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { RetentionOptions } from './services/retention.js';
+import type { EventStreamLimits } from './services/event-streams.js';
 
 /** What a user tries to do in a consultation (the `authorize` hook's `action`). */
 export type ConsultAction =
@@ -119,7 +120,10 @@ export interface TokenServerOptions {
   maxBodyBytes?: number;
   /** SSE heartbeat interval in ms (default 15000). */
   heartbeatMs?: number;
-  /** Advertised token lifetime in seconds (`expiresAt`, default 3600). */
+  /**
+   * Token lifetime in seconds (`expiresAt`, default 3600): a connection nobody joined with by then
+   * is removed from OpenVidu.
+   */
   tokenTtlSec?: number;
   /**
    * Number of trusted proxies in front of the server (env `TRUST_PROXY`): the client IP is the
@@ -128,6 +132,11 @@ export interface TokenServerOptions {
   trustProxy?: boolean | number;
   /** Days to keep messages, events, audit entries and recordings (env `RETENTION_*_DAYS`; docs/privacy.md). */
   retention?: RetentionOptions;
+  /**
+   * Open `GET …/events` streams allowed per user and consultation (default 5) and per user overall
+   * (default 20), per instance; beyond them 429 `rate-limited`.
+   */
+  maxEventStreams?: EventStreamLimits;
   /** Structured logger (default JSON lines on stdout at `info`; env `LOG_LEVEL`). */
   logger?: Logger;
   /** Environment to read (default `process.env`). */

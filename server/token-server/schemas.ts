@@ -15,6 +15,7 @@ import type {
   TokenResponse,
   WaitingResponse,
 } from '../../src/contract.js';
+import { cleanDisplayName } from './display-name.js';
 
 /** OpenVidu's custom session id alphabet. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
@@ -58,7 +59,8 @@ const displayName = z
   .trim()
   .min(1)
   .max(100)
-  .regex(/^[^\p{Cc}]*$/u, 'no control characters');
+  .regex(/^[^\p{Cc}]*$/u, 'no control characters')
+  .refine((v) => cleanDisplayName(v) !== undefined, 'no visible characters');
 
 export const TokenRequestSchema = z
   .object({ displayName: displayName.optional() })
@@ -226,6 +228,7 @@ export const WebhookSchema = z
     startTime: z.number().optional(),
     // signalSent
     from: z.string().max(200).nullish(),
+    to: z.array(z.string().max(200)).max(1000).nullish(),
     type: z.string().max(200).nullish(),
     data: z.string().max(200_000).nullish(),
   })

@@ -19,7 +19,7 @@ export type { ConnectionRow, UserRef } from './repositories/connections.js';
 export type { LobbyStatus } from './repositories/lobby.js';
 export type { RecordingUpsert, StoredRecording } from './repositories/recordings.js';
 export { RECORDING_RANK, publicRecording } from './repositories/recordings.js';
-export type { EventRow } from './repositories/events.js';
+export type { AddressedEventRow, EventRow } from './repositories/events.js';
 
 export class Store {
   readonly consults: ConsultRepository;
@@ -102,6 +102,8 @@ export class Store {
   // events
   readonly insertEvent: EventRepository['insertEvent'] = (...a) => this.events.insertEvent(...a);
   readonly eventsAfter: EventRepository['eventsAfter'] = (...a) => this.events.eventsAfter(...a);
+  readonly allEventsAfter: EventRepository['allEventsAfter'] = (...a) =>
+    this.events.allEventsAfter(...a);
   readonly lastEventFor: EventRepository['lastEventFor'] = (...a) => this.events.lastEventFor(...a);
   readonly maxEventId: EventRepository['maxEventId'] = (...a) => this.events.maxEventId(...a);
 }

@@ -57,6 +57,24 @@ export class ConnectionRepository {
     return r ? this.rowOf(r) : undefined;
   }
 
+  /** The user ids behind `connectionIds` in this consult (unknown ids are left out). */
+  async usersOf(consultId: string, connectionIds: readonly string[]): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ connection_id: string; user_id: string }>(
+      'select connection_id, user_id from connections where consult_id = $1 and connection_id = any($2::text[])',
+      [consultId, [...connectionIds]],
+    );
+    return new Map(rows.map((r) => [r.connection_id, r.user_id]));
+  }
+
+  /** Connection ids in the session now (joined, not left), as the webhooks reported them. */
+  async activeConnectionIds(consultId: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ connection_id: string }>(
+      'select connection_id from connections where consult_id = $1 and joined_at is not null and left_at is null',
+      [consultId],
+    );
+    return rows.map((r) => r.connection_id);
+  }
+
   /** Sets joined/left times; returns the row when this call changed it. */
   async markConnection(
     connectionId: string,

@@ -11,6 +11,12 @@ export interface EventRow {
   data: unknown;
 }
 
+/** An event with its audience (for filtering in memory). */
+export interface AddressedEventRow extends EventRow {
+  audienceRole: ParticipantRole | undefined;
+  audienceUser: string | undefined;
+}
+
 export class EventRepository {
   constructor(private readonly db: Db) {}
 
@@ -41,6 +47,26 @@ export class EventRepository {
       [consultId, afterId, user.role, user.id, limit],
     );
     return rows.map((r) => ({ id: Number(r['id']), name: str(r['name']), data: r['data'] }));
+  }
+
+  /** Every event of the consult after `afterId`, oldest first, with its audience (one read for all streams). */
+  async allEventsAfter(
+    consultId: string,
+    afterId: number,
+    limit = 500,
+  ): Promise<AddressedEventRow[]> {
+    const { rows } = await this.db.query(
+      `select id, name, data, audience_role, audience_user from events where consult_id = $1 and id > $2
+       order by id limit $3`,
+      [consultId, afterId, limit],
+    );
+    return rows.map((r) => ({
+      id: Number(r['id']),
+      name: str(r['name']),
+      data: r['data'],
+      audienceRole: (r['audience_role'] ?? undefined) as ParticipantRole | undefined,
+      audienceUser: (r['audience_user'] ?? undefined) as string | undefined,
+    }));
   }
 
   /** The latest event addressed to this user with one of `names`. */

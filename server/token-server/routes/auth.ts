@@ -3,6 +3,7 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import type { DemoAuth } from '../auth.js';
+import { cleanDisplayName } from '../display-name.js';
 import { unauthorized } from '../errors.js';
 import type { RateLimiter } from '../rate-limit.js';
 import * as S from '../schemas.js';
@@ -31,7 +32,14 @@ export function registerAuthRoutes(app: App, deps: { demo: DemoAuth; limiter: Ra
     if (!user) throw unauthorized('Wrong user name or password.');
     const issued = await demo.issue(user);
     return c.json(
-      { ...issued, user: { id: user.id, displayName: user.displayName, role: user.role } },
+      {
+        ...issued,
+        user: {
+          id: user.id,
+          displayName: cleanDisplayName(user.displayName) ?? user.id,
+          role: user.role,
+        },
+      },
       200,
     );
   });

@@ -34,6 +34,7 @@ const events = createRoute({
       description: 'Event stream',
     },
     ...errorResponses,
+    429: json(S.ErrorSchema, 'Too many open streams (`rate-limited`)'),
   },
 });
 
@@ -88,12 +89,14 @@ export function registerLobbyRoutes(app: App, deps: LobbyRouteDeps): void {
   app.openapi(events, async (c) => {
     const { consultId } = c.req.valid('param');
     const s = services();
+    // Reading creates nothing: a provider may watch a consultation nobody has joined yet (the
+    // waiting room), anyone else needs one that exists (404).
     const user = await s.access.check(c.req.raw, consultId, 'events');
-    await s.consults.ensure(consultId);
+    if (user.role !== 'provider') await s.access.requireConsult(consultId);
     const header = c.req.header('last-event-id');
     const lastEventId =
       header && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : undefined;
-    return s.streams.open(consultId, user, lastEventId, c.req.raw.signal);
+    return await s.streams.open(consultId, user, lastEventId, c.req.raw.signal);
   });
 
   app.openapi(lobby, async (c) => {

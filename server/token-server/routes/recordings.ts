@@ -109,7 +109,8 @@ export function registerRecordingRoutes(app: App, deps: RouteDeps): void {
   app.openapi(listRecordings, async (c) => {
     const { consultId } = c.req.valid('param');
     const s = services();
-    await s.access.check(c.req.raw, consultId, 'recording.read', { mustExist: true });
+    const user = await s.access.check(c.req.raw, consultId, 'recording.read', { mustExist: true });
+    await s.access.requireMember(consultId, user);
     const list = await s.recordings.list(consultId);
     return c.json({ recordings: list.map(publicRecording) }, 200);
   });
@@ -117,7 +118,8 @@ export function registerRecordingRoutes(app: App, deps: RouteDeps): void {
   app.openapi(getRecording, async (c) => {
     const { consultId, recordingId } = c.req.valid('param');
     const s = services();
-    await s.access.check(c.req.raw, consultId, 'recording.read', { mustExist: true });
+    const user = await s.access.check(c.req.raw, consultId, 'recording.read', { mustExist: true });
+    await s.access.requireMember(consultId, user);
     return c.json(await s.recordings.get(consultId, recordingId), 200);
   });
 

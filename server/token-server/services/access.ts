@@ -5,11 +5,13 @@
  */
 import type { AuthenticatedUser, Authenticate } from '../auth.js';
 import { DemoAuth } from '../auth.js';
+import { cleanDisplayName } from '../display-name.js';
 import { ApiError, consultNotFound, forbidden, unauthorized } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Authorize, ConsultAction } from '../options.js';
 import type { ConnectionRepository } from '../repositories/connections.js';
 import type { ConsultRepository } from '../repositories/consults.js';
+import type { LobbyRepository } from '../repositories/lobby.js';
 
 export interface AccessOptions {
   /** 403 unless the user is a provider. */
@@ -25,6 +27,7 @@ export interface AccessControlDeps {
   authorize: Authorize;
   consults: ConsultRepository;
   connections: ConnectionRepository;
+  lobby: LobbyRepository;
   logger: Logger;
 }
 
@@ -42,7 +45,7 @@ export class AccessControl {
             ? await primary(request)
             : null;
       if (!user) throw unauthorized();
-      return user;
+      return { ...user, displayName: cleanDisplayName(user.displayName) ?? user.id };
     } catch (e) {
       if (e instanceof ApiError) throw e;
       const code = (e as { code?: unknown }).code;
@@ -66,6 +69,25 @@ export class AccessControl {
     if (opts.mustExist && !(await this.deps.consults.getConsult(consultId)))
       throw consultNotFound();
     return user;
+  }
+
+  /** 404 unless the consultation exists. */
+  async requireConsult(consultId: string): Promise<void> {
+    if (!(await this.deps.consults.getConsult(consultId))) throw consultNotFound();
+  }
+
+  /**
+   * 403 unless the user may see the consultation's recordings and consent: a provider, or a
+   * participant (given a token, or admitted) who has not been denied.
+   */
+  async requireMember(consultId: string, user: AuthenticatedUser): Promise<void> {
+    if (user.role === 'provider') return;
+    const lobby = await this.deps.lobby.lobbyStatus(consultId, user.id);
+    const member =
+      lobby?.status === 'admitted' ||
+      (lobby?.status !== 'denied' &&
+        (await this.deps.connections.isParticipant(consultId, user.id)));
+    if (!member) throw forbidden('Only participants of this consultation may see this.');
   }
 
   /** 403 unless the user holds a token of this consultation (has been a participant). */

@@ -2,6 +2,14 @@
  * Chat history. Messages travel peer to peer as OpenVidu signals; OpenVidu reports each one to
  * the `signalSent` webhook, and this service keeps the chat ones, attributed to the connection's
  * user (never to what the payload claims), for participants to read back.
+ *
+ * Private messages (`sendMessage(text, { to })`) stay private: the webhook's `to` (the connection
+ * ids OpenVidu delivered to) is mapped to user ids when the message is stored, and the history
+ * gives a message only to its sender and those users. A broadcast reaches every connection in the
+ * session, the sender's included; a message is stored as a broadcast (readable by every
+ * participant, later ones too) only when `to` holds the sender's connection and every connection
+ * the webhooks reported as present. Anything else is private; without `to` a message is its
+ * sender's alone.
  */
 import type { StoredChatMessage } from '../../../src/contract.js';
 import { forbidden } from '../errors.js';
@@ -16,6 +24,8 @@ export interface SignalSent {
   type?: string | null | undefined;
   /** Sender connection id. */
   from?: string | null | undefined;
+  /** Connection ids the signal was delivered to (every connection for a broadcast). */
+  to?: readonly string[] | null | undefined;
   /** The signal's payload (JSON text). */
   data?: string | null | undefined;
 }
@@ -34,7 +44,7 @@ export class ChatService {
     const { connections, messages } = this.deps;
     if (!(await connections.isParticipant(consultId, userId)))
       throw forbidden('Only participants of this consultation may read its chat.');
-    return messages.messages(consultId, limit);
+    return messages.messages(consultId, userId, limit);
   }
 
   /** Stores a chat signal from the webhook; anything else or anything malformed is ignored. */
@@ -55,15 +65,35 @@ export class ChatService {
       logger.warn('dropped a malformed chat signal', { consultId });
       return;
     }
-    await messages.insertMessage({
-      id: parsed.data.id,
-      consultId,
-      senderId: conn.userId,
-      senderName: conn.displayName,
-      senderRole: conn.role,
-      connectionId: conn.connectionId,
-      text: parsed.data.text,
-      sentAt: parsed.data.sentAt,
-    });
+    await messages.insertMessage(
+      {
+        id: parsed.data.id,
+        consultId,
+        senderId: conn.userId,
+        senderName: conn.displayName,
+        senderRole: conn.role,
+        connectionId: conn.connectionId,
+        text: parsed.data.text,
+        sentAt: parsed.data.sentAt,
+      },
+      await this.recipients(consultId, conn.connectionId, conn.userId, signal.to),
+    );
+  }
+
+  /** `undefined` for a broadcast, else the user ids the message went to (not the sender). */
+  private async recipients(
+    consultId: string,
+    fromConnection: string,
+    fromUser: string,
+    to: readonly string[] | null | undefined,
+  ): Promise<string[] | undefined> {
+    const { connections } = this.deps;
+    const delivered = new Set(Array.isArray(to) ? to : []);
+    if (delivered.has(fromConnection)) {
+      const present = await connections.activeConnectionIds(consultId);
+      if (present.every((id) => delivered.has(id))) return undefined;
+    }
+    const users = await connections.usersOf(consultId, [...delivered]);
+    return [...new Set(users.values())].filter((u) => u !== fromUser);
   }
 }

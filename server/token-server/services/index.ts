@@ -8,6 +8,8 @@ import type { Logger } from '../logger.js';
 import type { OpenViduClient } from '../openvidu-client.js';
 import type { Authorize } from '../options.js';
 import type { Store } from '../store.js';
+import { publicRecording } from '../store.js';
+import type { EventStreamLimits } from './event-streams.js';
 import { AccessControl } from './access.js';
 import { AuditLog } from './audit-log.js';
 import { ChatService } from './chat.js';
@@ -49,6 +51,7 @@ export interface ServicesDeps {
   heartbeatMs: number;
   tokenTtlSec: number;
   retention: ResolvedRetention;
+  eventStreamLimits?: EventStreamLimits | undefined;
 }
 
 export function createServices(deps: ServicesDeps): Services {
@@ -68,6 +71,7 @@ export function createServices(deps: ServicesDeps): Services {
     authorize: deps.authorize,
     consults: consultRows,
     connections,
+    lobby: lobbyRows,
     logger,
   });
   const audit = new AuditLog(store.auditTrail);
@@ -84,6 +88,13 @@ export function createServices(deps: ServicesDeps): Services {
     audit,
     tokens,
     waitingRoom: deps.waitingRoom,
+    catchUp: async (consultId, userId) => {
+      const state = await consent.state(consultId);
+      if (state.requested || state.entries.length > 0)
+        await events.publish(consultId, 'consent', state, { userId });
+      const latest = (await store.listRecordings(consultId))[0];
+      if (latest) await events.publish(consultId, 'recording', publicRecording(latest), { userId });
+    },
   });
   const consent = new ConsentService({ ov, consults: consultRows, consents, events, audit });
   const recordings = new RecordingService({
@@ -111,6 +122,7 @@ export function createServices(deps: ServicesDeps): Services {
     consent,
     logger,
     heartbeatMs: deps.heartbeatMs,
+    limits: deps.eventStreamLimits,
   });
   const webhooks = new WebhookService({
     consults: consultRows,
@@ -118,6 +130,7 @@ export function createServices(deps: ServicesDeps): Services {
     audit,
     recordings,
     chat,
+    tokens,
   });
   const retention = new RetentionService({
     rows: new RetentionRepository(store.db),

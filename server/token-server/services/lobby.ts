@@ -1,7 +1,8 @@
 /**
  * The waiting room. Patients and guests ask for a token and, when the consultation has a waiting
- * room, wait until a provider admits them (the `admitted` event then carries their token, for their
- * eyes only) or denies them. Providers see the queue as `lobby` events.
+ * room, wait until a provider admits them (an `admitted` event for their eyes only, which carries
+ * no token: they ask `POST …/token` again and get one) or denies them. Providers see the queue as
+ * `lobby` events. No OpenVidu token is ever stored or sent as an event.
  */
 import type {
   LobbyEntry,
@@ -10,6 +11,7 @@ import type {
   WaitingResponse,
 } from '../../../src/contract.js';
 import type { AuthenticatedUser } from '../auth.js';
+import { cleanDisplayName } from '../display-name.js';
 import { ApiError, conflict } from '../errors.js';
 import type { EventPublisher } from '../events.js';
 import type { LobbyRepository } from '../repositories/lobby.js';
@@ -22,6 +24,11 @@ export interface LobbyServiceDeps {
   events: EventPublisher;
   audit: AuditLog;
   tokens: TokenService;
+  /**
+   * Sends an admitted user what they could not see while waiting (consent, the latest recording),
+   * addressed to them alone, right after their `admitted` event.
+   */
+  catchUp?: (consultId: string, userId: string) => Promise<void>;
   /** Waiting room per consult (default: on for every consult). */
   waitingRoom: boolean | ((consultId: string) => boolean | Promise<boolean>);
 }
@@ -51,7 +58,9 @@ export class LobbyService {
     const who: UserRef = {
       id: user.id,
       role: user.role,
-      displayName: user.displayName === user.id && requestedName ? requestedName : user.displayName,
+      displayName:
+        (user.displayName === user.id ? cleanDisplayName(requestedName) : undefined) ??
+        user.displayName,
     };
     if (user.role !== 'provider' && (await this.hasWaitingRoom(consultId))) {
       const lobby = await rows.lobbyStatus(consultId, user.id);
@@ -81,24 +90,18 @@ export class LobbyService {
     return this.deps.lobby.waiting(consultId);
   }
 
-  /** Admits a waiting user: mints their token and sends it to them alone. */
+  /** Admits a waiting user and tells them alone; their next `POST …/token` answers 200. */
   async admit(
     consultId: string,
     userId: string,
     by: { id: string; role: ParticipantRole },
     ip: string | undefined,
   ): Promise<void> {
-    const { lobby: rows, events, audit, tokens } = this.deps;
+    const { lobby: rows, events, audit } = this.deps;
     const entry = await rows.decideLobby(consultId, userId, 'admitted');
     if (!entry) throw conflict('That person is not waiting.');
-    let token: TokenResponse;
-    try {
-      token = await tokens.mint(consultId, entry, by, ip);
-    } catch (e) {
-      await rows.undoAdmission(consultId, userId);
-      throw e;
-    }
-    await events.publish(consultId, 'admitted', token, { userId });
+    await events.publish(consultId, 'admitted', { consultId, userId }, { userId });
+    await this.deps.catchUp?.(consultId, userId);
     await audit.record(consultId, 'lobby.admitted', by, { subjectId: userId, ip });
     await this.publishQueue(consultId);
   }

@@ -2,18 +2,24 @@
  * OpenVidu sessions and connection tokens. A consultation's OpenVidu session is created on demand,
  * once per burst of callers (the first-session guard), and each token is a new OpenVidu connection
  * whose server data names the user; the connection is remembered so webhooks can be attributed.
+ *
+ * A token is good until its `expiresAt`: a connection still unused then (OpenVidu's status
+ * `pending`) is removed from OpenVidu, so the token cannot be used later. One unref'd timer per
+ * issued token, cleared when the connection joins (webhook) and on {@link TokenService.close};
+ * timers live in this process, so a restart forgets them (the tokens themselves are never stored).
  */
 import type {
   ConnectionServerData,
   ParticipantRole,
   TokenResponse,
 } from '../../../src/contract.js';
-import { openViduUnavailable } from '../errors.js';
+import { errorMessage, openViduUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OpenViduClient } from '../openvidu-client.js';
 import type { ConnectionRepository } from '../repositories/connections.js';
 import type { UserRef } from '../store.js';
 import type { AuditLog } from './audit-log.js';
+import { SYSTEM_ACTOR } from './audit-log.js';
 
 export interface TokenServiceDeps {
   ov: OpenViduClient;
@@ -24,8 +30,14 @@ export interface TokenServiceDeps {
   tokenTtlSec: number;
 }
 
+/** setTimeout's longest delay (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class TokenService {
   private readonly sessionCreations = new Map<string, Promise<void>>();
+  /** Expiry timers of issued tokens whose connection has not joined, by connection id. */
+  private readonly expiries = new Map<string, ReturnType<typeof setTimeout>>();
+  private closed = false;
 
   constructor(private readonly deps: TokenServiceDeps) {}
 
@@ -79,14 +91,55 @@ export class TokenService {
       details: { connectionId: conn.connectionId },
       ip,
     });
+    const expiresAt = Date.now() + tokenTtlSec * 1000;
+    this.expireAt(consultId, conn.connectionId, expiresAt);
     return {
       token: conn.token,
       consultId,
       connectionId: conn.connectionId,
       role: who.role,
-      expiresAt: new Date(Date.now() + tokenTtlSec * 1000).toISOString(),
+      expiresAt: new Date(expiresAt).toISOString(),
       userId: who.id,
       displayName: who.displayName,
     };
+  }
+
+  /** The connection joined: its token was used, nothing to expire. */
+  used(connectionId: string): void {
+    const timer = this.expiries.get(connectionId);
+    if (timer) clearTimeout(timer);
+    this.expiries.delete(connectionId);
+  }
+
+  /** Clears every expiry timer (server closing). */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.expiries.values()) clearTimeout(timer);
+    this.expiries.clear();
+  }
+
+  private expireAt(consultId: string, connectionId: string, at: number): void {
+    if (this.closed) return;
+    const delay = Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      this.expiries.delete(connectionId);
+      if (at > Date.now()) return this.expireAt(consultId, connectionId, at);
+      void this.expire(consultId, connectionId);
+    }, delay);
+    timer.unref?.();
+    this.expiries.set(connectionId, timer);
+  }
+
+  /** Removes the connection from OpenVidu when it is still unused (`pending`). */
+  private async expire(consultId: string, connectionId: string): Promise<void> {
+    const { ov, audit, logger } = this.deps;
+    try {
+      const conn = await ov.getConnection(consultId, connectionId);
+      if (this.closed || conn?.status !== 'pending') return;
+      if (!(await ov.deleteConnection(consultId, connectionId))) return;
+      await audit.record(consultId, 'token.expired', SYSTEM_ACTOR, { details: { connectionId } });
+    } catch (e) {
+      logger.warn('could not expire an unused token', { consultId, error: errorMessage(e) });
+    }
   }
 }

@@ -13,6 +13,7 @@ import type { AuditLog } from './audit-log.js';
 import type { ChatService } from './chat.js';
 import { mapRecordingStatus } from './recording-status.js';
 import type { RecordingService } from './recordings.js';
+import type { TokenService } from './tokens.js';
 
 export type WebhookEvent = z.infer<typeof S.WebhookSchema>;
 
@@ -41,6 +42,7 @@ export interface WebhookServiceDeps {
   audit: AuditLog;
   recordings: RecordingService;
   chat: ChatService;
+  tokens: TokenService;
 }
 
 export class WebhookService {
@@ -66,6 +68,7 @@ export class WebhookService {
   private async participant(sessionId: string, ev: WebhookEvent): Promise<void> {
     if (!ev.connectionId) return;
     const joined = ev.event === 'participantJoined';
+    if (joined) this.deps.tokens.used(ev.connectionId);
     const conn = await this.deps.connections.markConnection(
       ev.connectionId,
       joined ? 'joined' : 'left',
