@@ -75,6 +75,12 @@ export interface BackendStats {
   bytes: number;
   /** Epoch milliseconds of the sample. */
   timestamp: number;
+  /**
+   * The selected ICE pair's cumulative `totalRoundTripTime` (seconds) and `responsesReceived`: the
+   * session averages the round trips measured within an interval instead of reading one stale check.
+   */
+  rttTotalSeconds?: number;
+  rttResponses?: number;
   /** Interarrival jitter in ms (audio's when there is audio; receiver-reported for a publisher). */
   jitterMs?: number;
   /** Publisher: the video encoder's `qualityLimitationReason` (Chromium; absent in Firefox). */

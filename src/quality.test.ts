@@ -99,6 +99,22 @@ describe('quality classification', () => {
     assert.equal('bandwidthLimited' in intervalMetrics(undefined, send), false);
   });
 
+  it('should average the round trips measured within the interval', () => {
+    const base = { packetsLost: 0, packetsReceived: 0, packetsSent: 0, bytes: 0 };
+    const a: BackendStats = { ...base, timestamp: 0, rttTotalSeconds: 4, rttResponses: 10 };
+    // One slow check long ago left currentRoundTripTime at 900 ms; this interval's checks took 20 ms.
+    const b: BackendStats = {
+      ...base,
+      timestamp: 2000,
+      roundTripMs: 900,
+      rttTotalSeconds: 4.04,
+      rttResponses: 12,
+    };
+    assert.equal(intervalMetrics(a, b).roundTripMs, 20);
+    // No check answered in the interval: the last measured value.
+    assert.equal(intervalMetrics(b, { ...b, timestamp: 4000 }).roundTripMs, 900);
+  });
+
   it('should compute interval loss and bitrate from cumulative stats', () => {
     const a: BackendStats = {
       packetsLost: 10,

@@ -140,9 +140,10 @@ const delta = (a: number | undefined, b: number | undefined): number | undefined
   a !== undefined && b !== undefined ? Math.max(0, b - a) : undefined;
 
 /**
- * Turns two cumulative samples into interval metrics: loss = lost / (lost + received) over the
- * interval (or lost / sent for a publisher, whose loss comes from the receiver's reports),
- * bitrate = bytes × 8 / ms, freezes = the growth of the freeze counters.
+ * Turns two cumulative samples into interval metrics: round-trip time = the mean of the ICE
+ * checks answered in the interval (the last measured one when none was), loss = lost / (lost +
+ * received) over the interval (or lost / sent for a publisher, whose loss comes from the
+ * receiver's reports), bitrate = bytes × 8 / ms, freezes = the growth of the freeze counters.
  * @public
  */
 export function intervalMetrics(
@@ -162,6 +163,10 @@ export function intervalMetrics(
       availableOutgoingKbps < targetKbps;
   }
   if (!previous) return metrics;
+  const responses = delta(previous.rttResponses, current.rttResponses);
+  const rttTotal = delta(previous.rttTotalSeconds, current.rttTotalSeconds);
+  if (responses && rttTotal !== undefined)
+    metrics.roundTripMs = Math.round((rttTotal / responses) * 1000);
   const ms = current.timestamp - previous.timestamp;
   const lost = Math.max(0, current.packetsLost - previous.packetsLost);
   const received = Math.max(0, current.packetsReceived - previous.packetsReceived);

@@ -417,6 +417,8 @@ export function summarizeStats(
   const kbps = (bps: number | undefined) => (bps === undefined ? undefined : bps / 1000);
   const optional: Partial<BackendStats> = {
     roundTripMs: rttSeconds === undefined ? undefined : Math.round(rttSeconds * 1000),
+    rttTotalSeconds: pair && num(pair, 'totalRoundTripTime'),
+    rttResponses: pair && num(pair, 'responsesReceived'),
     jitterMs: jitterSeconds === undefined ? undefined : jitterSeconds * 1000,
     qualityLimitationReason: t.limitation,
     availableOutgoingKbps: kbps(available),
