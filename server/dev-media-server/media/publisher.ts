@@ -5,7 +5,16 @@
  * subscribers keep receiving with continuous sequence numbers. Closing a publisher closes its
  * subscribers and its peer.
  */
-import { useAbsSendTime, useFIR, useNACK, useOPUS, usePLI, useREMB, useSdesMid, useVP8 } from 'werift';
+import {
+  useAbsSendTime,
+  useFIR,
+  useNACK,
+  useOPUS,
+  usePLI,
+  useREMB,
+  useSdesMid,
+  useVP8,
+} from 'werift';
 import type { MediaStreamTrack, PeerConfig, RTCRtpTransceiver, RtpPacket } from 'werift';
 import { Endpoint } from './endpoint.js';
 import { KeyframeLimiter } from './keyframe.js';
