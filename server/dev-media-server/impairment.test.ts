@@ -4,11 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CliUsageError, parseDevServerArgs } from './cli.js';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliUsageError, parseDevServerArgs, runDevServerCli } from './cli.js';
 import type { LinkImpairment } from './impairment.js';
 import { ImpairmentError, ImpairmentRules, parseImpairment } from './impairment.js';
 import type { TestServer } from './test-helpers.js';
-import { api, startTestServer } from './test-helpers.js';
+import { api, startTestServer, waitFor } from './test-helpers.js';
 
 const off: LinkImpairment = { lossPercent: 0, delayMs: 0, jitterMs: 0, rateKbps: 0 };
 
@@ -68,6 +71,54 @@ void describe('parseImpairment', () => {
       () => parseDevServerArgs(['--impair', 'loss=8']),
       (e: unknown) => e instanceof CliUsageError && /^--impair: "loss=8"/.test(e.message),
     );
+  });
+});
+
+void describe('consult-kit dev-server --impair', () => {
+  void it('refuses a bad spec before starting, naming the knob (exit code 2)', async () => {
+    const err: string[] = [];
+    const code = await runDevServerCli(['--port', '0', '--impair', 'loss=5,delay=200ms'], {
+      stderr: (s) => err.push(s),
+    });
+    assert.equal(code, 2);
+    assert.match(err.join(''), /--impair: "loss=5": loss takes a number with one of %/);
+  });
+
+  void it('starts with the impairment, prints it and lists it over REST', async () => {
+    const out: string[] = [];
+    const abort = new AbortController();
+    let info: { url: string; secret: string } | undefined;
+    const dir = await mkdtemp(join(tmpdir(), 'ck-dms-'));
+    const done = runDevServerCli(
+      [
+        '--port',
+        '0',
+        '--recordings-dir',
+        dir,
+        '--log-level',
+        'error',
+        '--impair',
+        'loss=5%,rate=300kbit',
+      ],
+      {
+        stdout: (s) => out.push(s),
+        stderr: () => undefined,
+        signal: abort.signal,
+        onListening: (i) => (info = i),
+      },
+    );
+    try {
+      await waitFor('listening', () => info !== undefined);
+      assert.match(out.join(''), /Impair: loss 5%, rate 300 kbit\/s on every connection/);
+      const server = info as Parameters<typeof api>[0];
+      const list = await api(server, 'GET', '/openvidu/api/dev/impairment');
+      assert.deepEqual(list.json, {
+        rules: [{ scope: 'server', lossPercent: 5, delayMs: 0, jitterMs: 0, rateKbps: 300 }],
+      });
+    } finally {
+      abort.abort();
+      assert.equal(await done, 0);
+    }
   });
 });
 
