@@ -263,4 +263,27 @@ describe('quality monitoring in a session', () => {
     await session.leave();
     assert.equal(h.clock.pendingTimers, 0);
   });
+
+  it('should smooth each participant level: one slow interval does not change it', async () => {
+    const h = createHarness();
+    const session = await h.client.join('c1');
+    const levels: string[] = [];
+    let t = 0;
+    for (const rtt of [20, 20, 500, 20, 20, 600, 700, 20]) {
+      t += 2000;
+      h.backend.simulateStats('con_local', {
+        roundTripMs: rtt,
+        packetsLost: 0,
+        packetsReceived: 0,
+        packetsSent: t,
+        bytes: t,
+        timestamp: t,
+      });
+      await h.clock.advance(2000);
+      levels.push(session.state.participants[0]?.quality.level ?? 'none');
+    }
+    assert.deepEqual(levels, ['good', 'good', 'good', 'good', 'good', 'good', 'poor', 'poor']);
+    assert.equal(session.state.participants[0]?.quality.roundTripMs, 20);
+    await session.leave();
+  });
 });
