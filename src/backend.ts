@@ -75,6 +75,23 @@ export interface BackendStats {
   bytes: number;
   /** Epoch milliseconds of the sample. */
   timestamp: number;
+  /**
+   * The selected ICE pair's cumulative `totalRoundTripTime` (seconds) and `responsesReceived`: the
+   * session averages the round trips measured within an interval instead of reading one stale check.
+   */
+  rttTotalSeconds?: number;
+  rttResponses?: number;
+  /** Interarrival jitter in ms (audio's when there is audio; receiver-reported for a publisher). */
+  jitterMs?: number;
+  /** Publisher: the video encoder's `qualityLimitationReason` (Chromium; absent in Firefox). */
+  qualityLimitationReason?: string;
+  /** Publisher: the selected candidate pair's `availableOutgoingBitrate`, kbit/s. */
+  availableOutgoingKbps?: number;
+  /** Publisher: sum of the encoders' `targetBitrate`, kbit/s. */
+  targetKbps?: number;
+  /** Subscriber: cumulative video `freezeCount` and `totalFreezesDuration` (ms). */
+  freezeCount?: number;
+  totalFreezesMs?: number;
 }
 
 /** What the session needs from a media server client. @internal */

@@ -54,8 +54,8 @@ export { LocalMedia } from './local-media.js';
 /** Types of {@link LocalMedia}. @public */
 export type { LocalMediaOptions, LocalMediaEventMap, LocalMediaSink } from './local-media.js';
 /**
- * Quality sampling constants. The classifier itself (`quality.ts`, thresholds documented there and
- * in docs/architecture.md) loads on demand once a call is up.
+ * Quality sampling constants. The classifier itself (`quality.ts`, thresholds and smoothing documented
+ * there and in docs/events.md) loads on demand once a call is up.
  * @public
  */
 export { QUALITY_SAMPLE_INTERVAL_MS, AUDIO_ONLY_SUGGESTION_SAMPLES } from './quality-constants.js';

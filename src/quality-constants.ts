@@ -4,8 +4,11 @@
  * @packageDocumentation
  */
 
-/** How often stats are sampled. @public */
+/** How often WebRTC statistics are sampled; each sample classifies the interval since the previous one. @public */
 export const QUALITY_SAMPLE_INTERVAL_MS = 2000;
 
-/** Consecutive poor samples before audio-only is suggested (3 × 2 s = 6 s). @public */
+/**
+ * Consecutive samples at the shown level `poor` (after smoothing: see docs/events.md, "Connection
+ * quality") before audio-only is suggested (3 × 2 s = 6 s). @public
+ */
 export const AUDIO_ONLY_SUGGESTION_SAMPLES = 3;

@@ -21,7 +21,7 @@ import type { Logger } from './logger.js';
 import { patchParticipant, remoteParticipant, withFields } from './participants.js';
 import type { Platform } from './platform.js';
 import type * as QualityModule from './quality.js';
-import type { AudioOnlyAdvisor } from './quality.js';
+import type { AudioOnlyAdvisor, QualityTracker } from './quality.js';
 import { QUALITY_SAMPLE_INTERVAL_MS } from './quality-constants.js';
 import { INITIAL_RECORDING, RecordingManager, type RecordingDownload } from './recording.js';
 import type { ServerEvents } from './server-events.js';
@@ -120,6 +120,7 @@ export class ConsultSession implements ConsultSessionLike {
   private qualityTimer: unknown;
   private qualityBusy = false;
   private readonly lastStats = new Map<string, BackendStats>();
+  private readonly qualityTrackers = new Map<string, QualityTracker>();
   /** Stats sampling only exists in a call, so its module loads with the first sample. */
   private qualityModule: Promise<typeof QualityModule> | undefined;
   private advisor: AudioOnlyAdvisor | undefined;
@@ -594,6 +595,7 @@ export class ConsultSession implements ConsultSessionLike {
       for (const [id, stream] of this.streams)
         if (stream.connectionId === connectionId) this.streams.delete(id);
       this.lastStats.delete(connectionId);
+      this.qualityTrackers.delete(connectionId);
       this.store.update((s) => ({
         ...s,
         participants: s.participants.filter((p) => p.id !== connectionId),
@@ -887,7 +889,7 @@ export class ConsultSession implements ConsultSessionLike {
   private async sampleQuality(): Promise<void> {
     const backend = this.backend;
     if (!backend || this.state.connection !== 'connected') return;
-    const { computeQuality, AudioOnlyAdvisor } = await (this.qualityModule ??=
+    const { computeQuality, AudioOnlyAdvisor, QualityTracker } = await (this.qualityModule ??=
       import('./quality.js'));
     const advisor = (this.advisor ??= new AudioOnlyAdvisor());
     const audioOnly = this.media.state.audioOnly;
@@ -897,7 +899,9 @@ export class ConsultSession implements ConsultSessionLike {
         if (!stats) return [p.id, undefined] as const;
         const previous = this.lastStats.get(p.id);
         this.lastStats.set(p.id, stats);
-        const quality = computeQuality(previous, stats, !audioOnly && p.videoEnabled);
+        let tracker = this.qualityTrackers.get(p.id);
+        if (!tracker) this.qualityTrackers.set(p.id, (tracker = new QualityTracker()));
+        const quality = computeQuality(previous, stats, !audioOnly && p.videoEnabled, tracker);
         return [p.id, quality] as const;
       }),
     );
@@ -917,7 +921,8 @@ export class ConsultSession implements ConsultSessionLike {
             q.level === quality.level &&
             q.roundTripMs === quality.roundTripMs &&
             q.packetLoss === quality.packetLoss &&
-            q.bitrateKbps === quality.bitrateKbps;
+            q.bitrateKbps === quality.bitrateKbps &&
+            q.jitterMs === quality.jitterMs;
           return same ? x : { ...x, quality };
         });
       }

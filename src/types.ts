@@ -46,7 +46,7 @@ export type ConnectionReason =
   | 'aborted'
   | 'error';
 
-/** Three-level connection quality, computed from WebRTC stats in the client. @public */
+/** Three-level connection quality, computed from WebRTC network statistics in the client (`unknown` until measured). @public */
 export type QualityLevel = 'good' | 'fair' | 'poor' | 'unknown';
 
 /** Connection quality of one participant's media. @public */
@@ -56,8 +56,10 @@ export interface ConnectionQuality {
   roundTripMs?: number;
   /** Packet loss over the last interval, 0–1. */
   packetLoss?: number;
-  /** Current bitrate in kbit/s (send for the local participant, receive for remote ones). */
+  /** Current bitrate in kbit/s (send for the local participant, receive for remote ones); shown, not classified. */
   bitrateKbps?: number;
+  /** Interarrival jitter in milliseconds, when measured. */
+  jitterMs?: number;
 }
 
 /** One person in the consultation. @public */

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { DevMediaServerOptions, IceServerOption } from './index.js';
 import { createJsonLogger, startDevMediaServer } from './index.js';
+import { ImpairmentError, parseImpairment } from './impairment.js';
 import type { LogLevel } from './logger.js';
 import { normalizeOrigin } from './origins.js';
 
@@ -28,6 +29,9 @@ Options:
   --no-recording             Disable the recording API (501)
   --webhook-url <url>        POST OpenVidu webhook events there
   --webhook-header <h: v>    Header sent with webhooks (repeatable)
+  --impair <spec>            Impair every connection's media path, e.g.
+                             loss=5%,delay=200ms,jitter=30ms,rate=300kbit (per direction; any
+                             subset; change it at run time with PUT /openvidu/api/dev/impairment)
   --log-level <level>        debug | info | warn | error (default info; JSON lines on stderr)
   -h, --help                 Show this help`;
 
@@ -110,6 +114,7 @@ export function parseDevServerArgs(
         'webhook-url': { type: 'string' },
         'webhook-header': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
+        impair: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -158,11 +163,30 @@ export function parseDevServerArgs(
   if (v['webhook-url'] !== undefined) {
     options.webhook = { url: v['webhook-url'], headers: v['webhook-header'] ?? [] };
   }
+  if (v.impair !== undefined) {
+    try {
+      options.impairment = parseImpairment(v.impair);
+    } catch (e) {
+      if (!(e instanceof ImpairmentError)) throw e;
+      throw new CliUsageError(`--impair: ${e.message}`);
+    }
+  }
   const logLevel = (v['log-level'] ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new CliUsageError('--log-level must be debug, info, warn or error');
   }
   return { help: v.help === true, options, logLevel };
+}
+
+function impairmentLine(i: DevMediaServerOptions['impairment']): string {
+  if (!i) return '';
+  const knobs = [
+    i.lossPercent ? `loss ${i.lossPercent}%` : '',
+    i.delayMs ? `delay ${i.delayMs} ms` : '',
+    i.jitterMs ? `jitter ${i.jitterMs} ms` : '',
+    i.rateKbps ? `rate ${i.rateKbps} kbit/s` : '',
+  ].filter(Boolean);
+  return `  Impair: ${knobs.join(', ')} on every connection (each direction)\n`;
 }
 
 /** Runs the dev server until interrupted; resolves with the process exit code. */
@@ -203,7 +227,7 @@ export async function runDevServerCli(argv: string[], io: CliIo = {}): Promise<n
   out(
     `OpenVidu-compatible dev media server running\n  URL:    ${server.url}\n  Secret: ${server.secret}${
       server.secretGenerated ? ' (generated for this run)' : ''
-    }\n`,
+    }\n${impairmentLine(parsed.options.impairment)}`,
   );
   io.onListening?.({ url: server.url, secret: server.secret, port: server.port });
 

@@ -16,6 +16,8 @@ import type { Duplex } from 'node:stream';
 import { resolve } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { SessionManager } from './core.js';
+import type { LinkImpairment } from './impairment.js';
+import { ImpairmentRules } from './impairment.js';
 import { createLazyRouter } from './lazy-router.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -33,6 +35,8 @@ export { createJsonLogger, silentLogger } from './logger.js';
 export type { Logger, LogLevel } from './logger.js';
 export type { WebhookEventName, WebhookOptions } from './webhook.js';
 export type { MediaRouter } from './media/types.js';
+export type { ImpairmentRule, LinkImpairment } from './impairment.js';
+export { parseImpairment } from './impairment.js';
 
 /** An ICE server as `RTCIceServer` (the browser gets each URL as OpenVidu's `{url, username, credential}`). */
 export interface IceServerOption {
@@ -98,6 +102,14 @@ export interface DevMediaServerOptions {
   logger?: Logger;
   /** Media plane to use instead of the werift router (tests). Not closed by `close()`. */
   mediaRouter?: MediaRouter;
+  /**
+   * Network impairment of every connection's media path from the start (`--impair`); REST
+   * `PUT /openvidu/api/dev/impairment` changes it and adds per-session and per-connection rules.
+   * Applies to the werift media plane only (not to a `mediaRouter` given here).
+   */
+  impairment?: LinkImpairment;
+  /** Seed of the impairment's loss and jitter randomness (tests; default random). */
+  impairmentSeed?: number;
   timeouts?: DevMediaServerTimeouts;
   limits?: DevMediaServerLimits;
 }
@@ -169,7 +181,11 @@ function publicUrlOf(options: DevMediaServerOptions, host: string, port: number)
 const DEFAULT_BROWSER_ICE: IceServerJson[] = [{ url: 'stun:127.0.0.1:3478' }];
 
 /** The werift router, imported in the background (see lazy-router.ts). */
-function createDefaultRouter(options: DevMediaServerOptions, logger: Logger): MediaRouter {
+function createDefaultRouter(
+  options: DevMediaServerOptions,
+  logger: Logger,
+  impairments: ImpairmentRules,
+): MediaRouter {
   return createLazyRouter(
     async () => {
       const { createWeriftRouter } = await import('./media/werift-router.js');
@@ -177,6 +193,8 @@ function createDefaultRouter(options: DevMediaServerOptions, logger: Logger): Me
         ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}),
         ...(options.icePortRange ? { icePortRange: options.icePortRange } : {}),
         ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+        ...(options.impairmentSeed !== undefined ? { impairmentSeed: options.impairmentSeed } : {}),
+        impairmentFor: (endpointId) => impairments.forEndpoint(endpointId),
         logger,
       });
     },
@@ -185,6 +203,15 @@ function createDefaultRouter(options: DevMediaServerOptions, logger: Logger): Me
         error: err instanceof Error ? err.message : String(err),
       }),
   );
+}
+
+function sessionOfConnection(
+  manager: SessionManager | undefined,
+  connectionId: string,
+): string | undefined {
+  for (const session of manager?.sessions.values() ?? [])
+    if (session.connections.has(connectionId)) return session.id;
+  return undefined;
 }
 
 /** OpenVidu's well-known development secret, accepted only on a loopback host. */
@@ -235,7 +262,13 @@ export async function startDevMediaServer(
   const limits = options.limits ?? {};
   const timers = new TimerRegistry();
   const ownsRouter = options.mediaRouter === undefined;
-  const router = options.mediaRouter ?? createDefaultRouter(options, logger);
+  // Session rules need the manager, which needs the router: the lookup reads it late.
+  const holder: { manager?: SessionManager } = {};
+  const impairments = new ImpairmentRules(
+    (connectionId) => sessionOfConnection(holder.manager, connectionId),
+    options.impairment,
+  );
+  const router = options.mediaRouter ?? createDefaultRouter(options, logger, impairments);
 
   const webhook = options.webhook ? new WebhookSender(options.webhook, timers, logger) : undefined;
   const sendWebhook = webhook ? webhook.send.bind(webhook) : () => undefined;
@@ -257,6 +290,7 @@ export async function startDevMediaServer(
     routerTimeoutMs: t.routerTimeoutMs ?? 9_000,
     maxSignalBytes: limits.maxSignalBytes ?? 64 * 1024,
   });
+  holder.manager = manager;
   const recordings = new RecordingManager({
     manager,
     router,
@@ -302,6 +336,7 @@ export async function startDevMediaServer(
     maxBodyBytes: limits.maxBodyBytes ?? 1024 * 1024,
     allowedOrigins,
     loopback,
+    impairments,
   };
   const app = createRestApp(restConfig);
 

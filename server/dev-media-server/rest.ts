@@ -10,6 +10,7 @@ import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { isAllowedOrigin } from './origins.js';
 import { registerConnectionRoutes } from './rest/connections.js';
+import { registerDevRoutes } from './rest/dev.js';
 import type { RestConfig } from './rest/context.js';
 import { createRestContext } from './rest/context.js';
 import { registerConfigRoutes, registerPublicRoutes, registerSignalRoutes } from './rest/config.js';
@@ -47,7 +48,7 @@ function safeEqual(a: string, b: string): boolean {
 function corsMiddleware(cfg: RestConfig): ReturnType<typeof cors> {
   const allowed = cfg.allowedOrigins;
   const shared = {
-    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'PATCH', 'OPTIONS'],
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'Range'],
     exposeHeaders: ['Content-Range', 'Accept-Ranges', 'Content-Length'],
   };
@@ -110,5 +111,6 @@ export function createRestApp(cfg: RestConfig): Hono {
   registerRecordingRoutes(app, ctx);
   registerSignalRoutes(app, ctx);
   registerConfigRoutes(app, ctx);
+  registerDevRoutes(app, ctx);
   return app;
 }

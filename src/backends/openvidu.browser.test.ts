@@ -125,6 +125,27 @@ describe('openvidu-browser in Chromium', () => {
       assert.isAtLeast(sent.roundTripMs ?? -1, 0);
       assert.isBelow(sent.roundTripMs ?? Infinity, 1000);
       assert.isAtMost(sent.packetsLost, sent.packetsSent);
+      // The network signals the quality classifier reads (Chromium reports them all).
+      await waitUntil(
+        async () => {
+          sent = summarizeStats(await a.getStats(), 'send', Date.now());
+          received = summarizeStats(await b.getStats(), 'receive', Date.now());
+          return received.jitterMs !== undefined && sent.qualityLimitationReason !== undefined;
+        },
+        'jitter and the limitation reason are reported',
+        { timeout: 8000, interval: 100 },
+      );
+      assert.isAtLeast(received.jitterMs ?? -1, 0);
+      assert.include(['none', 'bandwidth', 'cpu', 'other'], sent.qualityLimitationReason);
+      assert.isAbove(sent.targetKbps ?? 0, 0);
+      assert.isAbove(sent.availableOutgoingKbps ?? 0, 0);
+      assert.isAtLeast(received.freezeCount ?? -1, 0);
+      assert.isAtLeast(received.totalFreezesMs ?? -1, 0);
+      assert.isAbove(sent.rttResponses ?? 0, 0);
+      assert.isAtLeast(sent.rttTotalSeconds ?? -1, 0);
+      // A publisher has no inbound video, a subscriber no encoder.
+      assert.isUndefined(sent.freezeCount);
+      assert.isUndefined(received.qualityLimitationReason);
     } finally {
       a.close();
       b.close();

@@ -7,6 +7,7 @@
 import { RTCPeerConnection } from 'werift';
 import type { PeerConfig, RTCIceCandidate, RTCRtpTransceiver } from 'werift';
 import { sdpUfrag } from './ice.js';
+import { linkImpairer } from './impaired-link.js';
 import type { RouterContext } from './router-context.js';
 import { errorMessage } from './router-context.js';
 import type { IceCandidate, OnLocalCandidate } from './types.js';
@@ -42,6 +43,8 @@ export class Peer {
   readonly remoteUfrag: string | undefined;
   private isClosed = false;
   private readonly closeListeners = new Set<() => void>();
+  /** Network impairment of this peer's datagrams (a pass-through unless one is set). */
+  private readonly impairer: ReturnType<typeof linkImpairer>;
 
   constructor(
     private readonly ctx: RouterContext,
@@ -52,6 +55,10 @@ export class Peer {
     this.pc = new RTCPeerConnection(config);
     this.remoteUfrag = sdpUfrag(sdpOffer);
     ctx.peers.add(this);
+    this.impairer = linkImpairer(this.pc, () => ctx.impairmentFor(endpointId), ctx.random);
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') this.impairer.attach();
+    });
   }
 
   get closed(): boolean {
@@ -86,6 +93,7 @@ export class Peer {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       await waitForGathering(pc, ctx.gatherWaitMs);
+      this.impairer.attach();
       const sdp = pc.localDescription?.sdp;
       if (!sdp) throw new Error('werift produced no local description');
       answered = true;
@@ -128,6 +136,7 @@ export class Peer {
     if (this.isClosed) return;
     this.isClosed = true;
     this.ctx.peers.delete(this);
+    this.impairer.close();
     this.pc
       .close()
       .catch((error: unknown) =>

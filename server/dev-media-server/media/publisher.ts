@@ -13,13 +13,12 @@ import {
   usePLI,
   useREMB,
   useSdesMid,
-  useTransportWideCC,
-  useTWCC,
   useVP8,
 } from 'werift';
 import type { MediaStreamTrack, PeerConfig, RTCRtpTransceiver, RtpPacket } from 'werift';
 import { Endpoint } from './endpoint.js';
 import { KeyframeLimiter } from './keyframe.js';
+import { PUBLISHER_REMB_BPS, REMB_INTERVAL_MS, sendRemb } from './remb.js';
 import { Peer } from './peer.js';
 import type { RecordableStream, StreamTracks } from './recorder.js';
 import type { Kind, RouterContext } from './router-context.js';
@@ -49,13 +48,14 @@ interface Negotiated {
 function publisherConfig(base: Partial<PeerConfig>): Partial<PeerConfig> {
   return {
     ...base,
+    // REMB, not transport-cc: see remb.ts.
     codecs: {
-      video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB(), useTWCC()] })],
-      audio: [useOPUS({ rtcpFeedback: [useTWCC()] })],
+      video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()] })],
+      audio: [useOPUS()],
     },
     headerExtensions: {
-      video: [useSdesMid(), useAbsSendTime(), useTransportWideCC()],
-      audio: [useSdesMid(), useTransportWideCC()],
+      video: [useSdesMid(), useAbsSendTime()],
+      audio: [useSdesMid()],
     },
   };
 }
@@ -77,6 +77,7 @@ export class Publisher extends Endpoint {
   private disposers: (() => void)[] = [];
   readonly subscribers = new Set<Subscriber>();
   readonly keyframes: KeyframeLimiter;
+  private rembTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(ctx: RouterContext, req: PublishRequest) {
     super(ctx, req.streamId);
@@ -140,6 +141,8 @@ export class Publisher extends Endpoint {
     if (this.isClosed) return;
     this.isClosed = true;
     this.keyframes.close();
+    if (this.rembTimer) clearInterval(this.rembTimer);
+    this.rembTimer = undefined;
     for (const subscriber of [...this.subscribers]) subscriber.close();
     for (const dispose of this.disposers) dispose();
     this.disposers = [];
@@ -228,7 +231,21 @@ export class Publisher extends Endpoint {
     peer.onConnected(() => {
       if (this.peer === peer && this.subscribers.size > 0) this.keyframes.request();
     });
+    this.rembTimer ??= setInterval(() => this.sendRemb(), REMB_INTERVAL_MS);
+    this.rembTimer.unref();
     this.ctx.streamChanged(this.streamId, 'published');
+  }
+
+  /** Tells the browser what the link carries (see remb.ts). */
+  private sendRemb(): void {
+    const video = this.sources.video;
+    const ssrc = video && (video.track.ssrc ?? video.lastSsrc);
+    if (!video || ssrc === undefined || this.isClosed) return;
+    const cap = this.ctx.impairmentFor(this.streamId)?.rateKbps;
+    const bps = cap ? Math.min(cap * 1000, PUBLISHER_REMB_BPS) : PUBLISHER_REMB_BPS;
+    sendRemb(video.transceiver.receiver, ssrc, bps).catch((error: unknown) =>
+      this.ctx.logger.debug('REMB send failed', { error: errorMessage(error) }),
+    );
   }
 
   private forward(kind: Kind, generation: number, source: SourceTrack, rtp: RtpPacket): void {

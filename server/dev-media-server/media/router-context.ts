@@ -8,7 +8,8 @@ import type { Peer } from './peer.js';
 import type { Publisher } from './publisher.js';
 import { DEFAULT_UDP_SOCKET_BUFFER_BYTES, udpBufferRaiser } from './socket-buffers.js';
 import type { Subscriber } from './subscriber.js';
-import type { MediaRouterOptions } from './types.js';
+import { seededRandom } from './impaired-link.js';
+import type { LinkImpairment, MediaRouterOptions } from './types.js';
 
 export type Kind = 'audio' | 'video';
 
@@ -30,6 +31,10 @@ export interface RouterContext {
   streamChanged(streamId: string, change: 'published' | 'released'): void;
   /** RTP packets forwarded to subscribers since start. */
   forwardedPackets: number;
+  /** The impairment of an endpoint's link now (see {@link MediaRouterOptions.impairmentFor}). */
+  impairmentFor(endpointId: string): LinkImpairment | undefined;
+  /** Randomness of impairment loss and jitter (seeded when the options give a seed). */
+  readonly random: () => number;
 }
 
 export function errorMessage(error: unknown): string {
@@ -68,5 +73,8 @@ export function createRouterContext(
     gatherWaitMs: iceServers.length > 0 ? GATHER_WAIT_STUN_MS : GATHER_WAIT_HOST_MS,
     streamChanged,
     forwardedPackets: 0,
+    impairmentFor: options.impairmentFor ?? (() => undefined),
+    random:
+      options.impairmentSeed !== undefined ? seededRandom(options.impairmentSeed) : Math.random,
   };
 }

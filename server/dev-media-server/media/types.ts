@@ -23,8 +23,30 @@ export interface MediaRouterOptions {
    * `net.core.rmem_max`/`wmem_max`); 0 keeps the system default.
    */
   udpSocketBufferBytes?: number;
+  /**
+   * Network impairment of an endpoint's peer connection (publisher: its stream id; subscriber: its
+   * endpoint id), asked for each datagram it sends or receives; undefined = a clean link.
+   */
+  impairmentFor?: (endpointId: string) => LinkImpairment | undefined;
+  /** Seed of the impairment's loss and jitter randomness (default: random). */
+  impairmentSeed?: number;
   /** Structured logger; never receives SDP or candidate addresses above debug level. */
   logger?: { debug(msg: string, data?: object): void; warn(msg: string, data?: object): void };
+}
+
+/**
+ * What the media plane does to every datagram of an impaired peer connection, in each direction;
+ * 0 turns a knob off. See docs/dev-media-server.md for what each knob does to the browser's stats.
+ */
+export interface LinkImpairment {
+  /** Share of datagrams dropped, 0–100. */
+  lossPercent: number;
+  /** Added one-way delay in ms (the browser's round-trip time grows by twice this). */
+  delayMs: number;
+  /** Extra delay, uniform in 0…jitterMs, per datagram (order is kept). */
+  jitterMs: number;
+  /** Bandwidth cap in kbit/s (0 = none); past 300 ms of queue datagrams are dropped. */
+  rateKbps: number;
 }
 
 /** Callback the media plane uses to trickle its own candidates to the browser (`iceCandidate` notification). */

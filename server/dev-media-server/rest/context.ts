@@ -5,6 +5,7 @@
 import type { SessionManager } from '../core.js';
 import { HttpError } from '../errors.js';
 import { isValidId } from '../ids.js';
+import type { ImpairmentRules } from '../impairment.js';
 import type { Logger } from '../logger.js';
 import type { IceServerJson, SessionRecord } from '../model.js';
 import type { RecordingManager } from '../recording.js';
@@ -29,6 +30,8 @@ export interface RestConfig {
   allowedOrigins?: readonly string[] | undefined;
   /** True when the server listens on a loopback interface only. */
   loopback?: boolean;
+  /** Network impairment rules (`/openvidu/api/dev/impairment`); absent = routes answer 404. */
+  impairments?: ImpairmentRules;
 }
 
 export interface RestContext {
