@@ -28,6 +28,7 @@ import { RpcServer } from './rpc.js';
 import { TimerRegistry } from './timers.js';
 import type { WebhookOptions, WebhookStats } from './webhook.js';
 import { WebhookSender, normalizeHeaders } from './webhook.js';
+import { errorMessage } from '../shared/errors.js';
 
 export { createJsonLogger, silentLogger } from './logger.js';
 export type { Logger, LogLevel } from './logger.js';
@@ -182,7 +183,7 @@ function createDefaultRouter(options: DevMediaServerOptions, logger: Logger): Me
     },
     (err) =>
       logger.error('media router failed to load', {
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       }),
   );
 }

@@ -26,6 +26,7 @@ import type {
 } from './model.js';
 import type { TimerRegistry } from './timers.js';
 import type { WebhookEventName } from './webhook.js';
+import { errorMessage } from '../shared/errors.js';
 
 export type RecordingStatus = 'starting' | 'started' | 'stopped' | 'ready' | 'failed';
 
@@ -211,7 +212,7 @@ export class RecordingManager implements RecordingHooks {
       if (session.activeRecordingId === id) session.activeRecordingId = undefined;
       this.stopWhenStarted.delete(id);
       await this.persist(r);
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       this.cfg.logger.warn('recording failed to start', { recordingId: id, error: message });
       throw new HttpError(500, `Error starting recording: ${message}`, 'text');
     }
@@ -283,7 +284,7 @@ export class RecordingManager implements RecordingHooks {
       r.status = 'failed';
       this.cfg.logger.warn('recording failed', {
         recordingId: r.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
     await this.persist(r);
@@ -329,7 +330,7 @@ export class RecordingManager implements RecordingHooks {
       this.start(session, session.defaultRecordingProperties).catch((err: unknown) => {
         this.cfg.logger.warn('automatic recording failed to start', {
           sessionId: session.id,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         });
       });
     }
@@ -411,7 +412,7 @@ export class RecordingManager implements RecordingHooks {
     } catch (err) {
       this.cfg.logger.warn('could not write recording metadata', {
         recordingId: r.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }

@@ -16,6 +16,7 @@ import { registerConfigRoutes, registerPublicRoutes, registerSignalRoutes } from
 import { registerRecordingRoutes } from './rest/recordings.js';
 import { registerSessionRoutes } from './rest/sessions.js';
 import { HttpError } from './errors.js';
+import { errorMessage } from '../shared/errors.js';
 
 export type { RestConfig } from './rest/context.js';
 export { parseRecordingProperties } from './rest/recordings.js';
@@ -85,7 +86,7 @@ export function createRestApp(cfg: RestConfig): Hono {
     }
     cfg.logger.error('rest handler failed', {
       path: c.req.path,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     return c.text('Internal server error', 500);
   });

@@ -12,6 +12,7 @@ import type {
 } from '../../src/contract.js';
 import type { Logger } from './logger.js';
 import type { EventRow, Store } from './store.js';
+import { errorMessage } from '../shared/errors.js';
 
 const CHANNEL = 'consult_kit_events';
 
@@ -146,7 +147,7 @@ export function openSseStream(options: SseStreamOptions): SseStream {
     } catch (error) {
       logger.warn('event stream read failed', {
         consultId,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     } finally {
       pumping = false;
@@ -185,7 +186,7 @@ export function openSseStream(options: SseStreamOptions): SseStream {
         } catch (error) {
           logger.warn('event stream setup failed', {
             consultId,
-            error: error instanceof Error ? error.message : String(error),
+            error: errorMessage(error),
           });
         }
         await pump();

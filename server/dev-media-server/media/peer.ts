@@ -8,7 +8,7 @@ import { RTCPeerConnection } from 'werift';
 import type { PeerConfig, RTCIceCandidate, RTCRtpTransceiver } from 'werift';
 import { sdpUfrag } from './ice.js';
 import type { RouterContext } from './router-context.js';
-import { errorMessage } from './router-context.js';
+import { errorMessage } from '../../shared/errors.js';
 import type { IceCandidate, OnLocalCandidate } from './types.js';
 
 function toWireCandidate(candidate: RTCIceCandidate): IceCandidate {

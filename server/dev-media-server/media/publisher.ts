@@ -23,7 +23,7 @@ import { KeyframeLimiter } from './keyframe.js';
 import { Peer } from './peer.js';
 import type { RecordableStream, StreamTracks } from './recorder.js';
 import type { Kind, RouterContext } from './router-context.js';
-import { errorMessage } from './router-context.js';
+import { errorMessage } from '../../shared/errors.js';
 import type { Subscriber } from './subscriber.js';
 import type { PublishRequest } from './types.js';
 
