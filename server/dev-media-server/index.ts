@@ -22,7 +22,7 @@ import { silentLogger } from './logger.js';
 import type { MediaRouter, MediaStats } from './media/types.js';
 import type { IceServerJson } from './model.js';
 import { isAllowedOrigin, isLoopbackHost, normalizeOrigin } from './origins.js';
-import { RecordingManager } from './recording.js';
+import { RecordingOrchestrator } from './recording.js';
 import { createRestApp } from './rest.js';
 import { RpcServer } from './rpc.js';
 import { TimerRegistry } from './timers.js';
@@ -258,7 +258,7 @@ export async function startDevMediaServer(
     routerTimeoutMs: t.routerTimeoutMs ?? 9_000,
     maxSignalBytes: limits.maxSignalBytes ?? 64 * 1024,
   });
-  const recordings = new RecordingManager({
+  const recordings = new RecordingOrchestrator({
     manager,
     router,
     dir: recordingsDir,

@@ -27,8 +27,7 @@ import type {
 import type { TimerRegistry } from './timers.js';
 import type { WebhookEventName } from './webhook.js';
 import { errorMessage } from '../shared/errors.js';
-
-export type RecordingStatus = 'starting' | 'started' | 'stopped' | 'ready' | 'failed';
+import type { OpenViduRecordingStatus } from '../shared/openvidu.js';
 
 export interface RecordingRecord {
   id: string;
@@ -48,7 +47,7 @@ export interface RecordingRecord {
   size: number;
   duration: number;
   url: string | null;
-  status: RecordingStatus;
+  status: OpenViduRecordingStatus;
   /** File inside the recording folder once ready. */
   fileName?: string;
   /** Why it stopped (kept for the webhook and the metadata file). */
@@ -107,7 +106,7 @@ function streamMetadataOf(c: ConnectionRecord): RecordingStreamMetadata {
   };
 }
 
-export class RecordingManager implements RecordingHooks {
+export class RecordingOrchestrator implements RecordingHooks {
   private readonly recordings = new Map<string, RecordingRecord>();
   private readonly active = new Map<string, ActiveRecording>();
   /** Reason to stop with as soon as a `starting` recording has started. */

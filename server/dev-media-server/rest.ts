@@ -1,6 +1,6 @@
 /**
  * The OpenVidu 2.32 REST API (`/openvidu/api/**`) and the recordings file handler, as a Hono app over
- * {@link SessionManager} and {@link RecordingManager}. Status codes and bodies follow OpenVidu CE,
+ * {@link SessionManager} and {@link RecordingOrchestrator}. Status codes and bodies follow OpenVidu CE,
  * including its empty-body errors and deprecated duplicate fields. This file is wiring: error
  * mapping, CORS and auth; the routes live in `rest/`, one module per area of the API.
  */
@@ -13,7 +13,7 @@ import { registerConnectionRoutes } from './rest/connections.js';
 import type { RestConfig } from './rest/context.js';
 import { createRestContext } from './rest/context.js';
 import { registerConfigRoutes, registerPublicRoutes, registerSignalRoutes } from './rest/config.js';
-import { registerRecordingRoutes } from './rest/recordings.js';
+import { registerOpenViduRecordingRoutes } from './rest/recordings.js';
 import { registerSessionRoutes } from './rest/sessions.js';
 import { HttpError } from './errors.js';
 import { errorMessage } from '../shared/errors.js';
@@ -108,7 +108,7 @@ export function createRestApp(cfg: RestConfig): Hono {
 
   registerSessionRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
-  registerRecordingRoutes(app, ctx);
+  registerOpenViduRecordingRoutes(app, ctx);
   registerSignalRoutes(app, ctx);
   registerConfigRoutes(app, ctx);
   return app;

@@ -7,11 +7,11 @@ import { HttpError } from '../errors.js';
 import { isValidId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { IceServerJson, SessionRecord } from '../model.js';
-import type { RecordingManager } from '../recording.js';
+import type { RecordingOrchestrator } from '../recording.js';
 
 export interface RestConfig {
   manager: SessionManager;
-  recordings: RecordingManager;
+  recordings: RecordingOrchestrator;
   secret: string;
   publicUrl: string;
   recordingsDir: string;
