@@ -36,6 +36,97 @@ const sdkBoundary = {
   },
 };
 
+// Test code: unit, browser and end-to-end tests, type tests, and the helpers only tests import.
+const TEST_FILES = [
+  '**/*.test.ts',
+  '**/*.test-d.ts',
+  '**/test-support.ts',
+  'components/test-utils/**',
+  'test/**',
+];
+
+const noServer = {
+  group: ['**/server/**'],
+  message: 'The browser code (components/, stories/) must not import server/.',
+};
+
+// The elements are one consumer of the SDK: they reach it through its public entry point only, so
+// everything they need is exported (and documented) there. Tests and stories may also use the
+// development-only "./testing" entry (docs/contributing.md#boundaries).
+const componentBoundary = {
+  files: ['components/**/*.ts', 'stories/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: '(^|/)src/(?!(index|testing/index)\\.js$)',
+            message:
+              'Tests and stories import the SDK only from src/index.ts and src/testing/index.ts.',
+          },
+          noServer,
+        ],
+      },
+    ],
+  },
+};
+const componentSourceBoundary = {
+  files: ['components/**/*.ts'],
+  ignores: TEST_FILES,
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: '(^|/)src/(?!index\\.js$)',
+            message:
+              'components/ import the SDK only from src/index.ts (export what an element needs there, tagged @internal if it is not public).',
+          },
+          noServer,
+        ],
+      },
+    ],
+  },
+};
+
+// The token server and the dev media server are separate products that talk HTTP: neither imports
+// the other; code both need lives in server/shared/, which imports neither. Tests may start the
+// other server (the token server's tests run against a real dev media server).
+const serverBoundary = (dir, others) => ({
+  files: [`server/${dir}/**/*.ts`],
+  ignores: TEST_FILES,
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: others.map((other) => `**/${other}/**`),
+            message: `server/${dir}/ must not import ${others.join(' or ')}: move shared code to server/shared/.`,
+          },
+          { group: ['**/components/**'], message: 'server/ must not import components/.' },
+        ],
+      },
+    ],
+  },
+});
+
+// Long functions are a sign to split along entities (docs/contributing.md). Tests, where one
+// describe() holds many cases, and benchmarks, each one scripted scenario read top to bottom, are
+// exempt.
+const functionSize = {
+  files: ['src/**', 'components/**', 'server/**', 'scripts/**', 'bin/**', 'stories/**'],
+  ignores: TEST_FILES,
+  rules: {
+    'max-lines-per-function': [
+      'error',
+      { max: 150, skipBlankLines: true, skipComments: true, IIFEs: true },
+    ],
+  },
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -91,4 +182,10 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   sdkBoundary,
+  componentBoundary,
+  componentSourceBoundary,
+  serverBoundary('token-server', ['dev-media-server']),
+  serverBoundary('dev-media-server', ['token-server']),
+  serverBoundary('shared', ['token-server', 'dev-media-server']),
+  functionSize,
 );

@@ -24,10 +24,12 @@ import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import type { Plugin } from 'esbuild';
 import type { DevMediaServer } from './dev-media-server/index.js';
 import { startDevMediaServer } from './dev-media-server/index.js';
-import { createJsonLogger as createMediaLogger, silentLogger } from './dev-media-server/logger.js';
+import { MEDIA_LOG_FIELDS, silentLogger } from './dev-media-server/logger.js';
 import type { DemoUser, TokenServer } from './token-server/index.js';
 import { DEMO_USERS, createJsonLogger, createTokenServer } from './token-server/index.js';
 import type { Logger, LogLevel } from './token-server/logger.js';
+import { type CliIo, cliOutput, untilStopped } from './shared/cli-io.js';
+import { errorMessage } from './shared/errors.js';
 
 /** The demo's users: the token server's two, plus a second patient to try "Deny" with. */
 export const DEMO_PORTAL_USERS: readonly DemoUser[] = [
@@ -435,9 +437,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
             retryBaseMs: 200,
           },
           logger:
-            level === 'silent'
-              ? silentLogger
-              : createMediaLogger((line) => log(line.trimEnd()), level),
+            level === 'silent' ? silentLogger : createJsonLogger(level, log, MEDIA_LOG_FIELDS),
           ...(options.media ? { timeouts: options.media } : {}),
         });
       } catch (e) {
@@ -513,13 +513,8 @@ of the embedded media server (point its webhook at <portal>/api/openvidu/webhook
 "Authorization: Bearer <OPENVIDU_WEBHOOK_SECRET>").
 `;
 
-export interface DemoCliIo {
-  out?: (text: string) => void;
-  err?: (text: string) => void;
-  env?: Record<string, string | undefined>;
-  /** Resolves when the demo should stop (default: SIGINT or SIGTERM). */
-  untilStopped?: Promise<void>;
-}
+/** I/O of `consult-kit demo` (the shared {@link CliIo}). */
+export type DemoCliIo = CliIo;
 
 function parsePort(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
@@ -532,9 +527,7 @@ const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Runs the demo until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => void process.stdout.write(t));
-  const err = io.err ?? ((t: string) => void process.stderr.write(t));
-  const env = io.env ?? process.env;
+  const { out, err, env } = cliOutput(io);
   let options: StartDemoOptions;
   try {
     const { values } = parseArgs({
@@ -573,7 +566,7 @@ export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<nu
       ...(env['OPENVIDU_WEBHOOK_SECRET'] ? { webhookSecret: env['OPENVIDU_WEBHOOK_SECRET'] } : {}),
     };
   } catch (e) {
-    err(`consult-kit demo: ${e instanceof Error ? e.message : String(e)}\n\n${HELP}`);
+    err(`consult-kit demo: ${errorMessage(e)}\n\n${HELP}`);
     return 2;
   }
 
@@ -589,7 +582,7 @@ export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<nu
           ` (or ${e.env}=<n> npm start).\n`,
       );
     } else {
-      err(`consult-kit demo: could not start: ${e instanceof Error ? e.message : String(e)}\n`);
+      err(`consult-kit demo: could not start: ${errorMessage(e)}\n`);
     }
     return 1;
   }
@@ -617,20 +610,7 @@ export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<nu
     ].join('\n'),
   );
 
-  await (io.untilStopped ??
-    new Promise<void>((resolveStop) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        // A second Ctrl+C while closing quits at once.
-        const force = (): never => process.exit(130);
-        process.once('SIGINT', force);
-        process.once('SIGTERM', force);
-        resolveStop();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    }));
+  await untilStopped(io, { exitOnSecondSignal: true });
   out('Stopping…\n');
   await demo.close();
   out('Stopped.\n');

@@ -11,6 +11,7 @@ import type {
   TokenResponse,
   WaitingResponse,
 } from './contract.js';
+import { SERVER_RECORDING_STATUSES } from './contract.js';
 import { ConsultError } from './errors.js';
 import type { HttpClient } from './http.js';
 
@@ -266,15 +267,7 @@ function isStoredMessage(value: unknown): value is StoredChatMessage {
   );
 }
 
-const RECORDING_STATUSES: ReadonlySet<string> = new Set([
-  'starting',
-  'recording',
-  'stopping',
-  'processing',
-  'ready',
-  'failed',
-  'deleted',
-]);
+const RECORDING_STATUSES: ReadonlySet<string> = new Set(SERVER_RECORDING_STATUSES);
 
 /** Validates a {@link RecordingInfo}. @internal */
 export function parseRecordingInfo(

@@ -13,7 +13,7 @@ import {
 } from './contract.js';
 import { ConsultError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { Store } from './store.js';
+import type { StateStore } from './store.js';
 import type { ChatMessage, SendMessageOptions, SessionEventMap, SessionState } from './types.js';
 
 /** The signal type chat uses (OpenVidu: `signal:chat`). @public */
@@ -24,7 +24,7 @@ export type ChatReadiness = 'send' | 'queue' | 'closed';
 
 /** What the chat needs from its session. @internal */
 export interface ChatContext {
-  store: Store<SessionState>;
+  store: StateStore<SessionState>;
   emit<K extends keyof SessionEventMap>(event: K, detail: SessionEventMap[K]): void;
   logger: Logger;
   now(): number;

@@ -54,23 +54,38 @@ export interface LobbyEntry {
   since: string;
 }
 
-/** Recording lifecycle as the SDK and the elements see it. @public */
+/**
+ * Every status a token server reports for a recording (`RecordingInfo.status`), in lifecycle order.
+ * The server's zod enum and the SDK's response check derive from this tuple.
+ * @public
+ */
+export const SERVER_RECORDING_STATUSES = [
+  'starting',
+  'recording',
+  'stopping',
+  'processing',
+  'ready',
+  'failed',
+  'deleted',
+] as const;
+
+/** One status of {@link SERVER_RECORDING_STATUSES}. @public */
+export type ServerRecordingStatus = (typeof SERVER_RECORDING_STATUSES)[number];
+
+/**
+ * Recording lifecycle as the SDK and the elements see it: the server's statuses except `deleted`,
+ * plus the client-side `idle` and `awaiting-consent`.
+ * @public
+ */
 export type RecordingStatus =
-  | 'idle'
-  | 'awaiting-consent'
-  | 'starting'
-  | 'recording'
-  | 'stopping'
-  | 'processing'
-  | 'ready'
-  | 'failed';
+  'idle' | 'awaiting-consent' | Exclude<ServerRecordingStatus, 'deleted'>;
 
 /** A recording as the token server describes it (`GET …/recordings/{id}`, `recording` events). @public */
 export interface RecordingInfo {
   recordingId: string;
   consultId: string;
-  /** Server-side status: `starting`, `recording`, `stopping`, `processing`, `ready`, `failed`, `deleted`. */
-  status: Exclude<RecordingStatus, 'idle' | 'awaiting-consent'> | 'deleted';
+  /** Server-side status: one of {@link SERVER_RECORDING_STATUSES}. */
+  status: ServerRecordingStatus;
   /** ISO 8601. */
   startedAt?: string;
   stoppedAt?: string;
@@ -168,9 +183,36 @@ export interface ConsultServerEventMap {
 /** One SSE event name. @public */
 export type ConsultServerEventName = keyof ConsultServerEventMap;
 
+/**
+ * Every error code a token server answers with, in `{ error: { code } }`. The reference server's
+ * `ApiError`, its OpenAPI enum and the SDK's mapping onto `ConsultErrorCode` derive from this
+ * tuple: a code added here does not compile until the SDK maps it.
+ * @public
+ */
+export const API_ERROR_CODES = [
+  'invalid-request',
+  'unauthorized',
+  'forbidden',
+  'admission-denied',
+  'consult-not-found',
+  'recording-not-found',
+  'not-found',
+  'conflict',
+  'payload-too-large',
+  'consent-required',
+  'rate-limited',
+  'openvidu-unavailable',
+  'authorization-unavailable',
+  'recording-failed',
+  'internal',
+] as const;
+
+/** One code of {@link API_ERROR_CODES}. @public */
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
 /** Error body of every non-2xx token-server answer. @public */
 export interface ErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
+  error: { code: ApiErrorCode; message: string; details?: Record<string, unknown> };
 }
 
 /** Answer of `POST /api/auth/login` (demo mode). @public */

@@ -46,9 +46,12 @@ export type ConsultErrorCode =
   | 'connection-failed'
   /** The connection was lost and could not be recovered. */
   | 'connection-lost'
-  /** The consultation is full. */
+  /**
+   * The consultation is full. Neither the SDK's own code nor the reference servers produce it; it is
+   * kept for custom media backends.
+   */
   | 'room-full'
-  /** A chat message is longer than the limit. */
+  /** A chat message is longer than the limit (checked by the SDK before sending). */
   | 'message-too-long'
   /** A chat message could not be delivered. */
   | 'message-failed'

@@ -4,6 +4,7 @@
  * {@link ConsultError} codes.
  * @packageDocumentation
  */
+import type { ApiErrorCode } from './contract.js';
 import { ConsultError, isAbortError, type ConsultErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Clock } from './platform.js';
@@ -64,14 +65,29 @@ export interface HttpResult {
 
 const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
-/** Server error codes (from `{ error: { code } }`) that are more precise than the HTTP status. */
-const SERVER_CODES: ReadonlySet<ConsultErrorCode> = new Set<ConsultErrorCode>([
-  'room-full',
-  'consent-required',
-  'message-too-long',
-  'admission-denied',
-  'recording-failed',
-]);
+/**
+ * Where each of the token server's error codes lands among the SDK's. `not-found` stands for the
+ * request's own not-found code (`consult-not-found`, or `recording-failed` for recording calls). A
+ * code added to `API_ERROR_CODES` does not compile until it is listed here; a code outside the
+ * contract (another server's) is mapped from the HTTP status.
+ */
+const SERVER_CODES: Record<ApiErrorCode, ConsultErrorCode | 'not-found'> = {
+  'invalid-request': 'unknown',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  'admission-denied': 'admission-denied',
+  'consult-not-found': 'not-found',
+  'recording-not-found': 'not-found',
+  'not-found': 'not-found',
+  conflict: 'conflict',
+  'payload-too-large': 'unknown',
+  'consent-required': 'consent-required',
+  'rate-limited': 'rate-limited',
+  'openvidu-unavailable': 'server-error',
+  'authorization-unavailable': 'server-error',
+  'recording-failed': 'recording-failed',
+  internal: 'server-error',
+};
 
 /**
  * Maps a non-2xx status (and the server's error body) to a ConsultError.
@@ -83,19 +99,25 @@ export function errorForStatus(
   notFoundCode: ConsultErrorCode = 'consult-not-found',
 ): ConsultError {
   const server = readErrorBody(body);
-  let code: ConsultErrorCode;
-  if (server && SERVER_CODES.has(server.code as ConsultErrorCode))
-    code = server.code as ConsultErrorCode;
-  else if (status === 401) code = 'unauthorized';
-  else if (status === 403) code = 'forbidden';
-  else if (status === 404) code = notFoundCode;
-  else if (status === 409) code = 'conflict';
-  else if (status === 412) code = 'consent-required';
-  else if (status === 429) code = 'rate-limited';
-  else if (status >= 500) code = 'server-error';
-  else code = 'unknown';
+  const mapped =
+    server && Object.hasOwn(SERVER_CODES, server.code)
+      ? SERVER_CODES[server.code as ApiErrorCode]
+      : codeForStatus(status, notFoundCode);
+  const code = mapped === 'not-found' ? notFoundCode : mapped;
   const message = server?.message || `The token server answered HTTP ${status}.`;
   return new ConsultError(code, message, { status, details: server?.details });
+}
+
+/** The code of an answer whose body names no contract code. */
+function codeForStatus(status: number, notFoundCode: ConsultErrorCode): ConsultErrorCode {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return notFoundCode;
+  if (status === 409) return 'conflict';
+  if (status === 412) return 'consent-required';
+  if (status === 429) return 'rate-limited';
+  if (status >= 500) return 'server-error';
+  return 'unknown';
 }
 
 function readErrorBody(

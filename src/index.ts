@@ -83,8 +83,8 @@ export type {
   BackendStats,
   PublishOptions,
 } from './backend.js';
-/** Token-server contract: the chat length limit. @public */
-export { MAX_CHAT_MESSAGE_LENGTH } from './contract.js';
+/** Token-server contract: the chat length limit, the error codes and the recording statuses. @public */
+export { MAX_CHAT_MESSAGE_LENGTH, API_ERROR_CODES, SERVER_RECORDING_STATUSES } from './contract.js';
 /** Token-server contract types (shared with server implementations). @public */
 export type {
   ParticipantRole,
@@ -103,4 +103,12 @@ export type {
   ConsultServerEventMap,
   ConsultServerEventName,
   ErrorBody,
+  ApiErrorCode,
+  ServerRecordingStatus,
 } from './contract.js';
+/**
+ * Development warnings (`[consult] …` once per code, dropped from production builds), for the
+ * elements of this package.
+ * @internal
+ */
+export { warnOnce } from './dev.js';

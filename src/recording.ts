@@ -10,7 +10,7 @@
 import { parseConsentState, type ConsultApi } from './api.js';
 import type { RecordingInfo } from './contract.js';
 import { ConsultError } from './errors.js';
-import type { Store } from './store.js';
+import type { StateStore } from './store.js';
 import type { RecordingState, SessionEventMap, SessionState } from './types.js';
 
 /** The initial recording slice. @internal */
@@ -23,7 +23,7 @@ export const INITIAL_RECORDING: RecordingState = {
 
 /** What the recording manager needs from its session. @internal */
 export interface RecordingContext {
-  store: Store<SessionState>;
+  store: StateStore<SessionState>;
   emit<K extends keyof SessionEventMap>(event: K, detail: SessionEventMap[K]): void;
   api: ConsultApi;
   now(): number;

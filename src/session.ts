@@ -26,7 +26,7 @@ import { QUALITY_SAMPLE_INTERVAL_MS } from './quality-constants.js';
 import { INITIAL_RECORDING, RecordingManager, type RecordingDownload } from './recording.js';
 import type { ServerEvents } from './server-events.js';
 import { transition, type ConnectionStatus } from './state-machine.js';
-import { Store } from './store.js';
+import { StateStore } from './store.js';
 import { abortable } from './timers.js';
 import type {
   ChatMessage,
@@ -98,7 +98,7 @@ export class ConsultSession implements ConsultSessionLike {
   readonly consultId: string;
   private readonly deps: SessionDeps;
   private readonly options: SessionOptions;
-  private readonly store: Store<SessionState>;
+  private readonly store: StateStore<SessionState>;
   private readonly emitter: Emitter<SessionEventMap>;
   private readonly media: LocalMedia;
   private readonly chat: ChatManager;
@@ -142,7 +142,7 @@ export class ConsultSession implements ConsultSessionLike {
       ...options.devices,
       ...(options.videoConstraints ? { videoConstraints: options.videoConstraints } : {}),
     });
-    this.store = new Store(initialSessionState(consultId, this.media), deps.logger);
+    this.store = new StateStore(initialSessionState(consultId, this.media), deps.logger);
     this.store.subscribe((state, previous) => {
       this.emitter.emit('stateChanged', { state, previous });
       if (state.connection !== previous.connection) {

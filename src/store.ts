@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from './logger.js';
 import type { Unsubscribe } from './types.js';
 
 /** @internal */
-export class Store<S extends object> {
+export class StateStore<S extends object> {
   private current: S;
   private readonly listeners = new Set<(state: S, previous: S) => void>();
   private readonly logger: Logger;

@@ -502,7 +502,7 @@ export const TokenFailed: Story = {
   tags: ['expect-http-errors'],
   args: tokenArgs,
   parameters: {
-    msw: [failingToken(503, 'unavailable', 'The token server is down for maintenance.')],
+    msw: [failingToken(503, 'openvidu-unavailable', 'The token server is down for maintenance.')],
   },
   play: async ({ canvasElement, step }) => {
     const room = elementIn(canvasElement, 'consult-room');

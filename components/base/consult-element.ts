@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { LitElement } from 'lit';
-import { warnOnce } from '../../src/dev.js';
+import { warnOnce } from '../../src/index.js';
 
 /** Version stamped on every registered class, so a second copy of the library can be detected. */
 export const CONSULT_KIT_VERSION = '0.1.0';

@@ -4,8 +4,7 @@ import '../consult-chat.js';
 import type { ConsultChat } from './consult-chat.component.js';
 import { FakeSession } from '../../src/testing/index.js';
 import { expectNoAxeViolations } from '../test-utils/axe.js';
-import { ConsultError } from '../../src/errors.js';
-import { MAX_CHAT_MESSAGE_LENGTH } from '../../src/contract.js';
+import { ConsultError, MAX_CHAT_MESSAGE_LENGTH } from '../../src/index.js';
 
 const XSS = [
   '<img src=x onerror="window.__xss=1">',

@@ -2,7 +2,7 @@
  * How `<consult-room>` builds its own session when it is given none.
  * @packageDocumentation
  */
-import { warnOnce } from '../../src/dev.js';
+import { warnOnce } from '../../src/index.js';
 import {
   createConsultClient,
   type AuthProvider,

@@ -9,7 +9,7 @@ import type {
   SessionEventMap,
   SessionState,
   Unsubscribe,
-} from '../../src/types.js';
+} from '../../src/index.js';
 
 type EventBinding = {
   [K in keyof SessionEventMap]: {

@@ -1,5 +1,5 @@
 /** `consult-connection-change`. @packageDocumentation */
-import type { ConnectionReason, ConnectionState } from '../../src/types.js';
+import type { ConnectionReason, ConnectionState } from '../../src/index.js';
 
 /** Detail of {@link ConsultConnectionChangeEvent}. @public */
 export interface ConsultConnectionChangeEventDetail {

@@ -1,5 +1,5 @@
 /** `consult-device-check`. @packageDocumentation */
-import type { ConsultError } from '../../src/errors.js';
+import type { ConsultError } from '../../src/index.js';
 
 /** Result of checking one capture device. @public */
 export type DeviceCheckStatus =

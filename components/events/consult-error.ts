@@ -1,5 +1,5 @@
 /** `consult-error`. @packageDocumentation */
-import type { ConsultError } from '../../src/errors.js';
+import type { ConsultError } from '../../src/index.js';
 
 /** Detail of {@link ConsultErrorEvent}. @public */
 export interface ConsultErrorEventDetail {

@@ -1,5 +1,5 @@
 /** `consult-join`. @packageDocumentation */
-import type { Participant, ParticipantRole } from '../../src/types.js';
+import type { Participant, ParticipantRole } from '../../src/index.js';
 
 /** Detail of {@link ConsultJoinEvent}. @public */
 export interface ConsultJoinEventDetail {

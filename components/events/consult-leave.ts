@@ -1,5 +1,5 @@
 /** `consult-leave`. @packageDocumentation */
-import type { ConnectionReason, ConnectionState } from '../../src/types.js';
+import type { ConnectionReason, ConnectionState } from '../../src/index.js';
 
 /** Detail of {@link ConsultLeaveEvent}. @public */
 export interface ConsultLeaveEventDetail {

@@ -1,5 +1,5 @@
 /** `consult-participant-join`. @packageDocumentation */
-import type { Participant } from '../../src/types.js';
+import type { Participant } from '../../src/index.js';
 
 /** Detail of {@link ConsultParticipantJoinEvent}. @public */
 export interface ConsultParticipantJoinEventDetail {

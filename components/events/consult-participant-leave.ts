@@ -1,5 +1,5 @@
 /** `consult-participant-leave`. @packageDocumentation */
-import type { Participant } from '../../src/types.js';
+import type { Participant } from '../../src/index.js';
 
 /** Detail of {@link ConsultParticipantLeaveEvent}. @public */
 export interface ConsultParticipantLeaveEventDetail {

@@ -1,5 +1,5 @@
 /** `consult-recording-change`. @packageDocumentation */
-import type { RecordingState } from '../../src/types.js';
+import type { RecordingState } from '../../src/index.js';
 
 /** Detail of {@link ConsultRecordingChangeEvent}. @public */
 export interface ConsultRecordingChangeEventDetail {

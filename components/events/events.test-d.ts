@@ -5,8 +5,7 @@
  * `@ts-expect-error`. An unused `@ts-expect-error` is itself an error, so an event that falls back
  * to plain `Event` (a missing map entry) fails the typecheck.
  */
-import type { ConsultError } from '../../src/errors.js';
-import type { Participant, RecordingState } from '../../src/types.js';
+import type { ConsultError, Participant, RecordingState } from '../../src/index.js';
 import type { ConsultChat } from '../consult-chat/consult-chat.component.js';
 import type { ConsultRoom } from '../consult-room/consult-room.component.js';
 import type {

@@ -6,8 +6,10 @@ import { parseArgs } from 'node:util';
 import type { DevMediaServerOptions, IceServerOption } from './index.js';
 import { createJsonLogger, startDevMediaServer } from './index.js';
 import { ImpairmentError, parseImpairment } from './impairment.js';
-import type { LogLevel } from './logger.js';
+import { MEDIA_LOG_FIELDS, type LogLevel } from './logger.js';
 import { normalizeOrigin } from './origins.js';
+import { type CliIo, cliOutput, untilStopped } from '../shared/cli-io.js';
+import { errorMessage } from '../shared/errors.js';
 
 const HELP = `Usage: consult-kit dev-server [options]
 
@@ -35,16 +37,8 @@ Options:
   --log-level <level>        debug | info | warn | error (default info; JSON lines on stderr)
   -h, --help                 Show this help`;
 
-export interface CliIo {
-  /** Environment to read (default `process.env`). */
-  env?: Record<string, string | undefined>;
-  stdout?: (text: string) => void;
-  stderr?: (text: string) => void;
-  /** Stops the server when aborted (default: SIGINT/SIGTERM). */
-  signal?: AbortSignal;
-  /** Called once the server listens (tests). */
-  onListening?: (info: { url: string; secret: string; port: number }) => void;
-}
+/** I/O of `consult-kit dev-server`; `onListening` also gets the secret. */
+export type DevServerCliIo = CliIo<{ url: string; secret: string; port: number }>;
 
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
@@ -80,7 +74,7 @@ function parseOrigins(list: string, source: string): string[] {
     try {
       normalizeOrigin(origin);
     } catch (e) {
-      throw new CliUsageError(`${source}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new CliUsageError(`${source}: ${errorMessage(e)}`);
     }
   }
   return origins;
@@ -119,7 +113,7 @@ export function parseDevServerArgs(
       },
     });
   } catch (err) {
-    throw new CliUsageError(err instanceof Error ? err.message : String(err));
+    throw new CliUsageError(errorMessage(err));
   }
   const v = parsed.values;
   const options: DevMediaServerOptions = {};
@@ -190,12 +184,11 @@ function impairmentLine(i: DevMediaServerOptions['impairment']): string {
 }
 
 /** Runs the dev server until interrupted; resolves with the process exit code. */
-export async function runDevServerCli(argv: string[], io: CliIo = {}): Promise<number> {
-  const out = io.stdout ?? ((s: string) => process.stdout.write(s));
-  const err = io.stderr ?? ((s: string) => process.stderr.write(s));
+export async function runDevServerCli(argv: string[], io: DevServerCliIo = {}): Promise<number> {
+  const { out, err, env } = cliOutput(io);
   let parsed: ReturnType<typeof parseDevServerArgs>;
   try {
-    parsed = parseDevServerArgs(argv, io.env ?? process.env);
+    parsed = parseDevServerArgs(argv, env);
   } catch (e) {
     if (e instanceof CliUsageError) {
       err(`consult-kit dev-server: ${e.message}\n\n${HELP}\n`);
@@ -207,7 +200,7 @@ export async function runDevServerCli(argv: string[], io: CliIo = {}): Promise<n
     out(`${HELP}\n`);
     return 0;
   }
-  const logger = createJsonLogger(err, parsed.logLevel);
+  const logger = createJsonLogger(parsed.logLevel, (line) => err(`${line}\n`), MEDIA_LOG_FIELDS);
   let server;
   try {
     server = await startDevMediaServer({ ...parsed.options, logger });
@@ -231,21 +224,7 @@ export async function runDevServerCli(argv: string[], io: CliIo = {}): Promise<n
   );
   io.onListening?.({ url: server.url, secret: server.secret, port: server.port });
 
-  await new Promise<void>((resolveStop) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      io.signal?.removeEventListener('abort', stop);
-      resolveStop();
-    };
-    if (io.signal) {
-      if (io.signal.aborted) stop();
-      else io.signal.addEventListener('abort', stop);
-    } else {
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    }
-  });
+  await untilStopped(io);
   await server.close();
   return 0;
 }

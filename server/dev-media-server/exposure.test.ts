@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { untilAborted } from '../shared/cli-io.js';
 import { WebSocket } from 'ws';
 import { parseDevServerArgs, runDevServerCli } from './cli.js';
 import type { DevMediaServer } from './index.js';
 import { isLoopbackHost } from './origins.js';
-import { api, basicAuth, startTestServer, waitFor } from './test-helpers.js';
+import { api, basicAuth, startTestServer, waitFor } from './test-support.js';
 
 /** Status of a WebSocket upgrade to `/openvidu` sent with `origin` (101 when it opened). */
 function upgradeStatus(server: DevMediaServer, origin: string | undefined): Promise<number> {
@@ -102,9 +103,9 @@ void describe('dev media server off loopback', () => {
     let info: { url: string; secret: string } | undefined;
     const done = runDevServerCli(['--port', '0', '--public-ip', '127.0.0.1', '--no-recording'], {
       env: {},
-      stdout: (s) => out.push(s),
-      stderr: () => undefined,
-      signal: abort.signal,
+      out: (s) => out.push(s),
+      err: () => undefined,
+      untilStopped: untilAborted(abort.signal),
       onListening: (i) => (info = i),
     });
     try {

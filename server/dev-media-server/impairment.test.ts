@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { CliUsageError, parseDevServerArgs, runDevServerCli } from './cli.js';
 import type { LinkImpairment } from './impairment.js';
 import { ImpairmentError, ImpairmentRules, parseImpairment } from './impairment.js';
-import type { TestServer } from './test-helpers.js';
-import { api, startTestServer, waitFor } from './test-helpers.js';
+import type { TestServer } from './test-support.js';
+import { api, startTestServer, waitFor } from './test-support.js';
+import { untilAborted } from '../shared/cli-io.js';
 
 const off: LinkImpairment = { lossPercent: 0, delayMs: 0, jitterMs: 0, rateKbps: 0 };
 
@@ -78,7 +79,7 @@ void describe('consult-kit dev-server --impair', () => {
   void it('refuses a bad spec before starting, naming the knob (exit code 2)', async () => {
     const err: string[] = [];
     const code = await runDevServerCli(['--port', '0', '--impair', 'loss=5,delay=200ms'], {
-      stderr: (s) => err.push(s),
+      err: (s) => void err.push(s),
     });
     assert.equal(code, 2);
     assert.match(err.join(''), /--impair: "loss=5": loss takes a number with one of %/);
@@ -101,9 +102,9 @@ void describe('consult-kit dev-server --impair', () => {
         'loss=5%,rate=300kbit',
       ],
       {
-        stdout: (s) => out.push(s),
-        stderr: () => undefined,
-        signal: abort.signal,
+        out: (s) => void out.push(s),
+        err: () => undefined,
+        untilStopped: untilAborted(abort.signal),
         onListening: (i) => (info = i),
       },
     );

@@ -24,12 +24,13 @@ import { silentLogger } from './logger.js';
 import type { MediaRouter, MediaStats } from './media/types.js';
 import type { IceServerJson } from './model.js';
 import { isAllowedOrigin, isLoopbackHost, normalizeOrigin } from './origins.js';
-import { RecordingManager } from './recording.js';
+import { RecordingOrchestrator } from './recording.js';
 import { createRestApp } from './rest.js';
 import { RpcServer } from './rpc.js';
 import { TimerRegistry } from './timers.js';
 import type { WebhookOptions, WebhookStats } from './webhook.js';
 import { WebhookSender, normalizeHeaders } from './webhook.js';
+import { errorMessage } from '../shared/errors.js';
 
 export { createJsonLogger, silentLogger } from './logger.js';
 export type { Logger, LogLevel } from './logger.js';
@@ -200,7 +201,7 @@ function createDefaultRouter(
     },
     (err) =>
       logger.error('media router failed to load', {
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       }),
   );
 }
@@ -291,7 +292,7 @@ export async function startDevMediaServer(
     maxSignalBytes: limits.maxSignalBytes ?? 64 * 1024,
   });
   holder.manager = manager;
-  const recordings = new RecordingManager({
+  const recordings = new RecordingOrchestrator({
     manager,
     router,
     dir: recordingsDir,

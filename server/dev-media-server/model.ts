@@ -3,8 +3,10 @@
  * shapes, including the deprecated duplicate fields openvidu-node-client reads).
  */
 import type { IceCandidate } from './media/types.js';
+import type { OpenViduRole } from '../shared/openvidu.js';
 
-export type Role = 'SUBSCRIBER' | 'PUBLISHER' | 'MODERATOR';
+/** A connection's role (OpenVidu's). */
+export type Role = OpenViduRole;
 export const ROLES: readonly Role[] = ['SUBSCRIBER', 'PUBLISHER', 'MODERATOR'];
 
 export type OutputMode = 'COMPOSED' | 'INDIVIDUAL' | 'COMPOSED_QUICK_START';

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Recording, RecordingMode } from 'openvidu-node-client';
-import type { TestServer } from './test-helpers.js';
+import type { TestServer } from './test-support.js';
 import {
   WebhookReceiver,
   api,
@@ -17,7 +17,7 @@ import {
   publish,
   startTestServer,
   waitFor,
-} from './test-helpers.js';
+} from './test-support.js';
 
 let t: TestServer;
 let receiver: WebhookReceiver;

@@ -26,8 +26,8 @@ import type {
 } from './model.js';
 import type { TimerRegistry } from './timers.js';
 import type { WebhookEventName } from './webhook.js';
-
-export type RecordingStatus = 'starting' | 'started' | 'stopped' | 'ready' | 'failed';
+import { errorMessage } from '../shared/errors.js';
+import type { OpenViduRecordingStatus } from '../shared/openvidu.js';
 
 export interface RecordingRecord {
   id: string;
@@ -47,7 +47,7 @@ export interface RecordingRecord {
   size: number;
   duration: number;
   url: string | null;
-  status: RecordingStatus;
+  status: OpenViduRecordingStatus;
   /** File inside the recording folder once ready. */
   fileName?: string;
   /** Why it stopped (kept for the webhook and the metadata file). */
@@ -106,7 +106,7 @@ function streamMetadataOf(c: ConnectionRecord): RecordingStreamMetadata {
   };
 }
 
-export class RecordingManager implements RecordingHooks {
+export class RecordingOrchestrator implements RecordingHooks {
   private readonly recordings = new Map<string, RecordingRecord>();
   private readonly active = new Map<string, ActiveRecording>();
   /** Reason to stop with as soon as a `starting` recording has started. */
@@ -211,7 +211,7 @@ export class RecordingManager implements RecordingHooks {
       if (session.activeRecordingId === id) session.activeRecordingId = undefined;
       this.stopWhenStarted.delete(id);
       await this.persist(r);
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       this.cfg.logger.warn('recording failed to start', { recordingId: id, error: message });
       throw new HttpError(500, `Error starting recording: ${message}`, 'text');
     }
@@ -283,7 +283,7 @@ export class RecordingManager implements RecordingHooks {
       r.status = 'failed';
       this.cfg.logger.warn('recording failed', {
         recordingId: r.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
     await this.persist(r);
@@ -329,7 +329,7 @@ export class RecordingManager implements RecordingHooks {
       this.start(session, session.defaultRecordingProperties).catch((err: unknown) => {
         this.cfg.logger.warn('automatic recording failed to start', {
           sessionId: session.id,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         });
       });
     }
@@ -411,7 +411,7 @@ export class RecordingManager implements RecordingHooks {
     } catch (err) {
       this.cfg.logger.warn('could not write recording metadata', {
         recordingId: r.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OpenVidu, OpenViduRole } from 'openvidu-node-client';
-import type { TestServer } from './test-helpers.js';
-import { RpcClient, api, joinNew, publish, startTestServer, waitFor } from './test-helpers.js';
+import type { TestServer } from './test-support.js';
+import { RpcClient, api, joinNew, publish, startTestServer, waitFor } from './test-support.js';
 
 let t: TestServer;
 before(async () => {

@@ -1,6 +1,6 @@
 /**
  * The OpenVidu 2.32 REST API (`/openvidu/api/**`) and the recordings file handler, as a Hono app over
- * {@link SessionManager} and {@link RecordingManager}. Status codes and bodies follow OpenVidu CE,
+ * {@link SessionManager} and {@link RecordingOrchestrator}. Status codes and bodies follow OpenVidu CE,
  * including its empty-body errors and deprecated duplicate fields. This file is wiring: error
  * mapping, CORS and auth; the routes live in `rest/`, one module per area of the API.
  */
@@ -14,9 +14,10 @@ import { registerDevRoutes } from './rest/dev.js';
 import type { RestConfig } from './rest/context.js';
 import { createRestContext } from './rest/context.js';
 import { registerConfigRoutes, registerPublicRoutes, registerSignalRoutes } from './rest/config.js';
-import { registerRecordingRoutes } from './rest/recordings.js';
+import { registerOpenViduRecordingRoutes } from './rest/recordings.js';
 import { registerSessionRoutes } from './rest/sessions.js';
 import { HttpError } from './errors.js';
+import { errorMessage } from '../shared/errors.js';
 
 export type { RestConfig } from './rest/context.js';
 export { parseRecordingProperties } from './rest/recordings.js';
@@ -86,7 +87,7 @@ export function createRestApp(cfg: RestConfig): Hono {
     }
     cfg.logger.error('rest handler failed', {
       path: c.req.path,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     return c.text('Internal server error', 500);
   });
@@ -108,7 +109,7 @@ export function createRestApp(cfg: RestConfig): Hono {
 
   registerSessionRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
-  registerRecordingRoutes(app, ctx);
+  registerOpenViduRecordingRoutes(app, ctx);
   registerSignalRoutes(app, ctx);
   registerConfigRoutes(app, ctx);
   registerDevRoutes(app, ctx);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { TestServer } from './test-helpers.js';
+import type { TestServer } from './test-support.js';
 import {
   RpcClient,
   api,
@@ -13,7 +13,7 @@ import {
   publish,
   startTestServer,
   waitFor,
-} from './test-helpers.js';
+} from './test-support.js';
 
 let t: TestServer;
 let n = 0;

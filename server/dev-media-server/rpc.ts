@@ -13,6 +13,7 @@ import { newRpcSessionId } from './ids.js';
 import type { Logger } from './logger.js';
 import type { ConnectionRecord, ParticipantTransport } from './model.js';
 import type { TimerRegistry } from './timers.js';
+import { errorMessage } from '../shared/errors.js';
 
 export interface RpcConfig {
   manager: SessionManager;
@@ -250,7 +251,7 @@ export class RpcServer {
           this.cfg.logger.debug('rpc error', { method, code: err.code });
           this.replyError(state, id, err.code, err.message);
         } else {
-          const message = err instanceof Error ? err.message : String(err);
+          const message = errorMessage(err);
           this.cfg.logger.error('rpc handler failed', { method, error: message });
           this.replyError(state, id, RpcCode.GENERIC, `Internal error: ${message}`);
         }

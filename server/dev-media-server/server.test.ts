@@ -6,9 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { untilAborted } from '../shared/cli-io.js';
 import { CliUsageError, parseDevServerArgs, runDevServerCli } from './cli.js';
 import { createJsonLogger, startDevMediaServer } from './index.js';
-import { RpcClient, api, joinNew, startTestServer, waitFor } from './test-helpers.js';
+import { RpcClient, api, joinNew, startTestServer, waitFor } from './test-support.js';
 
 void describe('startDevMediaServer', () => {
   void it('starts with the werift router well under a second on a random port and closes cleanly', async () => {
@@ -83,7 +84,7 @@ void describe('startDevMediaServer', () => {
     const lines: string[] = [];
     const t = await startTestServer({
       secret: 'TopSecret-123',
-      logger: createJsonLogger((l) => lines.push(l), 'debug'),
+      logger: createJsonLogger('debug', (l) => lines.push(l)),
     });
     try {
       await t.ov.createSession({ customSessionId: 'quiet' });
@@ -196,9 +197,9 @@ void describe('dev-server CLI', () => {
         'error',
       ],
       {
-        stdout: (s) => out.push(s),
-        stderr: (s) => err.push(s),
-        signal: abort.signal,
+        out: (s) => out.push(s),
+        err: (s) => err.push(s),
+        untilStopped: untilAborted(abort.signal),
         onListening: (i) => (info = i),
       },
     );
@@ -231,10 +232,10 @@ void describe('dev-server CLI', () => {
 
   void it('exits 2 with usage on bad arguments and 0 on --help', async () => {
     const err: string[] = [];
-    assert.equal(await runDevServerCli(['--port', 'nope'], { stderr: (s) => err.push(s) }), 2);
+    assert.equal(await runDevServerCli(['--port', 'nope'], { err: (s) => err.push(s) }), 2);
     assert.match(err.join(''), /Usage: consult-kit dev-server/);
     const out: string[] = [];
-    assert.equal(await runDevServerCli(['--help'], { stdout: (s) => out.push(s) }), 0);
+    assert.equal(await runDevServerCli(['--help'], { out: (s) => out.push(s) }), 0);
     assert.match(out.join(''), /--ice-port-range/);
   });
 });

@@ -13,6 +13,7 @@ import type { IceCandidate } from './media/types.js';
 import { activeConnections, streamRpcJson, subscriberEndpointId } from './model.js';
 import type { ConnectionRecord, PublisherRecord, SessionRecord } from './model.js';
 import type { TimerRegistry } from './timers.js';
+import { errorMessage } from '../shared/errors.js';
 
 export interface StreamDeps {
   cfg: CoreConfig;
@@ -23,10 +24,6 @@ export interface StreamDeps {
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function withTimeout<T>(
@@ -116,7 +113,7 @@ export class StreamManager {
       if (c.publisher === pub) c.publisher = undefined;
       c.endpoints.delete(streamId);
       this.cfg.router.release(streamId);
-      throw new RpcError(RpcCode.MEDIA_SDP, `Error generating SDP answer: ${errMessage(err)}`);
+      throw new RpcError(RpcCode.MEDIA_SDP, `Error generating SDP answer: ${errorMessage(err)}`);
     }
     if (c.publisher !== pub || session.connections.get(c.id) !== c) {
       // The participant left or unpublished while the router negotiated.
@@ -190,7 +187,7 @@ export class StreamManager {
         'republish',
       ));
     } catch (err) {
-      throw new RpcError(RpcCode.MEDIA_SDP, `Error reconnecting publisher: ${errMessage(err)}`);
+      throw new RpcError(RpcCode.MEDIA_SDP, `Error reconnecting publisher: ${errorMessage(err)}`);
     }
     return { sdpAnswer, id: pub.streamId, createdAt: pub.createdAt };
   }
@@ -242,7 +239,10 @@ export class StreamManager {
         c.endpoints.delete(endpointId);
         this.cfg.router.release(endpointId);
       }
-      throw new RpcError(RpcCode.MEDIA_SDP, `Error subscribing to ${streamId}: ${errMessage(err)}`);
+      throw new RpcError(
+        RpcCode.MEDIA_SDP,
+        `Error subscribing to ${streamId}: ${errorMessage(err)}`,
+      );
     }
     if (
       session.connections.get(c.id) !== c ||

@@ -8,6 +8,8 @@ import type { RunningTokenServer, StartTokenServerOptions } from './index.js';
 import { runVerifyAuditCli } from './audit-cli.js';
 import { createJsonLogger } from './logger.js';
 import type { LogLevel } from './logger.js';
+import { type CliIo, cliOutput, untilStopped } from '../shared/cli-io.js';
+import { errorMessage } from '../shared/errors.js';
 
 const HELP = `Usage: consult-kit token-server [options]
        consult-kit token-server verify-audit --data-dir <dir> [--consult <id>]
@@ -37,22 +39,9 @@ Other: OPENVIDU_SECRET, OPENVIDU_WEBHOOK_SECRET, TRUST_PROXY (trusted proxy hops
 See docs/auth.md and docs/token-server.md.
 `;
 
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env?: Record<string, string | undefined>;
-  /** Resolves when the process should stop (default: SIGINT/SIGTERM). */
-  untilStopped?: Promise<void>;
-}
-
 /** Runs the CLI; resolves with the exit code once the server stopped (or failed to start). */
-export async function runTokenServerCli(
-  argv: string[],
-  io: CliIo = {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
-  },
-): Promise<number> {
+export async function runTokenServerCli(argv: string[], cliIo: CliIo = {}): Promise<number> {
+  const io = cliOutput(cliIo);
   if (argv[0] === 'verify-audit') return runVerifyAuditCli(argv.slice(1), io);
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -76,14 +65,14 @@ export async function runTokenServerCli(
       strict: true,
     }));
   } catch (e) {
-    io.err(`${e instanceof Error ? e.message : String(e)}\n\n${HELP}`);
+    io.err(`${errorMessage(e)}\n\n${HELP}`);
     return 2;
   }
   if (values['help']) {
     io.out(HELP);
     return 0;
   }
-  const env = io.env ?? process.env;
+  const env = io.env;
   const port = values['port'] !== undefined ? Number(values['port']) : undefined;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     io.err(`Invalid --port ${String(values['port'])}\n`);
@@ -113,15 +102,12 @@ export async function runTokenServerCli(
   try {
     running = await startTokenServer(options);
   } catch (e) {
-    io.err(`token server failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.err(`token server failed to start: ${errorMessage(e)}\n`);
     return 1;
   }
   io.out(`ConsultKit token server listening on ${running.url}\n`);
-  await (io.untilStopped ??
-    new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    }));
+  cliIo.onListening?.({ url: running.url, port: running.port });
+  await untilStopped(cliIo);
   await running.close();
   return 0;
 }

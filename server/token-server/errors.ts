@@ -2,25 +2,10 @@
  * The one error type route handlers throw. `app.onError` turns it into the contract's error body
  * `{ error: { code, message, details? } }`; codes map onto the SDK's ConsultError codes.
  */
-import type { ErrorBody } from '../../src/contract.js';
+import type { ApiErrorCode, ErrorBody } from '../../src/contract.js';
 
-/** Error codes this server answers with (the SDK maps each onto a ConsultErrorCode). */
-export type ApiErrorCode =
-  | 'invalid-request'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'admission-denied'
-  | 'consult-not-found'
-  | 'recording-not-found'
-  | 'not-found'
-  | 'conflict'
-  | 'payload-too-large'
-  | 'consent-required'
-  | 'rate-limited'
-  | 'openvidu-unavailable'
-  | 'authorization-unavailable'
-  | 'recording-failed'
-  | 'internal';
+/** Error codes this server answers with: the contract's `API_ERROR_CODES`. */
+export type { ApiErrorCode };
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -67,5 +52,4 @@ export const recordingNotFound = (): ApiError =>
 export const openViduUnavailable = (): ApiError =>
   new ApiError(503, 'openvidu-unavailable', 'The media server is unavailable; try again shortly.');
 
-/** The message of anything thrown (for logs: never a token, a secret or chat text). */
-export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+export { errorMessage } from '../shared/errors.js';

@@ -12,6 +12,7 @@ import type {
 } from '../../src/contract.js';
 import type { Logger } from './logger.js';
 import type { AddressedEventRow, EventRow, Store } from './store.js';
+import { errorMessage } from '../shared/errors.js';
 
 const CHANNEL = 'consult_kit_events';
 /** Rows read per query. */
@@ -239,7 +240,7 @@ export function openSseStream(options: SseStreamOptions): SseStream {
         } catch (error) {
           logger.warn('event stream setup failed', {
             consultId,
-            error: error instanceof Error ? error.message : String(error),
+            error: errorMessage(error),
           });
         }
         reader.ready = true;

@@ -5,8 +5,9 @@
  * `Authorization` header: it is never logged and never part of an error message.
  */
 
-export type OpenViduRole = 'SUBSCRIBER' | 'PUBLISHER' | 'MODERATOR';
-export type OpenViduRecordingStatus = 'starting' | 'started' | 'stopped' | 'ready' | 'failed';
+import type { OpenViduRecordingStatus, OpenViduRole } from '../shared/openvidu.js';
+
+export type { OpenViduRecordingStatus, OpenViduRole };
 
 export interface OpenViduConnection {
   connectionId: string;

@@ -3,7 +3,11 @@
  * mirror `src/contract.ts` (the `satisfies` checks below keep them in step at compile time).
  */
 import { z } from '@hono/zod-openapi';
-import { MAX_CHAT_MESSAGE_LENGTH } from '../../src/contract.js';
+import {
+  API_ERROR_CODES,
+  MAX_CHAT_MESSAGE_LENGTH,
+  SERVER_RECORDING_STATUSES,
+} from '../../src/contract.js';
 import type {
   AuditEntry,
   ConsentState,
@@ -85,7 +89,7 @@ const role = z.enum(['provider', 'patient', 'guest']);
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: 'forbidden' }),
+      code: z.enum(API_ERROR_CODES).openapi({ example: 'forbidden' }),
       message: z.string(),
       details: z.record(z.string(), z.unknown()).optional(),
     }),
@@ -121,15 +125,7 @@ export const RecordingInfoSchema = z
   .object({
     recordingId: z.string(),
     consultId: z.string(),
-    status: z.enum([
-      'starting',
-      'recording',
-      'stopping',
-      'processing',
-      'ready',
-      'failed',
-      'deleted',
-    ]),
+    status: z.enum(SERVER_RECORDING_STATUSES),
     startedAt: z.string().optional(),
     stoppedAt: z.string().optional(),
     duration: z.number().optional(),

@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { SignJWT } from 'jose';
 import type { ParticipantRole, TokenResponse } from '../../src/contract.js';
-import type { TestServer } from '../dev-media-server/test-helpers.js';
-import { RpcClient, startTestServer } from '../dev-media-server/test-helpers.js';
+import type { TestServer } from '../dev-media-server/test-support.js';
+import { RpcClient, startTestServer } from '../dev-media-server/test-support.js';
 import type { Db } from './db.js';
 import { MIGRATIONS, migrate, pgliteDb } from './db.js';
 import type { RunningTokenServer, StartTokenServerOptions } from './index.js';
 import { startTokenServer } from './index.js';
 import type { Logger } from './logger.js';
+import { waitFor } from '../shared/test-support.js';
 
 export const JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
 export const ISSUER = 'https://portal.test';
@@ -27,18 +28,7 @@ export const WEBHOOK_SECRET = 'whsec-test-123';
 /** Placeholder OpenVidu URL the test fetch rewrites to the dev media server. */
 export const OV_PLACEHOLDER = 'http://openvidu.invalid';
 
-/** Polls `predicate` until it holds (no fixed sleeps). */
-export async function waitFor(
-  what: string,
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { waitFor };
 
 let template: Promise<Blob> | undefined;
 
@@ -331,4 +321,4 @@ export class SseReader {
   }
 }
 
-export const ROLES: ParticipantRole[] = ['provider', 'patient', 'guest'];
+export const PARTICIPANT_ROLES: ParticipantRole[] = ['provider', 'patient', 'guest'];

@@ -35,6 +35,7 @@ import type {
   MediaBackend,
   PublishOptions,
 } from '../backend.js';
+import { Emitter } from '../emitter.js';
 import { ConsultError, isAbortError, throwIfAborted, type ConsultErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Unsubscribe } from '../types.js';
@@ -481,15 +482,13 @@ function releaseAudioSink(entry: RemoteEntry): void {
   sink.srcObject = null;
 }
 
-type Listener = (detail: never) => void;
-
 class OpenViduBackend implements MediaBackend {
   private readonly logger: Logger;
   private readonly factory: () => Promise<OpenViduLike>;
   private readonly connectTimeoutMs: number;
   private readonly iceServers: RTCIceServer[] | undefined;
   private readonly probeServer: boolean;
-  private readonly listeners = new Map<keyof BackendEventMap, Set<Listener>>();
+  private readonly events: Emitter<BackendEventMap>;
 
   private openVidu: OpenViduLike | undefined;
   private session: OvSession | undefined;
@@ -517,6 +516,7 @@ class OpenViduBackend implements MediaBackend {
 
   constructor(options: OpenViduBackendOptions) {
     this.logger = options.logger ?? silent;
+    this.events = new Emitter(this.logger);
     this.factory = options.openViduFactory ?? defaultOpenViduFactory;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 20_000;
     this.iceServers = options.iceServers;
@@ -527,28 +527,11 @@ class OpenViduBackend implements MediaBackend {
     event: K,
     listener: (detail: BackendEventMap[K]) => void,
   ): Unsubscribe {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    const entry = listener as Listener;
-    set.add(entry);
-    return () => {
-      set.delete(entry);
-    };
+    return this.events.on(event, listener);
   }
 
   private emit<K extends keyof BackendEventMap>(event: K, detail: BackendEventMap[K]): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    for (const listener of [...set]) {
-      try {
-        (listener as (detail: BackendEventMap[K]) => void)(detail);
-      } catch (error) {
-        this.logger.error('backend listener threw', { event, error });
-      }
-    }
+    this.events.emit(event, detail);
   }
 
   // ── Connection ──────────────────────────────────────────────────────────────────────────────

@@ -9,7 +9,7 @@ import type { ConsentEntry, LobbyEntry } from '../contract.js';
 import { Emitter } from '../emitter.js';
 import { ConsultError, type ConsultErrorCode } from '../errors.js';
 import { INITIAL_RECORDING } from '../recording.js';
-import { Store } from '../store.js';
+import { StateStore } from '../store.js';
 import type {
   ConnectOptions,
   ChatMessage,
@@ -118,7 +118,7 @@ export function createParticipant(partial: Partial<Participant> & { id: string }
 export class FakeSession implements ConsultSessionLike {
   /** Every command call, in order. */
   readonly calls: FakeSessionCall[] = [];
-  private readonly store: Store<SessionState>;
+  private readonly store: StateStore<SessionState>;
   private readonly emitter = new Emitter<SessionEventMap>();
   private readonly options: FakeSessionOptions;
   private readonly failures = new Map<string, ConsultError>();
@@ -128,7 +128,7 @@ export class FakeSession implements ConsultSessionLike {
 
   constructor(initialState: Partial<SessionState> = {}, options: FakeSessionOptions = {}) {
     this.options = options;
-    this.store = new Store(createSessionState(initialState));
+    this.store = new StateStore(createSessionState(initialState));
     this.store.subscribe((state, previous) => {
       this.emitter.emit('stateChanged', { state, previous });
       if (state.connection !== previous.connection) {

@@ -6,11 +6,12 @@
  */
 import { http, HttpResponse, type HttpHandler } from 'msw';
 import type {
+  ApiErrorCode,
   ConsultServerEventMap,
   ConsultServerEventName,
   ErrorBody,
   WaitingResponse,
-} from '../../src/contract.js';
+} from '../../src/index.js';
 
 /** The API base the stories pass as `token-url`. */
 export const API_BASE = '/api';
@@ -33,7 +34,7 @@ export function waitingToken(position: number): HttpHandler {
 }
 
 /** A token-server error answer (`{ error: { code, message } }`) with `status`. */
-export function failingToken(status: number, code: string, message: string): HttpHandler {
+export function failingToken(status: number, code: ApiErrorCode, message: string): HttpHandler {
   return http.post(`${API_BASE}/consults/:consultId/token`, () =>
     HttpResponse.json<ErrorBody>({ error: { code, message } }, { status }),
   );

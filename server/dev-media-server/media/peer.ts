@@ -9,7 +9,7 @@ import type { PeerConfig, RTCIceCandidate, RTCRtpTransceiver } from 'werift';
 import { sdpUfrag } from './ice.js';
 import { linkImpairer } from './impaired-link.js';
 import type { RouterContext } from './router-context.js';
-import { errorMessage } from './router-context.js';
+import { errorMessage } from '../../shared/errors.js';
 import type { IceCandidate, OnLocalCandidate } from './types.js';
 
 function toWireCandidate(candidate: RTCIceCandidate): IceCandidate {

@@ -22,7 +22,7 @@ import { PUBLISHER_REMB_BPS, REMB_INTERVAL_MS, sendRemb } from './remb.js';
 import { Peer } from './peer.js';
 import type { RecordableStream, StreamTracks } from './recorder.js';
 import type { Kind, RouterContext } from './router-context.js';
-import { errorMessage } from './router-context.js';
+import { errorMessage } from '../../shared/errors.js';
 import type { Subscriber } from './subscriber.js';
 import type { PublishRequest } from './types.js';
 

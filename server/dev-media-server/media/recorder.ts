@@ -19,6 +19,7 @@ import type {
   RecordingResult,
   RecordingStreamMetadata,
 } from './types.js';
+import { errorMessage } from '../../shared/errors.js';
 
 export interface StreamTracks {
   /** Changes on every republish. */
@@ -276,7 +277,7 @@ class RecordingSession implements Recording {
       .catch((error: unknown) =>
         this.logger.warn('stream recorder stop failed', {
           streamId: segment.streamId,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         }),
       )
       .finally(() => this.registry.recorderStopped());
@@ -432,7 +433,7 @@ class RecordingSession implements Recording {
     const started = Date.now();
     await run(ffmpeg, args, 10_000 + duration * 10_000).catch((error: unknown) => {
       throw new Error(
-        `COMPOSED recording ${this.req.recordingId}: ffmpeg composition failed: ${error instanceof Error ? error.message : String(error)}`,
+        `COMPOSED recording ${this.req.recordingId}: ffmpeg composition failed: ${errorMessage(error)}`,
       );
     });
     this.logger.debug('composed recording', {
@@ -463,7 +464,7 @@ class RecordingSession implements Recording {
         30_000,
       ).catch((error: unknown) =>
         this.logger.warn('thumbnail failed', {
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         }),
       );
     }
@@ -523,7 +524,7 @@ class RecordingSession implements Recording {
       zip.end();
     }).catch((error: unknown) => {
       throw new Error(
-        `INDIVIDUAL recording ${this.req.recordingId}: writing ${fileName} failed: ${error instanceof Error ? error.message : String(error)}`,
+        `INDIVIDUAL recording ${this.req.recordingId}: writing ${fileName} failed: ${errorMessage(error)}`,
       );
     });
     const size = (await stat(output)).size;

@@ -37,10 +37,6 @@ export interface RouterContext {
   readonly random: () => number;
 }
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Host candidates are gathered in a few ms; STUN/TURN get longer, the rest trickles. */
 const GATHER_WAIT_HOST_MS = 2000;
 const GATHER_WAIT_STUN_MS = 3000;

@@ -9,7 +9,7 @@
 import { StunProtocol } from 'werift';
 import type { PeerConfig } from 'werift';
 import type { RouterLogger } from './router-context.js';
-import { errorMessage } from './router-context.js';
+import { errorMessage } from '../../shared/errors.js';
 
 /** Default receive and send buffer size asked for each ICE UDP socket. */
 export const DEFAULT_UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;

@@ -22,7 +22,7 @@ import { Endpoint } from './endpoint.js';
 import { Peer } from './peer.js';
 import type { Publisher } from './publisher.js';
 import type { Kind, RouterContext } from './router-context.js';
-import { errorMessage } from './router-context.js';
+import { errorMessage } from '../../shared/errors.js';
 import type { SubscribeRequest } from './types.js';
 
 /** RTCP PSFB FMT 4 (RFC 5104 Full Intra Request). */

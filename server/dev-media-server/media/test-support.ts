@@ -18,27 +18,17 @@ import {
 } from 'werift';
 import type { RTCRtpSender } from 'werift';
 import { Publisher } from './publisher.js';
-import type { RouterContext } from './router-context.js';
+import type { Kind, RouterContext } from './router-context.js';
 import { Subscriber } from './subscriber.js';
 import type { IceCandidate, MediaRouter } from './types.js';
+import { waitFor } from '../../shared/test-support.js';
 
-export type Kind = 'audio' | 'video';
+export type { Kind };
 
 /** Bytes the fake publisher puts into a private header extension; must never reach a subscriber. */
 export const MARKER_EXTENSION = { id: 14, payload: Buffer.from([0xab, 0xcd, 0xef]) };
 
-export async function waitFor(
-  what: string,
-  predicate: () => boolean,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor };
 
 /** One live ffmpeg encoder (testsrc + sine → VP8 + Opus RTP) fanned out to any number of listeners. */
 export class SyntheticSource {

@@ -8,11 +8,11 @@ import { isValidId } from '../ids.js';
 import type { ImpairmentRules } from '../impairment.js';
 import type { Logger } from '../logger.js';
 import type { IceServerJson, SessionRecord } from '../model.js';
-import type { RecordingManager } from '../recording.js';
+import type { RecordingOrchestrator } from '../recording.js';
 
 export interface RestConfig {
   manager: SessionManager;
-  recordings: RecordingManager;
+  recordings: RecordingOrchestrator;
   secret: string;
   publicUrl: string;
   recordingsDir: string;

@@ -102,7 +102,7 @@ export function parseRecordingProperties(
   };
 }
 
-export function registerRecordingRoutes(app: Hono, ctx: RestContext): void {
+export function registerOpenViduRecordingRoutes(app: Hono, ctx: RestContext): void {
   const { cfg } = ctx;
   const { recordings } = cfg;
   const requireRecording = (): void => {

@@ -22,22 +22,9 @@ import type {
   RecordingResult,
   SubscribeRequest,
 } from './media/types.js';
+import { waitFor } from '../shared/test-support.js';
 
-/** Polls `predicate` until it holds; fails after `timeoutMs` with `what` in the message. */
-export async function waitFor(
-  what: string | (() => string),
-  predicate: () => boolean,
-  timeoutMs = 3000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) {
-      const label = typeof what === 'string' ? what : what();
-      assert.fail(`timed out after ${timeoutMs} ms waiting for ${label}`);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor };
 
 // ───────────────────────────── fake router ─────────────────────────────
 
