@@ -112,25 +112,61 @@ async function copyWorkingTree(to: string): Promise<void> {
 }
 
 /**
+ * The live (not zombie) processes of a process group, as `pid state command`, read from /proc.
+ * A zombie still answers `kill(-pgid, 0)`, and in a container whose init does not reap orphans a
+ * process npx left behind stays a zombie after it exited; it must not count as running.
+ */
+function liveGroupMembers(pgid: number): string[] {
+  if (!existsSync('/proc/self/stat')) {
+    try {
+      process.kill(-pgid, 0);
+      return [`group ${pgid}`];
+    } catch {
+      return [];
+    }
+  }
+  const members: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // pid (comm) state ppid pgrp …; comm may hold spaces and parentheses.
+    const close = stat.lastIndexOf(')');
+    const [state, , pgrp] = stat.slice(close + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') {
+      members.push(`${entry} ${state} ${stat.slice(stat.indexOf('(') + 1, close)}`);
+    }
+  }
+  return members;
+}
+
+/**
  * Stops `npx consult-kit demo` and the Node process npx started for it: the demo runs in its own
- * process group (spawned detached), so one signal reaches both. Waits until the group is gone.
+ * process group (spawned detached), so one signal reaches both. Waits until no live process of the
+ * group is left; names the ones that did not stop.
  */
 async function stopDemo(): Promise<void> {
   const pid = demo?.pid;
   if (!demo || pid === undefined) return;
-  const groupAlive = (): boolean => {
+  const signal = (name: NodeJS.Signals): void => {
     try {
-      process.kill(-pid, 0);
-      return true;
+      process.kill(-pid, name);
     } catch {
-      return false;
+      // the group is gone
     }
   };
-  if (groupAlive()) process.kill(-pid, 'SIGTERM');
-  await waitUntil('the demo to stop', () => !groupAlive(), WAIT_MS).catch((e: unknown) => {
-    if (groupAlive()) process.kill(-pid, 'SIGKILL');
-    throw e;
-  });
+  if (liveGroupMembers(pid).length > 0) signal('SIGTERM');
+  await waitUntil('the demo to stop', () => liveGroupMembers(pid).length === 0, WAIT_MS).catch(
+    (e: unknown) => {
+      const left = liveGroupMembers(pid);
+      signal('SIGKILL');
+      throw new Error(`the demo did not stop on SIGTERM: ${left.join('; ')}`, { cause: e });
+    },
+  );
 }
 
 interface PackedFile {
