@@ -173,6 +173,17 @@ export class OpenViduClient {
     return r.status === 204;
   }
 
+  /** Evicts a connection (its user sees `forceDisconnectByServer`); false when it was gone already. */
+  async destroyConnection(sessionId: string, connectionId: string): Promise<boolean> {
+    const r = await this.json(
+      'DELETE',
+      `/openvidu/api/sessions/${encodeURIComponent(sessionId)}/connection/${encodeURIComponent(connectionId)}`,
+      'destroyConnection',
+      [204, 400, 404],
+    );
+    return r.status === 204;
+  }
+
   /** Creates a connection; `undefined` when the session does not exist (404). */
   async createConnection(
     sessionId: string,

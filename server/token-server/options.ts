@@ -14,6 +14,7 @@ export type ConsultAction =
   | 'lobby.read'
   | 'lobby.admit'
   | 'lobby.deny'
+  | 'participant.remove'
   | 'consent'
   | 'recording.start'
   | 'recording.stop'

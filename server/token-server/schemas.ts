@@ -196,6 +196,9 @@ export const HealthSchema = z
   })
   .openapi('Health');
 export const OkSchema = z.object({}).openapi('Ok');
+export const RemovedSchema = z
+  .object({ userId: z.string(), status: z.literal('removed') })
+  .openapi('ParticipantRemoved');
 export const EndedSchema = z.object({ ended: z.literal(true) }).openapi('Ended');
 
 /** Chat payload carried in OpenVidu `signalSent` webhooks (type `chat`). */

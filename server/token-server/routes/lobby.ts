@@ -89,7 +89,7 @@ export function registerLobbyRoutes(app: App, deps: LobbyRouteDeps): void {
     const { consultId } = c.req.valid('param');
     const s = services();
     const user = await s.access.check(c.req.raw, consultId, 'events');
-    await s.consults.ensure(consultId);
+    await s.consults.ensureOpen(consultId);
     const header = c.req.header('last-event-id');
     const lastEventId =
       header && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : undefined;

@@ -78,6 +78,9 @@ export function createServices(deps: ServicesDeps): Services {
     events,
     audit,
     tokens,
+    ov,
+    consults: consultRows,
+    connections,
     waitingRoom: deps.waitingRoom,
   });
   const consent = new ConsentService({ ov, consults: consultRows, consents, events, audit });

@@ -10,8 +10,11 @@ import type {
   WaitingResponse,
 } from '../../../src/contract.js';
 import type { AuthenticatedUser } from '../auth.js';
-import { ApiError, conflict } from '../errors.js';
+import { ApiError, conflict, consultEnded } from '../errors.js';
 import type { EventPublisher } from '../events.js';
+import type { OpenViduClient } from '../openvidu-client.js';
+import type { ConnectionRepository } from '../repositories/connections.js';
+import type { ConsultRepository } from '../repositories/consults.js';
 import type { LobbyRepository } from '../repositories/lobby.js';
 import type { UserRef } from '../store.js';
 import type { AuditLog } from './audit-log.js';
@@ -22,6 +25,9 @@ export interface LobbyServiceDeps {
   events: EventPublisher;
   audit: AuditLog;
   tokens: TokenService;
+  ov: OpenViduClient;
+  consults: ConsultRepository;
+  connections: ConnectionRepository;
   /** Waiting room per consult (default: on for every consult). */
   waitingRoom: boolean | ((consultId: string) => boolean | Promise<boolean>);
 }
@@ -39,7 +45,8 @@ export class LobbyService {
 
   /**
    * The user's way in: a token for providers, for consults without a waiting room and for admitted
-   * users; otherwise a place in the queue (403 `admission-denied` once denied).
+   * users; otherwise a place in the queue. 403 `admission-denied` once denied or removed, with or
+   * without a waiting room.
    */
   async join(
     consultId: string,
@@ -53,10 +60,10 @@ export class LobbyService {
       role: user.role,
       displayName: user.displayName === user.id && requestedName ? requestedName : user.displayName,
     };
+    const lobby = user.role === 'provider' ? undefined : await rows.lobbyStatus(consultId, user.id);
+    if (lobby?.status === 'denied')
+      throw new ApiError(403, 'admission-denied', 'The provider declined admission.');
     if (user.role !== 'provider' && (await this.hasWaitingRoom(consultId))) {
-      const lobby = await rows.lobbyStatus(consultId, user.id);
-      if (lobby?.status === 'denied')
-        throw new ApiError(403, 'admission-denied', 'The provider declined admission.');
       if (lobby?.status !== 'admitted') {
         if (await rows.enterLobby(consultId, who)) {
           await audit.record(consultId, 'lobby.entered', user, { ip });
@@ -88,7 +95,8 @@ export class LobbyService {
     by: { id: string; role: ParticipantRole },
     ip: string | undefined,
   ): Promise<void> {
-    const { lobby: rows, events, audit, tokens } = this.deps;
+    const { lobby: rows, events, audit, tokens, consults } = this.deps;
+    if ((await consults.getConsult(consultId))?.endedAt) throw consultEnded();
     const entry = await rows.decideLobby(consultId, userId, 'admitted');
     if (!entry) throw conflict('That person is not waiting.');
     let token: TokenResponse;
@@ -117,6 +125,36 @@ export class LobbyService {
     await events.publish(consultId, 'denied', reason ? { reason } : {}, { userId });
     await audit.record(consultId, 'lobby.denied', by, { subjectId: userId, ip });
     await this.publishQueue(consultId);
+  }
+
+  /**
+   * Revokes admission (providers): the user is denied from now on (no new token, with or without a
+   * waiting room), their OpenVidu connections are evicted, and they are told `denied` (`removed`).
+   * Providers cannot be removed (409). A retry after an OpenVidu failure (503) finishes the job.
+   */
+  async remove(
+    consultId: string,
+    userId: string,
+    by: { id: string; role: ParticipantRole },
+    ip: string | undefined,
+  ): Promise<void> {
+    const { lobby: rows, events, audit, ov, connections } = this.deps;
+    const known =
+      (await connections.getParticipant(consultId, userId)) ??
+      (await rows.waiting(consultId)).find((w) => w.userId === userId);
+    const who: UserRef = known
+      ? { id: userId, displayName: known.displayName, role: known.role }
+      : { id: userId, displayName: userId, role: 'guest' };
+    if (who.role === 'provider' || userId === by.id)
+      throw conflict('Providers cannot be removed from a consultation.');
+    const wasWaiting = (await rows.lobbyStatus(consultId, userId))?.status === 'waiting';
+    if (await rows.denyUser(consultId, who)) {
+      await audit.record(consultId, 'participant.removed', by, { subjectId: userId, ip });
+      await events.publish(consultId, 'denied', { reason: 'removed' }, { userId });
+      if (wasWaiting) await this.publishQueue(consultId);
+    }
+    for (const connectionId of await connections.openConnections(consultId, userId))
+      await ov.destroyConnection(consultId, connectionId);
   }
 
   /** Tells the providers who is waiting now. */
