@@ -87,6 +87,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       authorize,
       waitingRoom: options.waitingRoom ?? true,
       requireConsent: options.requireConsent ?? true,
+      consentTimeoutMs: options.consentTimeoutMs ?? 30_000,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       tokenTtlSec: options.tokenTtlSec ?? 3600,
     });
@@ -139,6 +140,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     close() {
       closing ??= (async () => {
         services?.streams.closeAll();
+        services?.recordings.close();
         await init.catch(() => undefined);
         await hub?.stop();
         if (ownsDb) await db?.close();

@@ -99,6 +99,17 @@ export const TokenResponseSchema = z
     expiresAt: z.string(),
     userId: z.string().optional(),
     displayName: z.string().optional(),
+    recording: z
+      .object({
+        active: z.literal(true),
+        consentRequired: z.boolean(),
+        consentDeadline: z.string().optional(),
+      })
+      .optional()
+      .openapi({
+        description:
+          'A recording is running: the user is told before publishing and, with consentRequired, asked; it stops at consentDeadline unless they consent',
+      }),
   })
   .openapi('TokenResponse');
 export const WaitingResponseSchema = z
@@ -106,6 +117,10 @@ export const WaitingResponseSchema = z
     status: z.literal('waiting'),
     consultId: z.string(),
     position: z.number().int().optional(),
+    recording: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'True while the consultation is being recorded' }),
   })
   .openapi('WaitingResponse');
 export const LobbyEntrySchema = z

@@ -42,6 +42,7 @@ export interface ServicesDeps {
   authorize: Authorize;
   waitingRoom: boolean | ((consultId: string) => boolean | Promise<boolean>);
   requireConsent: boolean;
+  consentTimeoutMs: number;
   heartbeatMs: number;
   tokenTtlSec: number;
 }
@@ -83,7 +84,14 @@ export function createServices(deps: ServicesDeps): Services {
     connections,
     waitingRoom: deps.waitingRoom,
   });
-  const consent = new ConsentService({ ov, consults: consultRows, consents, events, audit });
+  const consent = new ConsentService({
+    ov,
+    consults: consultRows,
+    consents,
+    recordings: recordingRows,
+    events,
+    audit,
+  });
   const recordings = new RecordingService({
     ov,
     recordings: recordingRows,
@@ -93,7 +101,11 @@ export function createServices(deps: ServicesDeps): Services {
     consent,
     logger,
     requireConsent: deps.requireConsent,
+    consentTimeoutMs: deps.consentTimeoutMs,
   });
+  lobby.recordingNotice = (consultId, who) => recordings.noticeFor(consultId, who);
+  lobby.recordingActive = async (consultId) =>
+    (await recordingRows.activeRecording(consultId)) !== undefined;
   const consults = new ConsultService({
     ov,
     consults: consultRows,

@@ -6,6 +6,7 @@
 import type {
   LobbyEntry,
   ParticipantRole,
+  RecordingNotice,
   TokenResponse,
   WaitingResponse,
 } from '../../../src/contract.js';
@@ -36,7 +37,25 @@ export interface LobbyServiceDeps {
 export type JoinResult = { token: TokenResponse } | { waiting: WaitingResponse };
 
 export class LobbyService {
+  /** What a user joining now must know about a running recording (set by the recordings). */
+  recordingNotice: (consultId: string, who: UserRef) => Promise<RecordingNotice | undefined> = () =>
+    Promise.resolve(undefined);
+  /** Whether a recording is running (told to people in the waiting room). */
+  recordingActive: (consultId: string) => Promise<boolean> = () => Promise.resolve(false);
+
   constructor(private readonly deps: LobbyServiceDeps) {}
+
+  /** A token, with the running-recording notice when there is one. */
+  private async mint(
+    consultId: string,
+    who: UserRef,
+    actor: { id: string; role: ParticipantRole },
+    ip: string | undefined,
+  ): Promise<TokenResponse> {
+    const token = await this.deps.tokens.mint(consultId, who, actor, ip);
+    const recording = await this.recordingNotice(consultId, who);
+    return recording ? { ...token, recording } : token;
+  }
 
   private async hasWaitingRoom(consultId: string): Promise<boolean> {
     const w = this.deps.waitingRoom;
@@ -54,7 +73,7 @@ export class LobbyService {
     requestedName: string | undefined,
     ip: string | undefined,
   ): Promise<JoinResult> {
-    const { lobby: rows, audit, tokens } = this.deps;
+    const { lobby: rows, audit } = this.deps;
     const who: UserRef = {
       id: user.id,
       role: user.role,
@@ -71,16 +90,18 @@ export class LobbyService {
         }
         const waiting = await rows.waiting(consultId);
         const index = waiting.findIndex((w) => w.userId === user.id);
+        const recording = await this.recordingActive(consultId);
         return {
           waiting: {
             status: 'waiting',
             consultId,
             ...(index >= 0 ? { position: index + 1 } : {}),
+            ...(recording ? { recording } : {}),
           },
         };
       }
     }
-    return { token: await tokens.mint(consultId, who, user, ip) };
+    return { token: await this.mint(consultId, who, user, ip) };
   }
 
   /** The people waiting, first come first. */
@@ -95,13 +116,13 @@ export class LobbyService {
     by: { id: string; role: ParticipantRole },
     ip: string | undefined,
   ): Promise<void> {
-    const { lobby: rows, events, audit, tokens, consults } = this.deps;
+    const { lobby: rows, events, audit, consults } = this.deps;
     if ((await consults.getConsult(consultId))?.endedAt) throw consultEnded();
     const entry = await rows.decideLobby(consultId, userId, 'admitted');
     if (!entry) throw conflict('That person is not waiting.');
     let token: TokenResponse;
     try {
-      token = await tokens.mint(consultId, entry, by, ip);
+      token = await this.mint(consultId, entry, by, ip);
     } catch (e) {
       await rows.undoAdmission(consultId, userId);
       throw e;
