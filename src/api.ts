@@ -57,7 +57,12 @@ export function parseTokenResult(consultId: string, data: unknown, status = 200)
     const position = typeof data.position === 'number' ? data.position : undefined;
     return {
       status: 'waiting',
-      waiting: { status: 'waiting', consultId, ...(position !== undefined ? { position } : {}) },
+      waiting: {
+        status: 'waiting',
+        consultId,
+        ...(position !== undefined ? { position } : {}),
+        ...(data.recording === true ? { recording: true } : {}),
+      },
     };
   }
   return { status: 'token', token: parseTokenResponse(consultId, data) };
@@ -76,6 +81,17 @@ export function parseTokenResponse(consultId: string, data: unknown): TokenRespo
     expiresAt: typeof data.expiresAt === 'string' ? data.expiresAt : '',
     ...(typeof data.userId === 'string' ? { userId: data.userId } : {}),
     ...(typeof data.displayName === 'string' ? { displayName: data.displayName } : {}),
+    ...(isRecord(data.recording) && data.recording.active === true
+      ? {
+          recording: {
+            active: true,
+            consentRequired: data.recording.consentRequired === true,
+            ...(typeof data.recording.consentDeadline === 'string'
+              ? { consentDeadline: data.recording.consentDeadline }
+              : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -246,6 +262,14 @@ export class ConsultApi {
       body: { granted },
     });
     return parseConsentState(data);
+  }
+
+  /** `POST …/participants/{userId}/remove`. */
+  async removeParticipant(userId: string): Promise<void> {
+    await this.http.request(this.url(`/participants/${encodeURIComponent(userId)}/remove`), {
+      method: 'POST',
+      body: {},
+    });
   }
 
   /** `POST …/lobby/{userId}/admit|deny`. */

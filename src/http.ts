@@ -71,6 +71,7 @@ const SERVER_CODES: ReadonlySet<ConsultErrorCode> = new Set<ConsultErrorCode>([
   'message-too-long',
   'admission-denied',
   'recording-failed',
+  'consult-ended',
 ]);
 
 /**

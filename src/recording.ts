@@ -95,7 +95,8 @@ export class RecordingManager {
 
   async setConsent(granted: boolean): Promise<void> {
     if (typeof granted !== 'boolean') throw new TypeError('granted must be a boolean');
-    this.ctx.requireConnected('answer the consent request');
+    // A joiner answers while their media is held back (still connecting).
+    if (!this.state.consentPending) this.ctx.requireConnected('answer the consent request');
     const consent = await this.ctx.api.setConsent(granted).catch((error: unknown) => {
       throw ConsultError.from(error, 'recording-failed');
     });
@@ -179,6 +180,49 @@ export class RecordingManager {
       ...(startedAt !== undefined && this.state.duration === undefined
         ? { duration: Math.round((this.ctx.now() - startedAt) / 1000) }
         : {}),
+    });
+  }
+
+  /**
+   * A recording was running when the user waited or joined (the token server's notice): they see it
+   * before their media is published, and are asked when `consentRequired`.
+   */
+  announce(consentRequired: boolean): void {
+    const status = this.state.status;
+    this.set({
+      ...(status === 'idle' ? { status: 'recording' as const } : {}),
+      ...(consentRequired ? { consentPending: true } : {}),
+    });
+    if (consentRequired) this.ctx.emit('consentRequested', { consent: this.state.consent });
+  }
+
+  /** Resolves once the local user consented or the recording is no longer running. */
+  consentOrStopped(signal: AbortSignal): Promise<void> {
+    const { store } = this.ctx;
+    const done = (): boolean => {
+      const r = store.state.recording;
+      const mine = r.consent.entries.find((e) => e.userId === this.ctx.localUserId());
+      return (
+        (r.status !== 'recording' && r.status !== 'starting') ||
+        (!r.consentPending && mine?.granted === true)
+      );
+    };
+    return new Promise<void>((resolve, reject) => {
+      if (done()) return resolve();
+      const stop = (): void => {
+        unsubscribe();
+        signal.removeEventListener('abort', aborted);
+      };
+      const aborted = (): void => {
+        stop();
+        reject(ConsultError.aborted(signal.reason));
+      };
+      const unsubscribe = store.subscribe(() => {
+        if (!done()) return;
+        stop();
+        resolve();
+      });
+      signal.addEventListener('abort', aborted, { once: true });
     });
   }
 

@@ -280,4 +280,6 @@ export interface ConsultSessionLike {
 
   admit(userId: string): Promise<void>;
   deny(userId: string, reason?: string): Promise<void>;
+  /** Removes a participant from the consultation (providers). */
+  removeParticipant(userId: string): Promise<void>;
 }
