@@ -154,6 +154,7 @@ export class RecordingManager {
       recordingId: info.recordingId,
       ...(startedAt !== undefined && !Number.isNaN(startedAt) ? { startedAt } : {}),
       ...(info.duration !== undefined ? { duration: info.duration } : {}),
+      reason: info.reason,
       ...(info.status === 'failed'
         ? { error: new ConsultError('recording-failed', info.reason ?? 'The recording failed.') }
         : {}),
@@ -247,7 +248,7 @@ export class RecordingManager {
   private set(patch: Partial<RecordingState> & { error?: ConsultError | undefined }): void {
     const previous = this.state;
     const next: RecordingState = { ...previous, ...patch };
-    for (const key of ['error', 'recordingId', 'startedAt', 'duration'] as const) {
+    for (const key of ['error', 'recordingId', 'startedAt', 'duration', 'reason'] as const) {
       if (key in patch && patch[key] === undefined) delete next[key];
     }
     next.downloadable =

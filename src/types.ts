@@ -153,6 +153,8 @@ export interface RecordingState {
   consentPending: boolean;
   /** True when a finished recording can be downloaded by this user. */
   downloadable: boolean;
+  /** Why the server stopped or failed the recording, e.g. `consent-declined` or `consent-timeout`. */
+  reason?: string;
   error?: ConsultError;
 }
 
