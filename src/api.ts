@@ -82,15 +82,7 @@ export function parseTokenResponse(consultId: string, data: unknown): TokenRespo
     ...(typeof data.userId === 'string' ? { userId: data.userId } : {}),
     ...(typeof data.displayName === 'string' ? { displayName: data.displayName } : {}),
     ...(isRecord(data.recording) && data.recording.active === true
-      ? {
-          recording: {
-            active: true,
-            consentRequired: data.recording.consentRequired === true,
-            ...(typeof data.recording.consentDeadline === 'string'
-              ? { consentDeadline: data.recording.consentDeadline }
-              : {}),
-          },
-        }
+      ? { recording: { active: true, consentRequired: data.recording.consentRequired === true } }
       : {}),
   };
 }
@@ -264,17 +256,10 @@ export class ConsultApi {
     return parseConsentState(data);
   }
 
-  /** `POST …/participants/{userId}/remove`. */
-  async removeParticipant(userId: string): Promise<void> {
-    await this.http.request(this.url(`/participants/${encodeURIComponent(userId)}/remove`), {
-      method: 'POST',
-      body: {},
-    });
-  }
-
-  /** `POST …/lobby/{userId}/admit|deny`. */
-  async lobby(userId: string, action: 'admit' | 'deny', reason?: string): Promise<void> {
-    await this.http.request(this.url(`/lobby/${encodeURIComponent(userId)}/${action}`), {
+  /** `POST …/lobby/{userId}/admit|deny`, or `POST …/participants/{userId}/remove`. */
+  async lobby(userId: string, action: 'admit' | 'deny' | 'remove', reason?: string): Promise<void> {
+    const path = action === 'remove' ? 'participants' : 'lobby';
+    await this.http.request(this.url(`/${path}/${encodeURIComponent(userId)}/${action}`), {
       method: 'POST',
       body: reason !== undefined ? { reason } : {},
     });

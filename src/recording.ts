@@ -11,6 +11,7 @@ import { parseConsentState, type ConsultApi } from './api.js';
 import type { RecordingInfo } from './contract.js';
 import { ConsultError } from './errors.js';
 import type { Store } from './store.js';
+import { abortable } from './timers.js';
 import type { RecordingState, SessionEventMap, SessionState } from './types.js';
 
 /** The initial recording slice. @internal */
@@ -199,32 +200,21 @@ export class RecordingManager {
 
   /** Resolves once the local user consented or the recording is no longer running. */
   consentOrStopped(signal: AbortSignal): Promise<void> {
-    const { store } = this.ctx;
-    const done = (): boolean => {
-      const r = store.state.recording;
-      const mine = r.consent.entries.find((e) => e.userId === this.ctx.localUserId());
-      return (
-        (r.status !== 'recording' && r.status !== 'starting') ||
-        (!r.consentPending && mine?.granted === true)
-      );
-    };
-    return new Promise<void>((resolve, reject) => {
-      if (done()) return resolve();
-      const stop = (): void => {
-        unsubscribe();
-        signal.removeEventListener('abort', aborted);
+    let off: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      const check = (): void => {
+        const r = this.state;
+        if (
+          (r.status !== 'recording' && r.status !== 'starting') ||
+          (!r.consentPending &&
+            r.consent.entries.some((e) => e.userId === this.ctx.localUserId() && e.granted))
+        )
+          resolve();
       };
-      const aborted = (): void => {
-        stop();
-        reject(ConsultError.aborted(signal.reason));
-      };
-      const unsubscribe = store.subscribe(() => {
-        if (!done()) return;
-        stop();
-        resolve();
-      });
-      signal.addEventListener('abort', aborted, { once: true });
+      off = this.ctx.store.subscribe(check);
+      check();
     });
+    return abortable(done, signal).finally(() => off());
   }
 
   /** `consent` server event (or the consent answer). */

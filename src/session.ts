@@ -324,14 +324,10 @@ export class ConsultSession implements ConsultSessionLike {
   }
 
   async admit(userId: string): Promise<void> {
-    if (typeof userId !== 'string' || userId === '')
-      throw new TypeError('userId must be a non-empty string');
     await this.lobbyAction(userId, 'admit');
   }
 
   async deny(userId: string, reason?: string): Promise<void> {
-    if (typeof userId !== 'string' || userId === '')
-      throw new TypeError('userId must be a non-empty string');
     await this.lobbyAction(userId, 'deny', reason);
   }
 
@@ -340,18 +336,7 @@ export class ConsultSession implements ConsultSessionLike {
    * ends with reason `evicted`) and get no new token. Rejects with a ConsultError.
    */
   async removeParticipant(userId: string): Promise<void> {
-    if (typeof userId !== 'string' || userId === '')
-      throw new TypeError('userId must be a non-empty string');
-    this.requireConnected('remove a participant');
-    if (this.state.role !== 'provider')
-      throw new ConsultError('forbidden', 'Only providers may remove participants.', {
-        recoverable: false,
-      });
-    try {
-      await this.deps.api.removeParticipant(userId);
-    } catch (error) {
-      throw ConsultError.from(error);
-    }
+    await this.lobbyAction(userId, 'remove');
   }
 
   // ── connection ──────────────────────────────────────────────────────────────────────────────
@@ -779,10 +764,14 @@ export class ConsultSession implements ConsultSessionLike {
 
   private async lobbyAction(
     userId: string,
-    action: 'admit' | 'deny',
+    action: 'admit' | 'deny' | 'remove',
     reason?: string,
   ): Promise<void> {
-    this.requireConnected(`${action} from the waiting room`);
+    if (typeof userId !== 'string' || userId === '')
+      throw new TypeError('userId must be a non-empty string');
+    this.requireConnected(action);
+    if (action === 'remove' && this.state.role !== 'provider')
+      throw new ConsultError('forbidden', 'Only providers may remove participants.');
     try {
       await this.deps.api.lobby(userId, action, reason);
     } catch (error) {
