@@ -58,7 +58,12 @@ export function parseTokenResult(consultId: string, data: unknown, status = 200)
     const position = typeof data.position === 'number' ? data.position : undefined;
     return {
       status: 'waiting',
-      waiting: { status: 'waiting', consultId, ...(position !== undefined ? { position } : {}) },
+      waiting: {
+        status: 'waiting',
+        consultId,
+        ...(position !== undefined ? { position } : {}),
+        ...(data.recording === true ? { recording: true } : {}),
+      },
     };
   }
   return { status: 'token', token: parseTokenResponse(consultId, data) };
@@ -77,6 +82,9 @@ export function parseTokenResponse(consultId: string, data: unknown): TokenRespo
     expiresAt: typeof data.expiresAt === 'string' ? data.expiresAt : '',
     ...(typeof data.userId === 'string' ? { userId: data.userId } : {}),
     ...(typeof data.displayName === 'string' ? { displayName: data.displayName } : {}),
+    ...(isRecord(data.recording) && data.recording.active === true
+      ? { recording: { active: true, consentRequired: data.recording.consentRequired === true } }
+      : {}),
   };
 }
 
@@ -249,9 +257,10 @@ export class ConsultApi {
     return parseConsentState(data);
   }
 
-  /** `POST …/lobby/{userId}/admit|deny`. */
-  async lobby(userId: string, action: 'admit' | 'deny', reason?: string): Promise<void> {
-    await this.http.request(this.url(`/lobby/${encodeURIComponent(userId)}/${action}`), {
+  /** `POST …/lobby/{userId}/admit|deny`, or `POST …/participants/{userId}/remove`. */
+  async lobby(userId: string, action: 'admit' | 'deny' | 'remove', reason?: string): Promise<void> {
+    const path = action === 'remove' ? 'participants' : 'lobby';
+    await this.http.request(this.url(`/${path}/${encodeURIComponent(userId)}/${action}`), {
       method: 'POST',
       body: reason !== undefined ? { reason } : {},
     });

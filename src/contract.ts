@@ -35,6 +35,21 @@ export interface TokenResponse {
   userId?: string;
   /** The name the server will show to others. */
   displayName?: string;
+  /** Set when a recording is running as the user joins. */
+  recording?: RecordingNotice;
+}
+
+/**
+ * A recording is running as the user joins: they are told before their media is published and, when
+ * consent is required, asked (the SDK publishes only after they consented or the recording stopped).
+ * @public
+ */
+export interface RecordingNotice {
+  active: true;
+  /** The user must answer the consent request first. */
+  consentRequired: boolean;
+  /** ISO 8601: when the server stops the recording unless the user has consented. */
+  consentDeadline?: string;
 }
 
 /** `202` answer of `POST /api/consults/{consultId}/token`: the patient waits in the waiting room. @public */
@@ -43,6 +58,8 @@ export interface WaitingResponse {
   consultId: string;
   /** 1-based position in the queue, when the server tells. */
   position?: number;
+  /** True when the consultation is being recorded right now. */
+  recording?: boolean;
 }
 
 /** One person in the waiting room. @public */
@@ -195,6 +212,7 @@ export const API_ERROR_CODES = [
   'forbidden',
   'admission-denied',
   'consult-not-found',
+  'consult-ended',
   'recording-not-found',
   'not-found',
   'conflict',

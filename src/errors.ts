@@ -28,8 +28,10 @@ export type ConsultErrorCode =
   | 'timeout'
   /** The token server answered with something that is not the documented contract. */
   | 'invalid-response'
-  /** The provider denied admission from the waiting room. */
+  /** The provider denied admission from the waiting room, or removed the user from the consultation. */
   | 'admission-denied'
+  /** The consultation has ended (HTTP 410): no token, admission or event stream any more. */
+  | 'consult-ended'
   /** The user refused camera/microphone permission, or the page blocks it. */
   | 'permission-denied'
   /** No camera or microphone matches the request. */

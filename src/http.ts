@@ -77,6 +77,7 @@ const SERVER_CODES: Record<ApiErrorCode, ConsultErrorCode | 'not-found'> = {
   forbidden: 'forbidden',
   'admission-denied': 'admission-denied',
   'consult-not-found': 'not-found',
+  'consult-ended': 'consult-ended',
   'recording-not-found': 'not-found',
   'not-found': 'not-found',
   conflict: 'conflict',

@@ -90,6 +90,7 @@ export type {
   ParticipantRole,
   TokenRequest,
   TokenResponse,
+  RecordingNotice,
   WaitingResponse,
   LobbyEntry,
   RecordingStatus,

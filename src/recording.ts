@@ -11,6 +11,7 @@ import { parseConsentState, type ConsultApi } from './api.js';
 import type { RecordingInfo } from './contract.js';
 import { ConsultError } from './errors.js';
 import type { StateStore } from './store.js';
+import { abortable } from './timers.js';
 import type { RecordingState, SessionEventMap, SessionState } from './types.js';
 
 /** The initial recording slice. @internal */
@@ -95,7 +96,8 @@ export class RecordingManager {
 
   async setConsent(granted: boolean): Promise<void> {
     if (typeof granted !== 'boolean') throw new TypeError('granted must be a boolean');
-    this.ctx.requireConnected('answer the consent request');
+    // A joiner answers while their media is held back (still connecting).
+    if (!this.state.consentPending) this.ctx.requireConnected('answer the consent request');
     const consent = await this.ctx.api.setConsent(granted).catch((error: unknown) => {
       throw ConsultError.from(error, 'recording-failed');
     });
@@ -153,6 +155,7 @@ export class RecordingManager {
       recordingId: info.recordingId,
       ...(startedAt !== undefined && !Number.isNaN(startedAt) ? { startedAt } : {}),
       ...(info.duration !== undefined ? { duration: info.duration } : {}),
+      reason: info.reason,
       ...(info.status === 'failed'
         ? { error: new ConsultError('recording-failed', info.reason ?? 'The recording failed.') }
         : {}),
@@ -182,6 +185,38 @@ export class RecordingManager {
     });
   }
 
+  /**
+   * A recording was running when the user waited or joined (the token server's notice): they see it
+   * before their media is published, and are asked when `consentRequired`.
+   */
+  announce(consentRequired: boolean): void {
+    const status = this.state.status;
+    this.set({
+      ...(status === 'idle' ? { status: 'recording' as const } : {}),
+      ...(consentRequired ? { consentPending: true } : {}),
+    });
+    if (consentRequired) this.ctx.emit('consentRequested', { consent: this.state.consent });
+  }
+
+  /** Resolves once the local user consented or the recording is no longer running. */
+  consentOrStopped(signal: AbortSignal): Promise<void> {
+    let off: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      const check = (): void => {
+        const r = this.state;
+        if (
+          (r.status !== 'recording' && r.status !== 'starting') ||
+          (!r.consentPending &&
+            r.consent.entries.some((e) => e.userId === this.ctx.localUserId() && e.granted))
+        )
+          resolve();
+      };
+      off = this.ctx.store.subscribe(check);
+      check();
+    });
+    return abortable(done, signal).finally(() => off());
+  }
+
   /** `consent` server event (or the consent answer). */
   onConsent(data: unknown): void {
     const consent = parseConsentState(data);
@@ -203,7 +238,7 @@ export class RecordingManager {
   private set(patch: Partial<RecordingState> & { error?: ConsultError | undefined }): void {
     const previous = this.state;
     const next: RecordingState = { ...previous, ...patch };
-    for (const key of ['error', 'recordingId', 'startedAt', 'duration'] as const) {
+    for (const key of ['error', 'recordingId', 'startedAt', 'duration', 'reason'] as const) {
       if (key in patch && patch[key] === undefined) delete next[key];
     }
     next.downloadable =

@@ -33,7 +33,7 @@ export interface ServerEventsOptions {
   random?: () => number;
 }
 
-const FATAL_STATUS: ReadonlySet<number> = new Set([401, 403, 404]);
+const FATAL_STATUS: ReadonlySet<number> = new Set([401, 403, 404, 410]);
 
 class FatalStreamError extends Error {
   readonly error: ConsultError;

@@ -325,15 +325,19 @@ export class ConsultSession implements ConsultSessionLike {
   }
 
   async admit(userId: string): Promise<void> {
-    if (typeof userId !== 'string' || userId === '')
-      throw new TypeError('userId must be a non-empty string');
     await this.lobbyAction(userId, 'admit');
   }
 
   async deny(userId: string, reason?: string): Promise<void> {
-    if (typeof userId !== 'string' || userId === '')
-      throw new TypeError('userId must be a non-empty string');
     await this.lobbyAction(userId, 'deny', reason);
+  }
+
+  /**
+   * Removes a participant from the consultation (providers): they are disconnected (their session
+   * ends with reason `evicted`) and get no new token. Rejects with a ConsultError.
+   */
+  async removeParticipant(userId: string): Promise<void> {
+    await this.lobbyAction(userId, 'remove');
   }
 
   // ── connection ──────────────────────────────────────────────────────────────────────────────
@@ -357,12 +361,15 @@ export class ConsultSession implements ConsultSessionLike {
         this.apply(transition(c, 'waiting', 'waiting-room'));
         const position = result.waiting.position;
         if (position !== undefined) this.store.update((s) => ({ ...s, waitingPosition: position }));
+        if (result.waiting.recording) this.recording.announce(false);
         const token = await this.waitForAdmission(attempt.signal);
         result = { status: 'token', token };
         reason = 'admitted';
       }
       this.token = result.token;
       this.localConnectionId = result.token.connectionId;
+      const notice = result.token.recording;
+      if (notice) this.recording.announce(notice.consentRequired);
       const c = this.state.connection;
       if (c !== 'fetching-token' && c !== 'waiting') throw ConsultError.aborted();
       this.store.update((s) => {
@@ -393,6 +400,8 @@ export class ConsultSession implements ConsultSessionLike {
         attempt.signal,
       );
       this.localConnectionId = connectionId;
+      // A recording is running: nothing is published until the user consented or it stopped.
+      if (notice?.consentRequired) await this.recording.consentOrStopped(attempt.signal);
       const audioTrack = this.media.audioTrack;
       const videoTrack = this.media.videoTrack;
       if (audioTrack || videoTrack) {
@@ -486,6 +495,7 @@ export class ConsultSession implements ConsultSessionLike {
           onOpen: () => this.handleEventsOpen(),
           onFatal: (error) => {
             if (this.admission) this.admission.reject(error);
+            else if (error.code === 'consult-ended') this.handleServerEvent('ended', {});
             else this.reportError(error);
           },
           ...(this.deps.random ? { random: this.deps.random } : {}),
@@ -761,10 +771,14 @@ export class ConsultSession implements ConsultSessionLike {
 
   private async lobbyAction(
     userId: string,
-    action: 'admit' | 'deny',
+    action: 'admit' | 'deny' | 'remove',
     reason?: string,
   ): Promise<void> {
-    this.requireConnected(`${action} from the waiting room`);
+    if (typeof userId !== 'string' || userId === '')
+      throw new TypeError('userId must be a non-empty string');
+    this.requireConnected(action);
+    if (action === 'remove' && this.state.role !== 'provider')
+      throw new ConsultError('forbidden', 'Only providers may remove participants.');
     try {
       await this.deps.api.lobby(userId, action, reason);
     } catch (error) {

@@ -155,6 +155,8 @@ export interface RecordingState {
   consentPending: boolean;
   /** True when a finished recording can be downloaded by this user. */
   downloadable: boolean;
+  /** Why the server stopped or failed the recording, e.g. `consent-declined` or `consent-timeout`. */
+  reason?: string;
   error?: ConsultError;
 }
 
@@ -282,4 +284,6 @@ export interface ConsultSessionLike {
 
   admit(userId: string): Promise<void>;
   deny(userId: string, reason?: string): Promise<void>;
+  /** Removes a participant from the consultation (providers). */
+  removeParticipant(userId: string): Promise<void>;
 }

@@ -304,6 +304,67 @@ export const RecordingInProgress: Story = {
   }),
 };
 
+/**
+ * A provider's menu on a remote tile: "More options for Pat Doe" opens "Remove from consultation",
+ * which asks for confirmation before the patient is removed.
+ */
+export const RemoveParticipantMenu: Story = {
+  parameters: session({
+    state: { role: 'provider' },
+    steps: [
+      ['simulateState', { callStartedAt: Date.now() - 6 * 60_000 }],
+      ['simulateConnection', 'connected'],
+      [
+        'simulateParticipantJoined',
+        {
+          id: 'pat',
+          userId: 'u-pat',
+          displayName: 'Pat Doe',
+          role: 'patient',
+          quality: { level: 'good' },
+        },
+      ],
+    ],
+  }),
+  play: async ({ canvasElement, step }) => {
+    const room = elementIn(canvasElement, 'consult-room');
+    await step('opens the tile menu of the patient', async () => {
+      (await waitForShadow(room, '[part~="tile-menu-button"]')).click();
+      await waitForShadow(room, '[part~="remove-participant-button"]');
+    });
+  },
+};
+
+/** The patient was removed by the provider: the end screen says so. */
+export const RemovedFromConsultation: Story = {
+  parameters: session({
+    state: { role: 'patient' },
+    steps: [...oneToOne(), ['simulateConnection', 'disconnected', 'evicted']],
+  }),
+};
+
+/** A patient in the waiting room while the consultation is being recorded. */
+export const WaitingWhileRecording: Story = {
+  parameters: session({
+    state: { role: 'patient' },
+    steps: [
+      ['simulateWaiting', 1],
+      ['simulateRecording', { status: 'recording' }],
+    ],
+  }),
+};
+
+/**
+ * Joining while a recording runs: the patient is asked before anything of theirs is published
+ * (declining stops the recording).
+ */
+export const JoiningWhileRecording: Story = {
+  parameters: session({
+    state: { role: 'patient', connection: 'connecting', connectionReason: 'admitted' },
+    steps: [['simulateRecording', { status: 'recording', consentPending: true }]],
+  }),
+};
+
 /** Unread chat messages while the chat panel is closed: a count on the chat button. */
 export const ChatUnread: Story = {
   parameters: session({

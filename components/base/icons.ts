@@ -37,6 +37,9 @@ export const icons = {
   ),
   down: icon(svg`<path d="M12 5v14M6 13l6 6 6-6"/>`),
   download: icon(svg`<path d="M12 3v12M7 10l5 5 5-5M4 20h16"/>`),
+  more: icon(
+    svg`<circle cx="5" cy="12" r="1.2"/><circle cx="12" cy="12" r="1.2"/><circle cx="19" cy="12" r="1.2"/>`,
+  ),
   close: icon(svg`<path d="M6 6l12 12M18 6 6 18"/>`),
   retry: icon(svg`<path d="M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7"/>`),
   sound: icon(svg`<path d="M11 5 6 9H3v6h3l5 4V5zM15.5 8.5a5 5 0 0 1 0 7"/>`),

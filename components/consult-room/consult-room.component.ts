@@ -69,6 +69,8 @@ export type { ConsultRoomLayout } from './room-view.js';
  * @csspart topbar - The bar with timer and recording indicator.
  * @csspart timer - The call timer.
  * @csspart recording-indicator - Shown to everyone while recording.
+ * @csspart recording-notice - "This consultation is being recorded" on the waiting and connecting screens.
+ * @csspart recording-stopped - Why the recording stopped (a participant declined or did not answer).
  * @csspart consent-button - Reopens the recording-consent prompt after Escape put it off.
  * @csspart banner - Any banner; also `reconnecting`, `poor-connection` or `autoplay`.
  * @csspart audio-only-button - Switches to audio only (poor connection banner).
@@ -85,6 +87,11 @@ export type { ConsultRoomLayout } from './room-view.js';
  * @csspart lobby-entry - One waiting person.
  * @csspart admit-button - Admits a waiting person.
  * @csspart deny-button - Denies a waiting person.
+ * @csspart tile-menu-button - "More options for <name>" on a remote tile (providers).
+ * @csspart tile-menu - The tile's menu.
+ * @csspart remove-participant-button - "Remove from consultation" in the tile menu.
+ * @csspart remove-cancel-button - Keeps the participant (remove dialog).
+ * @csspart remove-confirm-button - Removes the participant (remove dialog).
  * @csspart controls - The control bar.
  * @csspart control - Any control button.
  * @csspart mic-button - Microphone toggle.
@@ -96,7 +103,7 @@ export type { ConsultRoomLayout } from './room-view.js';
  * @csspart settings-button - Opens the settings dialog.
  * @csspart leave-button - Leaves (after confirmation).
  * @csspart chat-panel - The chat side panel.
- * @csspart dialog - Any dialog; also `leave-dialog`, `consent-dialog` or `settings-dialog`.
+ * @csspart dialog - Any dialog; also `leave-dialog`, `consent-dialog`, `settings-dialog` or `remove-dialog`.
  * @csspart dialog-title - A dialog's heading.
  * @csspart leave-cancel-button - Stays in the call (leave dialog).
  * @csspart leave-confirm-button - Leaves the call (leave dialog).
@@ -345,7 +352,15 @@ export class ConsultRoom extends ConsultElement {
               )
             : nothing
         }
-        ${screen === 'connecting' ? renderConnecting(t) : nothing}
+        ${
+          screen === 'connecting'
+            ? renderConnecting(
+                t,
+                state,
+                (granted) => void this.actions.act((s) => s.setRecordingConsent(granted)),
+              )
+            : nothing
+        }
         ${screen === 'waiting' && state ? renderWaiting(state, t, () => void this.leave()) : nothing}
         ${screen === 'denied' && state ? renderDenied(state, t) : nothing}
         ${screen === 'call' && state ? renderCall(state, this.callView(state)) : nothing}

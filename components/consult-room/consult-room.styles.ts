@@ -5,10 +5,12 @@ import { controlsStyles } from './views/controls.js';
 import { dialogsStyles } from './views/dialogs.js';
 import { lobbyStyles } from './views/lobby.js';
 import { sharedStyles } from './views/shared.js';
+import { tileMenuStyles } from './views/tile-menu.js';
 
 export const styles = [
   tokens,
   sharedStyles,
+  tileMenuStyles,
   css`
     :host {
       display: block;

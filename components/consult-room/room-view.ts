@@ -90,6 +90,10 @@ export class RoomUi implements ReactiveController {
   poorDismissed = false;
   /** Escape put the consent prompt off: the request stays pending until answered. */
   consentDeferred = false;
+  /** The participant (connection id) whose tile menu is open. */
+  tileMenu: string | undefined = undefined;
+  /** The participant a provider is about to remove (confirm dialog open). */
+  removing: { userId: string; name: string } | undefined = undefined;
 
   constructor(host: ReactiveControllerHost) {
     this.host = host;
@@ -113,6 +117,7 @@ export function syncDialogs(
   dialogs.sync('leave', ui.leaveDialogOpen && !!state);
   dialogs.sync('consent', state?.recording.consentPending === true && !ui.consentDeferred);
   dialogs.sync('settings', ui.settingsOpen && !!state);
+  dialogs.sync('remove', ui.removing !== undefined && !!state);
 }
 
 /** The room's public side the call screen reads. */
@@ -207,8 +212,16 @@ function dialogsOf(room: RoomCallHost, c: RoomCallContext, t: Translate): CallVi
     onSettingsClose: () => ui.set({ settingsOpen: false }),
     onDeviceChange: (kind, id) =>
       act((s) => (kind === 'audiooutput' ? s.selectAudioOutput(id) : s.selectDevice(kind, id))),
+    removing: ui.removing?.name,
+    onRemoveCancel: () => ui.set({ removing: undefined }),
+    onRemoveConfirm: () => {
+      const who = ui.removing;
+      ui.set({ removing: undefined });
+      if (who) act((s) => s.removeParticipant(who.userId));
+    },
     onClosed: (name) => {
       if (name === 'leave') ui.set({ leaveDialogOpen: false });
+      if (name === 'remove') ui.set({ removing: undefined });
       if (name === 'settings') ui.set({ settingsOpen: false });
       // Focus goes back to the control that opened the dialog (when it is still there).
       c.dialogs.restoreFocus();
@@ -239,6 +252,23 @@ export function callViewOf(room: RoomCallHost, c: RoomCallContext): CallView {
     onEnableSound: () => void c.playback.resume(),
     onAdmit: (userId) => c.act((s) => s.admit(userId)),
     onDeny: (userId) => c.act((s) => s.deny(userId)),
+    canRemove: c.state.role === 'provider',
+    tileMenu: ui.tileMenu,
+    onTileMenu: (id) => {
+      const closing = id === undefined ? ui.tileMenu : undefined;
+      ui.set({ tileMenu: id });
+      if (id) c.focusLater(`#tile-menu-${CSS.escape(id)} [role="menuitem"]`);
+      else if (closing)
+        c.focusLater(`consult-tile[data-id="${CSS.escape(closing)}"] [part~="tile-menu-button"]`);
+    },
+    onRemoveAsk: (id, opener) => {
+      const p = c.state.participants.find((x) => x.id === id);
+      c.dialogs.remember(opener);
+      ui.set({
+        tileMenu: undefined,
+        ...(p?.userId ? { removing: { userId: p.userId, name: p.displayName } } : {}),
+      });
+    },
     onChatClose: () => {
       ui.set({ chatOpen: false });
       c.focusLater('[part~="chat-button"]');

@@ -54,6 +54,7 @@ const BARS = { good: 3, fair: 2, poor: 1, unknown: 0 } as const;
  * @csspart caption - The name and status line.
  * @csspart name - The participant's name.
  * @csspart status-icon - The muted or speaking icon.
+ * @slot actions - Controls shown in the tile's top corner (the room puts its provider menu here).
  * @csspart quality - The connection-quality indicator (icon and text); also `good`, `fair`, `poor` or `unknown`.
  *
  * @cssproperty --consult-room-tile-background - Background behind the video.
@@ -173,6 +174,7 @@ export class ConsultTile extends ConsultElement {
               >`
         }
       </div>
+      <slot name="actions"></slot>
     </div>`;
   }
 

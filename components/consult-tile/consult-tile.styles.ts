@@ -15,6 +15,11 @@ export const styles = [
       position: absolute;
       inset: 0;
     }
+    slot[name='actions'] {
+      position: absolute;
+      inset-block-start: var(--_space-s, 0.5rem);
+      inset-inline-end: var(--_space-s, 0.5rem);
+    }
     .video {
       inline-size: 100%;
       block-size: 100%;

@@ -94,6 +94,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       authorize,
       waitingRoom: options.waitingRoom ?? true,
       requireConsent: options.requireConsent ?? true,
+      consentTimeoutMs: options.consentTimeoutMs ?? 30_000,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       tokenTtlSec: options.tokenTtlSec ?? 3600,
       retention,
@@ -156,6 +157,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
         services?.streams.closeAll();
         services?.retention.stop();
         services?.tokens.close();
+        services?.recordings.close();
         await init.catch(() => undefined);
         await hub?.stop();
         if (ownsDb) await db?.close();

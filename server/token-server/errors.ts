@@ -47,6 +47,8 @@ export const conflict = (message: string, details?: Record<string, unknown>): Ap
   new ApiError(409, 'conflict', message, details ? { details } : {});
 export const consultNotFound = (): ApiError =>
   new ApiError(404, 'consult-not-found', 'No such consultation.');
+export const consultEnded = (): ApiError =>
+  new ApiError(410, 'consult-ended', 'The consultation has ended.');
 export const recordingNotFound = (): ApiError =>
   new ApiError(404, 'recording-not-found', 'No such recording in this consultation.');
 export const openViduUnavailable = (): ApiError =>

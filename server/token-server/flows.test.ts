@@ -583,8 +583,8 @@ describe('chat history and webhooks', () => {
     assert.equal(end.status, 200);
     await p.events.next('ended');
     const t = await s.call('POST', `/api/consults/${id}/token`, { token: dr, body: {} });
-    assert.equal(t.status, 409);
-    assert.equal((t.json as { error: { code: string } }).error.code, 'conflict');
+    assert.equal(t.status, 410);
+    assert.equal((t.json as { error: { code: string } }).error.code, 'consult-ended');
     const entries = (
       (await s.call('GET', `/api/consults/${id}/audit`, { token: dr })).json as {
         entries: AuditEntry[];

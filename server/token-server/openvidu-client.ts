@@ -174,6 +174,20 @@ export class OpenViduClient {
     return r.status === 204;
   }
 
+  /**
+   * Evicts an active connection (its user sees `forceDisconnectByServer`) or revokes a pending one's
+   * token; false when it was gone already.
+   */
+  async destroyConnection(sessionId: string, connectionId: string): Promise<boolean> {
+    const r = await this.json(
+      'DELETE',
+      `/openvidu/api/sessions/${encodeURIComponent(sessionId)}/connection/${encodeURIComponent(connectionId)}`,
+      'destroyConnection',
+      [204, 400, 404],
+    );
+    return r.status === 204;
+  }
+
   /** Creates a connection; `undefined` when the session does not exist (404). */
   async createConnection(
     sessionId: string,
@@ -204,17 +218,6 @@ export class OpenViduClient {
       [200, 400, 404],
     );
     return r.status === 200 ? r.data : undefined;
-  }
-
-  /** Evicts an active connection or revokes a pending one's token; false when it was gone. */
-  async deleteConnection(sessionId: string, connectionId: string): Promise<boolean> {
-    const r = await this.json(
-      'DELETE',
-      `/openvidu/api/sessions/${encodeURIComponent(sessionId)}/connection/${encodeURIComponent(connectionId)}`,
-      'deleteConnection',
-      [204, 400, 404],
-    );
-    return r.status === 204;
   }
 
   /** Starts a COMPOSED recording; throws OpenViduHttpError 404/406/409/… on refusal. */

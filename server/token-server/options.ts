@@ -16,6 +16,7 @@ export type ConsultAction =
   | 'lobby.read'
   | 'lobby.admit'
   | 'lobby.deny'
+  | 'participant.remove'
   | 'consent'
   | 'recording.start'
   | 'recording.stop'
@@ -114,6 +115,11 @@ export interface TokenServerOptions {
   waitingRoom?: boolean | ((consultId: string) => boolean | Promise<boolean>);
   /** Recording needs consent from every connected participant (default true). */
   requireConsent?: boolean;
+  /**
+   * How long a participant who joins while a recording runs has to consent before the recording is
+   * stopped (ms, default 30000). Their media is not published until then.
+   */
+  consentTimeoutMs?: number;
   /** Token endpoint limit per user + IP (default 10 burst, 1/s); `false` disables. */
   rateLimit?: RateLimitOptions | false;
   /** Largest request body in bytes (default 16 KiB; the webhook receiver allows 256 KiB). */

@@ -105,6 +105,17 @@ export const TokenResponseSchema = z
     expiresAt: z.string(),
     userId: z.string().optional(),
     displayName: z.string().optional(),
+    recording: z
+      .object({
+        active: z.literal(true),
+        consentRequired: z.boolean(),
+        consentDeadline: z.string().optional(),
+      })
+      .optional()
+      .openapi({
+        description:
+          'A recording is running: the user is told before publishing and, with consentRequired, asked; it stops at consentDeadline unless they consent',
+      }),
   })
   .openapi('TokenResponse');
 export const WaitingResponseSchema = z
@@ -112,6 +123,10 @@ export const WaitingResponseSchema = z
     status: z.literal('waiting'),
     consultId: z.string(),
     position: z.number().int().optional(),
+    recording: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'True while the consultation is being recorded' }),
   })
   .openapi('WaitingResponse');
 export const LobbyEntrySchema = z
@@ -194,6 +209,9 @@ export const HealthSchema = z
   })
   .openapi('Health');
 export const OkSchema = z.object({}).openapi('Ok');
+export const RemovedSchema = z
+  .object({ userId: z.string(), status: z.literal('removed') })
+  .openapi('ParticipantRemoved');
 export const EndedSchema = z.object({ ended: z.literal(true) }).openapi('Ended');
 
 /** Chat payload carried in OpenVidu `signalSent` webhooks (type `chat`). */

@@ -317,6 +317,13 @@ export class FakeSession implements ConsultSessionLike {
     });
   }
 
+  removeParticipant(userId: string): Promise<void> {
+    return this.command('removeParticipant', [userId], async () => {
+      const gone = this.state.participants.find((p) => !p.isLocal && p.userId === userId);
+      if (gone) this.simulateParticipantLeft(gone.id, 'forceDisconnectByServer');
+    });
+  }
+
   // ── simulations ───────────────────────────────────────────────────────────────────────────
 
   /** Sets any part of the state directly. */

@@ -15,6 +15,7 @@ import { renderControls, type ControlsView } from './controls.js';
 import { renderDialogs, type DialogsView } from './dialogs.js';
 import { renderLobby } from './lobby.js';
 import { renderError, type Translate } from './shared.js';
+import { renderTileMenu } from './tile-menu.js';
 
 /** One tile on the stage: a participant's camera, or their screen share. */
 export interface TileRef {
@@ -67,6 +68,12 @@ export interface CallView {
   onAdmit: (userId: string) => void;
   onDeny: (userId: string) => void;
   onChatClose: () => void;
+  /** Providers get a menu on remote tiles (remove from the consultation). */
+  canRemove: boolean;
+  /** The participant (connection id) whose tile menu is open. */
+  tileMenu: string | undefined;
+  onTileMenu: (participantId: string | undefined) => void;
+  onRemoveAsk: (participantId: string, opener: HTMLElement | null) => void;
 }
 
 function renderTopbar(state: SessionState, v: CallView): TemplateResult {
@@ -84,6 +91,18 @@ function renderTopbar(state: SessionState, v: CallView): TemplateResult {
       recording.status === 'recording'
         ? html`<span part="recording-indicator" class="recording-indicator"
             ><span class="dot" aria-hidden="true"></span>${t('recording.indicator')}</span
+          >`
+        : nothing
+    }
+    ${
+      recording.status !== 'recording' &&
+      (recording.reason === 'consent-declined' || recording.reason === 'consent-timeout')
+        ? html`<span part="recording-stopped" class="awaiting" role="status"
+            >${t(
+              recording.reason === 'consent-declined'
+                ? 'recording.stoppedDeclined'
+                : 'recording.stoppedTimeout',
+            )}</span
           >`
         : nothing
     }
@@ -147,6 +166,22 @@ function renderBanners(state: SessionState, v: CallView): TemplateResult {
   }`;
 }
 
+function tileActions(
+  state: SessionState,
+  tile: TileRef,
+  v: CallView,
+): TemplateResult | typeof nothing {
+  if (!v.canRemove || tile.screen) return nothing;
+  const p = state.participants.find((x) => x.id === tile.participantId);
+  if (!p || p.isLocal || !p.userId || p.role === 'provider') return nothing;
+  return renderTileMenu(p, {
+    t: v.t,
+    open: v.tileMenu === p.id,
+    onToggle: (open) => v.onTileMenu(open ? p.id : undefined),
+    onRemove: (opener) => v.onRemoveAsk(p.id, opener),
+  });
+}
+
 function renderStage(state: SessionState, v: CallView): TemplateResult {
   const tiles = tilesOf(state);
   const alone = !state.participants.some((p) => !p.isLocal);
@@ -163,7 +198,8 @@ function renderStage(state: SessionState, v: CallView): TemplateResult {
           .session=${v.session}
           .strings=${v.strings}
           .playback=${v.playback}
-        ></consult-tile>`,
+          >${tileActions(state, tile, v)}</consult-tile
+        >`,
     )}
     ${alone ? html`<p class="alone"><slot name="empty">${v.t('call.alone')}</slot></p>` : nothing}
   </div>`;

@@ -1,5 +1,6 @@
 /**
- * The call's modal dialogs: confirm leaving, recording consent and settings (device pickers). They
+ * The call's modal dialogs: confirm leaving, recording consent, settings (device pickers) and
+ * confirm removing a participant (providers). They
  * are always rendered in the call; `ModalDialogController` opens and closes them.
  * @packageDocumentation
  */
@@ -17,7 +18,11 @@ export interface DialogsView {
   onSettingsClose: () => void;
   onDeviceChange: DeviceChange;
   /** A dialog closed (by any means); `name` is its class. */
-  onClosed: (name: 'leave' | 'consent' | 'settings') => void;
+  onClosed: (name: 'leave' | 'consent' | 'settings' | 'remove') => void;
+  /** The name of the participant a provider is about to remove. */
+  removing: string | undefined;
+  onRemoveCancel: () => void;
+  onRemoveConfirm: () => void;
 }
 
 export function renderDialogs(state: SessionState, v: DialogsView): TemplateResult {
@@ -67,6 +72,31 @@ export function renderDialogs(state: SessionState, v: DialogsView): TemplateResu
           @click=${() => v.onConsent(true)}
         >
           ${t('consent.accept')}
+        </button>
+      </div>
+    </dialog>
+    <dialog
+      part="dialog remove-dialog"
+      class="dialog remove"
+      aria-labelledby="remove-title"
+      aria-describedby="remove-body"
+      @close=${() => v.onClosed('remove')}
+    >
+      <h2 part="dialog-title" id="remove-title">
+        ${t('remove.title', { name: v.removing ?? '' })}
+      </h2>
+      <p id="remove-body">${t('remove.body')}</p>
+      <div class="dialog-actions">
+        <button part="remove-cancel-button" type="button" autofocus @click=${v.onRemoveCancel}>
+          ${t('leave.cancel')}
+        </button>
+        <button
+          part="remove-confirm-button"
+          type="button"
+          class="danger"
+          @click=${v.onRemoveConfirm}
+        >
+          ${t('remove.confirm')}
         </button>
       </div>
     </dialog>

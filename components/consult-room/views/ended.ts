@@ -26,7 +26,9 @@ export function renderEnded(state: SessionState, v: EndedView): TemplateResult {
   const ended = state.endedAt ?? v.endedAt;
   const recording = state.recording;
   return html`<section part="ended" class="screen centered" aria-labelledby="ended-title">
-    <h2 id="ended-title" class="title">${t('ended.title')}</h2>
+    <h2 id="ended-title" class="title">
+      ${t(state.connectionReason === 'evicted' ? 'ended.removed' : 'ended.title')}
+    </h2>
     ${
       started !== undefined
         ? html`<p part="duration">

@@ -41,6 +41,26 @@ export class ConnectionRepository {
     return rows.length > 0;
   }
 
+  async getParticipant(consultId: string, userId: string): Promise<UserRef | undefined> {
+    const { rows } = await this.db.query(
+      'select user_id, display_name, role from participants where consult_id = $1 and user_id = $2',
+      [consultId, userId],
+    );
+    const r = rows[0];
+    return r
+      ? { id: str(r['user_id']), displayName: str(r['display_name']), role: role(r['role']) }
+      : undefined;
+  }
+
+  /** The user's connections in this consult that have not left. */
+  async openConnections(consultId: string, userId: string): Promise<string[]> {
+    const { rows } = await this.db.query(
+      'select connection_id from connections where consult_id = $1 and user_id = $2 and left_at is null',
+      [consultId, userId],
+    );
+    return rows.map((r) => str(r['connection_id']));
+  }
+
   async insertConnection(connectionId: string, consultId: string, user: UserRef): Promise<void> {
     await this.db.query(
       `insert into connections (connection_id, consult_id, user_id, display_name, role) values ($1, $2, $3, $4, $5)

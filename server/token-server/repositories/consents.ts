@@ -45,6 +45,11 @@ export class ConsentRepository {
     return before.rows[0]?.granted;
   }
 
+  /** Forgets every answer (a recording ended; the next one asks again). */
+  async clearConsents(consultId: string): Promise<void> {
+    await this.db.query('delete from consents where consult_id = $1', [consultId]);
+  }
+
   /** Adds unanswered entries for users not asked yet. */
   async addConsentEntries(consultId: string, users: UserRef[]): Promise<void> {
     for (const u of users) {

@@ -52,6 +52,17 @@ export class LobbyRepository {
       : undefined;
   }
 
+  /** Denies the user whatever their state (removal); true when they were not denied before. */
+  async denyUser(consultId: string, user: UserRef): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `insert into lobby (consult_id, user_id, display_name, role, status, decided_at) values ($1, $2, $3, $4, 'denied', now())
+       on conflict (consult_id, user_id) do update set status = 'denied', decided_at = now()
+       where lobby.status <> 'denied' returning user_id`,
+      [consultId, user.id, user.displayName, user.role],
+    );
+    return rows.length > 0;
+  }
+
   /** Puts an admitted user back to waiting (when minting their token failed). */
   async undoAdmission(consultId: string, userId: string): Promise<void> {
     await this.db.query(

@@ -93,6 +93,8 @@ export function registerLobbyRoutes(app: App, deps: LobbyRouteDeps): void {
     // waiting room), anyone else needs one that exists (404).
     const user = await s.access.check(c.req.raw, consultId, 'events');
     if (user.role !== 'provider') await s.access.requireConsult(consultId);
+    // 410 once ended; reading creates no consult row.
+    await s.consults.requireOpen(consultId);
     const header = c.req.header('last-event-id');
     const lastEventId =
       header && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : undefined;

@@ -29,6 +29,7 @@ export const errorResponses = {
   403: json(S.ErrorSchema, 'Not allowed (`forbidden`)'),
   404: json(S.ErrorSchema, 'Unknown consultation or recording'),
   409: json(S.ErrorSchema, 'State conflict (`conflict`)'),
+  410: json(S.ErrorSchema, 'The consultation has ended (`consult-ended`)'),
   503: json(S.ErrorSchema, 'OpenVidu unavailable (`openvidu-unavailable`)'),
 };
 

@@ -1,7 +1,10 @@
 /**
  * Recording consent. Each participant answers for themselves; a provider asking for a recording
  * consents implicitly; while someone connected has not consented the request stays pending (and
- * {@link ConsentService.gate} answers 412 `consent-required`).
+ * {@link ConsentService.gate} answers 412 `consent-required`). An answer holds for one recording:
+ * when that recording ends every answer is forgotten ({@link ConsentService.endRound}), so the next
+ * recording asks everyone again. Someone who joins while a recording runs is asked too (`requested`
+ * stays true while a running recording has an unanswered entry).
  */
 import type { ConnectionServerData, ConsentState, ParticipantRole } from '../../../src/contract.js';
 import { ApiError } from '../errors.js';
@@ -9,6 +12,7 @@ import type { EventPublisher } from '../events.js';
 import type { OpenViduClient } from '../openvidu-client.js';
 import type { ConsentRepository } from '../repositories/consents.js';
 import type { ConsultRepository } from '../repositories/consults.js';
+import type { RecordingRepository } from '../repositories/recordings.js';
 import type { UserRef } from '../store.js';
 import type { AuditLog } from './audit-log.js';
 
@@ -16,6 +20,7 @@ export interface ConsentServiceDeps {
   ov: OpenViduClient;
   consults: ConsultRepository;
   consents: ConsentRepository;
+  recordings: RecordingRepository;
   events: EventPublisher;
   audit: AuditLog;
 }
@@ -25,12 +30,32 @@ export class ConsentService {
 
   /** Whether a recording was asked for, and everyone's answer. */
   async state(consultId: string): Promise<ConsentState> {
-    const { consults, consents } = this.deps;
+    const { consults, consents, recordings } = this.deps;
     const consult = await consults.getConsult(consultId);
-    return {
-      requested: consult?.consentRequestedAt !== undefined,
-      entries: await consents.consentEntries(consultId),
-    };
+    const entries = await consents.consentEntries(consultId);
+    const requested =
+      consult?.consentRequestedAt !== undefined ||
+      (entries.some((e) => e.granted === null) &&
+        (await recordings.activeRecording(consultId)) !== undefined);
+    return { requested, entries };
+  }
+
+  /** A recording ended: its answers are spent; the next recording asks everyone again. */
+  async endRound(consultId: string): Promise<void> {
+    await this.deps.consents.clearConsents(consultId);
+    await this.publish(consultId);
+  }
+
+  /** Whether the user has consented to the current (or next) recording. */
+  async hasGranted(consultId: string, userId: string): Promise<boolean> {
+    const entries = await this.deps.consents.consentEntries(consultId);
+    return entries.some((e) => e.userId === userId && e.granted === true);
+  }
+
+  /** Asks one user (a joiner while a recording runs); everyone sees the pending entry. */
+  async ask(consultId: string, user: UserRef): Promise<void> {
+    await this.deps.consents.addConsentEntries(consultId, [user]);
+    await this.publish(consultId);
   }
 
   /** Publishes the current state to everyone in the consultation. */

@@ -3,10 +3,11 @@
  * when a provider ends it (the recording stops, the OpenVidu session closes, everyone hears `ended`).
  */
 import type { ParticipantRole } from '../../../src/contract.js';
-import { conflict, errorMessage } from '../errors.js';
+import { consultEnded, openViduUnavailable } from '../errors.js';
 import type { EventPublisher } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { OpenViduClient } from '../openvidu-client.js';
+import { OpenViduHttpError, OpenViduUnavailableError } from '../openvidu-client.js';
 import type { ConsultRepository } from '../repositories/consults.js';
 import type { AuditLog } from './audit-log.js';
 import type { RecordingService } from './recordings.js';
@@ -28,30 +29,39 @@ export class ConsultService {
     return this.deps.consults.ensureConsult(consultId);
   }
 
-  /** Creates the consult if it is new; 409 (`reason: ended`) once it has ended. */
+  /** Creates the consult if it is new; 410 `consult-ended` once it has ended. */
   async ensureOpen(consultId: string): Promise<void> {
     await this.ensure(consultId);
-    const consult = await this.deps.consults.getConsult(consultId);
-    if (consult?.endedAt) throw conflict('The consultation has ended.', { reason: 'ended' });
+    await this.requireOpen(consultId);
   }
 
-  /** Ends the consultation for everyone; a second call does nothing. */
+  /** 410 `consult-ended` once the consultation has ended. */
+  async requireOpen(consultId: string): Promise<void> {
+    const consult = await this.deps.consults.getConsult(consultId);
+    if (consult?.endedAt) throw consultEnded();
+  }
+
+  /**
+   * Ends the consultation for everyone; a second call does nothing. The OpenVidu session is closed
+   * first: when that fails the consult is not marked ended (503), so a retry finishes the job.
+   */
   async end(
     consultId: string,
     by: { id: string; role: ParticipantRole },
     ip: string | undefined,
   ): Promise<void> {
     const { consults, ov, events, audit, recordings, logger } = this.deps;
-    if (!(await consults.endConsult(consultId, 'ended-by-provider'))) return;
+    const consult = await consults.getConsult(consultId);
+    if (consult?.endedAt) return;
     await recordings.stopActive(consultId, by, 'consult-ended', ip);
     try {
       await ov.closeSession(consultId);
     } catch (e) {
-      logger.warn('could not close openvidu session', {
-        consultId,
-        error: errorMessage(e),
-      });
+      if (!(e instanceof OpenViduUnavailableError || e instanceof OpenViduHttpError)) throw e;
+      logger.warn('could not close openvidu session; the consult stays open', { consultId });
+      throw openViduUnavailable();
     }
+    if (!(await consults.endConsult(consultId, 'ended-by-provider'))) return;
     await events.publish(consultId, 'ended', { reason: 'ended-by-provider' });
     await audit.record(consultId, 'consult.ended', by, { ip });
   }

@@ -48,6 +48,7 @@ export interface ServicesDeps {
   authorize: Authorize;
   waitingRoom: boolean | ((consultId: string) => boolean | Promise<boolean>);
   requireConsent: boolean;
+  consentTimeoutMs: number;
   heartbeatMs: number;
   tokenTtlSec: number;
   retention: ResolvedRetention;
@@ -87,6 +88,9 @@ export function createServices(deps: ServicesDeps): Services {
     events,
     audit,
     tokens,
+    ov,
+    consults: consultRows,
+    connections,
     waitingRoom: deps.waitingRoom,
     catchUp: async (consultId, userId) => {
       const state = await consent.state(consultId);
@@ -96,7 +100,14 @@ export function createServices(deps: ServicesDeps): Services {
       if (latest) await events.publish(consultId, 'recording', publicRecording(latest), { userId });
     },
   });
-  const consent = new ConsentService({ ov, consults: consultRows, consents, events, audit });
+  const consent = new ConsentService({
+    ov,
+    consults: consultRows,
+    consents,
+    recordings: recordingRows,
+    events,
+    audit,
+  });
   const recordings = new RecordingService({
     ov,
     recordings: recordingRows,
@@ -106,7 +117,11 @@ export function createServices(deps: ServicesDeps): Services {
     consent,
     logger,
     requireConsent: deps.requireConsent,
+    consentTimeoutMs: deps.consentTimeoutMs,
   });
+  lobby.recordingNotice = (consultId, who) => recordings.noticeFor(consultId, who);
+  lobby.recordingActive = async (consultId) =>
+    (await recordingRows.activeRecording(consultId)) !== undefined;
   const consults = new ConsultService({
     ov,
     consults: consultRows,

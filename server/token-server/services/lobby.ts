@@ -7,13 +7,17 @@
 import type {
   LobbyEntry,
   ParticipantRole,
+  RecordingNotice,
   TokenResponse,
   WaitingResponse,
 } from '../../../src/contract.js';
 import type { AuthenticatedUser } from '../auth.js';
 import { cleanDisplayName } from '../display-name.js';
-import { ApiError, conflict } from '../errors.js';
+import { ApiError, conflict, consultEnded } from '../errors.js';
 import type { EventPublisher } from '../events.js';
+import type { OpenViduClient } from '../openvidu-client.js';
+import type { ConnectionRepository } from '../repositories/connections.js';
+import type { ConsultRepository } from '../repositories/consults.js';
 import type { LobbyRepository } from '../repositories/lobby.js';
 import type { UserRef } from '../store.js';
 import type { AuditLog } from './audit-log.js';
@@ -29,6 +33,9 @@ export interface LobbyServiceDeps {
    * addressed to them alone, right after their `admitted` event.
    */
   catchUp?: (consultId: string, userId: string) => Promise<void>;
+  ov: OpenViduClient;
+  consults: ConsultRepository;
+  connections: ConnectionRepository;
   /** Waiting room per consult (default: on for every consult). */
   waitingRoom: boolean | ((consultId: string) => boolean | Promise<boolean>);
 }
@@ -37,7 +44,25 @@ export interface LobbyServiceDeps {
 export type JoinResult = { token: TokenResponse } | { waiting: WaitingResponse };
 
 export class LobbyService {
+  /** What a user joining now must know about a running recording (set by the recordings). */
+  recordingNotice: (consultId: string, who: UserRef) => Promise<RecordingNotice | undefined> = () =>
+    Promise.resolve(undefined);
+  /** Whether a recording is running (told to people in the waiting room). */
+  recordingActive: (consultId: string) => Promise<boolean> = () => Promise.resolve(false);
+
   constructor(private readonly deps: LobbyServiceDeps) {}
+
+  /** A token, with the running-recording notice when there is one. */
+  private async mint(
+    consultId: string,
+    who: UserRef,
+    actor: { id: string; role: ParticipantRole },
+    ip: string | undefined,
+  ): Promise<TokenResponse> {
+    const token = await this.deps.tokens.mint(consultId, who, actor, ip);
+    const recording = await this.recordingNotice(consultId, who);
+    return recording ? { ...token, recording } : token;
+  }
 
   private async hasWaitingRoom(consultId: string): Promise<boolean> {
     const w = this.deps.waitingRoom;
@@ -46,7 +71,8 @@ export class LobbyService {
 
   /**
    * The user's way in: a token for providers, for consults without a waiting room and for admitted
-   * users; otherwise a place in the queue (403 `admission-denied` once denied).
+   * users; otherwise a place in the queue. 403 `admission-denied` once denied or removed, with or
+   * without a waiting room.
    */
   async join(
     consultId: string,
@@ -54,7 +80,7 @@ export class LobbyService {
     requestedName: string | undefined,
     ip: string | undefined,
   ): Promise<JoinResult> {
-    const { lobby: rows, audit, tokens } = this.deps;
+    const { lobby: rows, audit } = this.deps;
     const who: UserRef = {
       id: user.id,
       role: user.role,
@@ -62,10 +88,10 @@ export class LobbyService {
         (user.displayName === user.id ? cleanDisplayName(requestedName) : undefined) ??
         user.displayName,
     };
+    const lobby = user.role === 'provider' ? undefined : await rows.lobbyStatus(consultId, user.id);
+    if (lobby?.status === 'denied')
+      throw new ApiError(403, 'admission-denied', 'The provider declined admission.');
     if (user.role !== 'provider' && (await this.hasWaitingRoom(consultId))) {
-      const lobby = await rows.lobbyStatus(consultId, user.id);
-      if (lobby?.status === 'denied')
-        throw new ApiError(403, 'admission-denied', 'The provider declined admission.');
       if (lobby?.status !== 'admitted') {
         if (await rows.enterLobby(consultId, who)) {
           await audit.record(consultId, 'lobby.entered', user, { ip });
@@ -73,16 +99,18 @@ export class LobbyService {
         }
         const waiting = await rows.waiting(consultId);
         const index = waiting.findIndex((w) => w.userId === user.id);
+        const recording = await this.recordingActive(consultId);
         return {
           waiting: {
             status: 'waiting',
             consultId,
             ...(index >= 0 ? { position: index + 1 } : {}),
+            ...(recording ? { recording } : {}),
           },
         };
       }
     }
-    return { token: await tokens.mint(consultId, who, user, ip) };
+    return { token: await this.mint(consultId, who, user, ip) };
   }
 
   /** The people waiting, first come first. */
@@ -97,7 +125,8 @@ export class LobbyService {
     by: { id: string; role: ParticipantRole },
     ip: string | undefined,
   ): Promise<void> {
-    const { lobby: rows, events, audit } = this.deps;
+    const { lobby: rows, events, audit, consults } = this.deps;
+    if ((await consults.getConsult(consultId))?.endedAt) throw consultEnded();
     const entry = await rows.decideLobby(consultId, userId, 'admitted');
     if (!entry) throw conflict('That person is not waiting.');
     await events.publish(consultId, 'admitted', { consultId, userId }, { userId });
@@ -120,6 +149,36 @@ export class LobbyService {
     await events.publish(consultId, 'denied', reason ? { reason } : {}, { userId });
     await audit.record(consultId, 'lobby.denied', by, { subjectId: userId, ip });
     await this.publishQueue(consultId);
+  }
+
+  /**
+   * Revokes admission (providers): the user is denied from now on (no new token, with or without a
+   * waiting room), their OpenVidu connections are evicted, and they are told `denied` (`removed`).
+   * Providers cannot be removed (409). A retry after an OpenVidu failure (503) finishes the job.
+   */
+  async remove(
+    consultId: string,
+    userId: string,
+    by: { id: string; role: ParticipantRole },
+    ip: string | undefined,
+  ): Promise<void> {
+    const { lobby: rows, events, audit, ov, connections } = this.deps;
+    const known =
+      (await connections.getParticipant(consultId, userId)) ??
+      (await rows.waiting(consultId)).find((w) => w.userId === userId);
+    const who: UserRef = known
+      ? { id: userId, displayName: known.displayName, role: known.role }
+      : { id: userId, displayName: userId, role: 'guest' };
+    if (who.role === 'provider' || userId === by.id)
+      throw conflict('Providers cannot be removed from a consultation.');
+    const wasWaiting = (await rows.lobbyStatus(consultId, userId))?.status === 'waiting';
+    if (await rows.denyUser(consultId, who)) {
+      await audit.record(consultId, 'participant.removed', by, { subjectId: userId, ip });
+      await events.publish(consultId, 'denied', { reason: 'removed' }, { userId });
+      if (wasWaiting) await this.publishQueue(consultId);
+    }
+    for (const connectionId of await connections.openConnections(consultId, userId))
+      await ov.destroyConnection(consultId, connectionId);
   }
 
   /** Tells the providers who is waiting now. */

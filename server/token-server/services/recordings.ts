@@ -4,7 +4,7 @@
  * automatic start of a pending recording once everyone consented and the stop when consent is
  * revoked or the consultation ends.
  */
-import type { ParticipantRole, RecordingInfo } from '../../../src/contract.js';
+import type { ParticipantRole, RecordingInfo, RecordingNotice } from '../../../src/contract.js';
 import type { AuthenticatedUser } from '../auth.js';
 import {
   ApiError,
@@ -19,7 +19,7 @@ import type { OpenViduClient, OpenViduRecording } from '../openvidu-client.js';
 import { OpenViduHttpError, OpenViduUnavailableError } from '../openvidu-client.js';
 import type { ConsultRepository } from '../repositories/consults.js';
 import type { RecordingRepository } from '../repositories/recordings.js';
-import type { RecordingUpsert, StoredRecording } from '../store.js';
+import type { RecordingUpsert, StoredRecording, UserRef } from '../store.js';
 import { publicRecording } from '../store.js';
 import type { Actor, AuditLog } from './audit-log.js';
 import { SYSTEM_ACTOR } from './audit-log.js';
@@ -36,7 +36,11 @@ export interface RecordingServiceDeps {
   logger: Logger;
   /** Recording needs consent from every connected participant. */
   requireConsent: boolean;
+  /** How long a joiner has to consent to a running recording (ms). */
+  consentTimeoutMs: number;
 }
+
+const ACTIVE = new Set<string>(['starting', 'recording']);
 
 /** Which part of a file the client asked for (`Range`, `If-Range`), passed on to OpenVidu. */
 export interface RangeRequest {
@@ -45,7 +49,76 @@ export interface RangeRequest {
 }
 
 export class RecordingService {
+  /** Joiners' consent deadlines, by consult and user. */
+  private readonly deadlines = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Why this server stopped a recording (kept over OpenVidu's reason, whichever lands first). */
+  private readonly stopReasons = new Map<string, string>();
+
   constructor(private readonly deps: RecordingServiceDeps) {}
+
+  /**
+   * Stores a change. A reason this server gave (e.g. `consent-declined`) is not overwritten by
+   * OpenVidu's; when the recording stops being active its consents are spent.
+   */
+  private async upsert(up: RecordingUpsert): Promise<StoredRecording | undefined> {
+    const { recordings, consent } = this.deps;
+    const before = await recordings.getRecording(up.recordingId);
+    const mine = ACTIVE.has(up.status) ? undefined : this.stopReasons.get(up.recordingId);
+    if (up.status === 'ready' || up.status === 'failed') this.stopReasons.delete(up.recordingId);
+    const changed = await recordings.upsertRecording(
+      mine
+        ? { ...up, reason: mine }
+        : before?.reason && up.reason
+          ? { ...up, reason: undefined }
+          : up,
+    );
+    if (changed && before && ACTIVE.has(before.status) && !ACTIVE.has(changed.status))
+      await consent.endRound(up.consultId);
+    return changed;
+  }
+
+  /**
+   * What a user joining now must know: a running recording, and (with `requireConsent`, unless
+   * they consented already) that they are asked, with a deadline after which it is stopped.
+   */
+  async noticeFor(consultId: string, who: UserRef): Promise<RecordingNotice | undefined> {
+    const { recordings, consent, requireConsent, consentTimeoutMs, logger } = this.deps;
+    const active = await recordings.activeRecording(consultId);
+    if (!active) return undefined;
+    if (!requireConsent || (await consent.hasGranted(consultId, who.id)))
+      return { active: true, consentRequired: false };
+    await consent.ask(consultId, who);
+    const key = `${consultId}\u0000${who.id}`;
+    clearTimeout(this.deadlines.get(key));
+    const timer = setTimeout(() => {
+      this.deadlines.delete(key);
+      this.expireConsent(consultId, who, active.recordingId).catch((e: unknown) =>
+        logger.warn('consent deadline check failed', { consultId, error: errorMessage(e) }),
+      );
+    }, consentTimeoutMs);
+    timer.unref?.();
+    this.deadlines.set(key, timer);
+    return {
+      active: true,
+      consentRequired: true,
+      consentDeadline: new Date(Date.now() + consentTimeoutMs).toISOString(),
+    };
+  }
+
+  /** The joiner's deadline passed: stop that recording unless they consented. */
+  private async expireConsent(consultId: string, who: UserRef, recordingId: string): Promise<void> {
+    const active = await this.deps.recordings.activeRecording(consultId);
+    if (active?.recordingId !== recordingId) return;
+    if (await this.deps.consent.hasGranted(consultId, who.id)) return;
+    await this.stopActive(consultId, SYSTEM_ACTOR, 'consent-timeout', undefined);
+  }
+
+  /** Cancels pending consent deadlines (server shutdown). */
+  close(): void {
+    for (const t of this.deadlines.values()) clearTimeout(t);
+    this.deadlines.clear();
+    this.stopReasons.clear();
+  }
 
   list(consultId: string): Promise<StoredRecording[]> {
     return this.deps.recordings.listRecordings(consultId);
@@ -54,7 +127,7 @@ export class RecordingService {
   /** Stores the change and, when something changed, publishes the `recording` event. */
   private async save(up: RecordingUpsert): Promise<StoredRecording> {
     const { recordings, events } = this.deps;
-    const changed = await recordings.upsertRecording(up);
+    const changed = await this.upsert(up);
     if (changed) await events.publish(up.consultId, 'recording', publicRecording(changed));
     const row = changed ?? (await recordings.getRecording(up.recordingId));
     if (!row) throw new ApiError(500, 'internal', 'Recording vanished.');
@@ -137,7 +210,7 @@ export class RecordingService {
   ): Promise<void> {
     const { consent, requireConsent } = this.deps;
     await consent.answer(consultId, user, granted, ip);
-    if (!granted && requireConsent) await this.stopActive(consultId, user, 'consent-revoked', ip);
+    if (!granted && requireConsent) await this.stopActive(consultId, user, 'consent-declined', ip);
     await consent.publish(consultId);
     if (granted) await this.startPending(consultId, ip);
   }
@@ -197,6 +270,7 @@ export class RecordingService {
   ): Promise<void> {
     const active = await this.deps.recordings.activeRecording(consultId);
     if (!active) return;
+    this.stopReasons.set(active.recordingId, reason);
     try {
       const r = await this.deps.ov.stopRecording(active.recordingId);
       await this.save(fromOpenVidu(r, consultId));
@@ -294,7 +368,7 @@ export class RecordingService {
     up: RecordingUpsert,
     reason: string | undefined,
   ): Promise<void> {
-    const changed = await this.deps.recordings.upsertRecording(up);
+    const changed = await this.upsert(up);
     if (!changed) return;
     await this.deps.events.publish(consultId, 'recording', publicRecording(changed));
     if (up.status === 'processing' && reason && reason !== 'recordingStoppedByServer')

@@ -136,7 +136,7 @@ export class TokenService {
     try {
       const conn = await ov.getConnection(consultId, connectionId);
       if (this.closed || conn?.status !== 'pending') return;
-      if (!(await ov.deleteConnection(consultId, connectionId))) return;
+      if (!(await ov.destroyConnection(consultId, connectionId))) return;
       await audit.record(consultId, 'token.expired', SYSTEM_ACTOR, { details: { connectionId } });
     } catch (e) {
       logger.warn('could not expire an unused token', { consultId, error: errorMessage(e) });
