@@ -352,15 +352,7 @@ export class ConsultRoom extends ConsultElement {
               )
             : nothing
         }
-        ${
-          screen === 'connecting'
-            ? renderConnecting(
-                t,
-                state,
-                (granted) => void this.actions.act((s) => s.setRecordingConsent(granted)),
-              )
-            : nothing
-        }
+        ${screen === 'connecting' ? renderConnecting(t, state, this.answerConsent) : nothing}
         ${screen === 'waiting' && state ? renderWaiting(state, t, () => void this.leave()) : nothing}
         ${screen === 'denied' && state ? renderDenied(state, t) : nothing}
         ${screen === 'call' && state ? renderCall(state, this.callView(state)) : nothing}
@@ -381,6 +373,9 @@ export class ConsultRoom extends ConsultElement {
       onRetry: () => this.retryAfterFailure(),
     };
   }
+
+  private readonly answerConsent = (granted: boolean): void =>
+    void this.actions.act((s) => s.setRecordingConsent(granted));
 
   private callView(state: SessionState): ReturnType<typeof callViewOf> {
     return callViewOf(this, {
