@@ -10,6 +10,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { configureAuth } from './authorize.js';
 import type { Db } from './db.js';
 import { migrate, openPgliteDb } from './db.js';
+import { openPostgresDb } from './db-postgres.js';
 import { ApiError, errorMessage } from './errors.js';
 import { EventHub } from './events.js';
 import type { Logger } from './logger.js';
@@ -72,7 +73,9 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   let services: Services | undefined;
   const ownsDb = options.db === undefined;
   const init = (async () => {
-    db ??= await openPgliteDb(cfg.dataDir !== undefined ? { dataDir: cfg.dataDir } : {});
+    db ??= cfg.database
+      ? await openPostgresDb({ ...cfg.database, logger })
+      : await openPgliteDb(cfg.dataDir !== undefined ? { dataDir: cfg.dataDir } : {});
     if (!ownsDb) await migrate(db);
     store = new Store(db);
     hub = new EventHub(store, logger);
