@@ -74,7 +74,10 @@ export class EventHub {
   }
 
   private wake(consultId: string): void {
-    for (const l of [...(this.listeners.get(consultId) ?? [])]) l();
+    // `*`: the LISTEN connection came back after a drop; notifications may be lost, so every
+    // stream re-reads after its cursor.
+    const sets = consultId === '*' ? [...this.listeners.values()] : [this.listeners.get(consultId)];
+    for (const set of sets) for (const l of [...(set ?? [])]) l();
   }
 }
 
@@ -95,7 +98,8 @@ export interface SseStreamOptions {
 
 export interface SseStream {
   response: Response;
-  close(): void;
+  /** Ends the stream; `retryMs` first tells the client how soon to reconnect (server shutdown). */
+  close(retryMs?: number): void;
 }
 
 const encoder = new TextEncoder();
@@ -153,8 +157,9 @@ export function openSseStream(options: SseStreamOptions): SseStream {
     }
   };
 
-  function close(): void {
+  function close(retryMs?: number): void {
     if (closed) return;
+    if (retryMs !== undefined) write(`retry: ${retryMs}\n\n`);
     closed = true;
     unsubscribe?.();
     if (heartbeat) clearInterval(heartbeat);

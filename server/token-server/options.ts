@@ -126,6 +126,8 @@ export interface TokenServerOptions {
   rateLimit?: RateLimitOptions | false;
   /** Largest request body in bytes (default 16 KiB; the webhook receiver allows 256 KiB). */
   maxBodyBytes?: number;
+  /** On `close()`, how long to wait for requests in flight before closing the database, in ms (default 10000). */
+  drainTimeoutMs?: number;
   /** SSE heartbeat interval in ms (default 15000). */
   heartbeatMs?: number;
   /** Advertised token lifetime in seconds (`expiresAt`, default 3600). */
