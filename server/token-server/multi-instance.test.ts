@@ -13,7 +13,9 @@ import type { TestServer } from '../dev-media-server/test-helpers.js';
 import { RpcClient, startTestServer } from '../dev-media-server/test-helpers.js';
 import { runTokenServerCli } from './cli.js';
 import { MIGRATIONS } from './db.js';
+import { openPostgresDb } from './db-postgres.js';
 import type { RunningTokenServer } from './index.js';
+import { EventRepository } from './repositories/events.js';
 import { startTokenServer } from './index.js';
 import type { CapturedLogger } from './test-support.js';
 import {
@@ -229,6 +231,79 @@ describe('many token-server instances on one PostgreSQL', { skip }, () => {
         [...new Set(ids)].sort((x, y) => x - y),
       );
       s.close();
+    }
+  });
+
+  test('a dropped LISTEN connection reconnects and its streams catch up', async () => {
+    const id = 'mi-relisten';
+    await b.call('POST', `/api/consults/${id}/token`, dr, {});
+    const drA = await a.events(id, dr);
+    await drA.next('lobby');
+    const admin = new pg.Client({ connectionString: d.database.url });
+    await admin.connect();
+    try {
+      const listening = `select pid from pg_stat_activity where datname = current_database() and query ilike 'listen%'`;
+      const cut = await admin.query(`select pg_terminate_backend(pid) from (${listening}) l`);
+      assert.equal(cut.rowCount, 2);
+      // Published through B while the instances' LISTEN connections are gone or coming back.
+      assert.equal(
+        (await b.call('POST', `/api/consults/${id}/token`, await patient(21), {})).status,
+        202,
+      );
+      await drA.next('lobby', (x: { waiting: unknown[] }) => x.waiting.length === 1, 10_000);
+      await waitFor('both LISTEN connections back', async () => {
+        return (await admin.query(listening)).rowCount === 2;
+      });
+      assert.equal(
+        (await b.call('POST', `/api/consults/${id}/token`, await patient(22), {})).status,
+        202,
+      );
+      await drA.next('lobby', (x: { waiting: unknown[] }) => x.waiting.length === 2);
+    } finally {
+      await admin.end();
+      drA.close();
+    }
+  });
+
+  test("a consult's event ids become visible in order: a later insert waits for an earlier open one", async () => {
+    const db = await openPostgresDb({ url: d.database.url, poolSize: 2, migrate: false });
+    const events = new EventRepository(db);
+    const open = new pg.Client({ connectionString: d.database.url });
+    await open.connect();
+    try {
+      // An insert whose transaction has not committed yet (a slow instance)...
+      await open.query('begin');
+      const first = await open.query<{ id: number }>(
+        `with lock as (select pg_advisory_xact_lock(7413002, hashtext($1)))
+         insert into events (consult_id, name, data) select $1, 'ended', '{}'::jsonb from lock returning id`,
+        ['mi-order'],
+      );
+      // ...makes the next insert for the same consult wait, so no reader can see the later id first.
+      const second = events.insertEvent('mi-order', 'ended', {}, {});
+      await waitFor('the second insert waits on the consult lock', async () => {
+        const { rows } = await db.query(
+          `select 1 from pg_stat_activity where datname = current_database()
+             and wait_event_type = 'Lock' and wait_event = 'advisory'`,
+        );
+        return rows.length === 1;
+      });
+      assert.equal(
+        (await events.eventsAfter('mi-order', 0, { id: 'x', role: 'provider' })).length,
+        0,
+      );
+      // Other consults are not held up.
+      await events.insertEvent('mi-order-other', 'ended', {}, {});
+      await open.query('commit');
+      const secondId = await second;
+      assert.ok(secondId > Number(first.rows[0]?.id));
+      const seen = await events.eventsAfter('mi-order', 0, { id: 'x', role: 'provider' });
+      assert.deepEqual(
+        seen.map((e) => e.id),
+        [Number(first.rows[0]?.id), secondId],
+      );
+    } finally {
+      await open.end();
+      await db.close();
     }
   });
 
