@@ -99,14 +99,10 @@ async function postgresTests(files) {
   try {
     cluster = await startPgCluster();
   } catch (e) {
+    // Like a missing Chromium: the run fails with what to install, nothing is skipped.
     const reason = e instanceof Error ? e.message : String(e);
-    if (!isRoot && /not installed/.test(reason)) {
-      console.log(`unit (postgres): skipped: ${reason}`);
-      skipped++;
-    } else {
-      console.error(`unit (postgres): cannot start PostgreSQL: ${reason}`);
-      check('unit (postgres): PostgreSQL cluster', false);
-    }
+    console.error(`unit (postgres): cannot start PostgreSQL: ${reason}`);
+    check('unit (postgres): PostgreSQL cluster', false);
     return;
   }
   const started = Date.now();
@@ -127,8 +123,8 @@ mkdirSync(results, { recursive: true });
 const needsBrowser = wanted.some((w) => w === 'browser' || w === 'e2e');
 const needsMedia = wanted.includes('unit') || wanted.includes('e2e');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-// PostgreSQL is installed (apt) only when running as root; otherwise a missing one skips the
-// PostgreSQL run with a visible reason instead of failing the whole run.
+// PostgreSQL is installed (apt) when running as root; otherwise a missing one fails the
+// `unit (postgres)` run with what to install (the PGlite run and the other tiers still run).
 const deps = ensureSystemDeps({
   chromium: needsBrowser,
   ffmpeg: needsMedia,
