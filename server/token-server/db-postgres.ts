@@ -96,6 +96,8 @@ export async function openPostgresDb(options: PostgresOptions): Promise<Db> {
     connectionString: url,
     application_name: 'consult-kit-token-server',
     connectionTimeoutMillis: 10_000,
+    // Notice a silently dropped connection (the LISTEN one above all) within minutes, not hours.
+    keepAlive: true,
     types,
   };
   const pool = new pg.Pool({

@@ -138,6 +138,8 @@ create index events_consult on events (consult_id, id);
  */
 export async function migrate(db: Db): Promise<void> {
   const run = async (conn: Db): Promise<void> => {
+    // Waiting for another instance's migrations is not a slow statement (statement_timeout).
+    if (db.session) await conn.query('set statement_timeout = 0');
     await conn.query('select pg_advisory_lock(7413001)');
     try {
       await conn.exec(
@@ -155,6 +157,7 @@ export async function migrate(db: Db): Promise<void> {
       }
     } finally {
       await conn.query('select pg_advisory_unlock(7413001)');
+      if (db.session) await conn.query('reset statement_timeout');
     }
   };
   await (db.session ? db.session(run) : run(db));

@@ -452,3 +452,48 @@ describe('graceful shutdown of one instance', { skip }, () => {
     );
   });
 });
+
+describe('PostgreSQL settings', { skip }, () => {
+  test('pool size and statement timeout apply; migrations ignore the timeout', async () => {
+    const database = await testPostgresDatabase();
+    const db = await openPostgresDb({ url: database.url, poolSize: 2, statementTimeoutMs: 300 });
+    try {
+      await assert.rejects(db.query('select pg_sleep(2)'), /statement timeout/);
+      // Five concurrent statements share the two pooled connections.
+      const pids = await Promise.all(
+        Array.from({ length: 5 }, async () => {
+          const { rows } = await db.query<{ pid: number }>(
+            'select pg_backend_pid() as pid, pg_sleep(0.05)',
+          );
+          return rows[0]?.pid;
+        }),
+      );
+      assert.ok(new Set(pids).size <= 2, `pids: ${pids.join(',')}`);
+      // A migration run waiting on the lock held elsewhere is not cut by the statement timeout.
+      const holder = new pg.Client({ connectionString: database.url });
+      await holder.connect();
+      await holder.query('select pg_advisory_lock(7413001)');
+      const second = openPostgresDb({ url: database.url, poolSize: 1, statementTimeoutMs: 100 });
+      await waitFor('the second migration run waits on the lock', async () => {
+        const { rows } = await db.query(
+          `select 1 from pg_stat_activity where datname = current_database()
+             and wait_event_type = 'Lock' and wait_event = 'advisory'`,
+        );
+        return rows.length === 1;
+      });
+      await waitFor('past the statement timeout', async () => {
+        const { rows } = await db.query<{ waited: boolean }>(
+          `select bool_or(now() - query_start > interval '400 milliseconds') as waited
+             from pg_stat_activity where datname = current_database() and wait_event = 'advisory'`,
+        );
+        return rows[0]?.waited === true;
+      });
+      await holder.query('select pg_advisory_unlock(7413001)');
+      await holder.end();
+      await (await second).close();
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+});
