@@ -44,6 +44,11 @@ describe('starting and stopping an instance', { skip }, () => {
         }
       })();
       const closing = a.ts.close();
+      // A request still arriving (on a kept-alive connection) is refused with a retry hint.
+      const refused = await a.ts.server.fetch(new Request(`${a.ts.url}/health`));
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '1');
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'internal');
       const raw = await text;
       assert.match(raw, /retry: 500\n\n$/);
       await closing;
