@@ -41,6 +41,8 @@ const TEST_FILES = [
   '**/*.test.ts',
   '**/*.test-d.ts',
   '**/test-support.ts',
+  '**/test-deployment.ts',
+  '**/test-pg.ts',
   'components/test-utils/**',
   'test/**',
 ];

@@ -1,7 +1,9 @@
 // Finds (and, as root on Debian, installs) the system programs the tests need: Chromium for browser
-// and end-to-end tests, ffmpeg/ffprobe for recordings. Never downloads a browser build of its own.
+// and end-to-end tests, ffmpeg/ffprobe for recordings, PostgreSQL for the token server's second
+// database backend. Never downloads a browser build of its own.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { findPgBin } from './pg-cluster.mjs';
 
 function which(cmd) {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
@@ -15,10 +17,11 @@ export function findChromium() {
   return which('chromium') ?? which('google-chrome');
 }
 
-export function ensureSystemDeps({ chromium = true, ffmpeg = true } = {}) {
+export function ensureSystemDeps({ chromium = true, ffmpeg = true, postgresql = false } = {}) {
   const missing = [];
   if (chromium && !findChromium()) missing.push('chromium');
   if (ffmpeg && (!which('ffmpeg') || !which('ffprobe'))) missing.push('ffmpeg');
+  if (postgresql && !findPgBin()) missing.push('postgresql');
   if (missing.length) {
     const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     if (isRoot && which('apt-get')) {

@@ -2,11 +2,14 @@
 // `npm test`: installs what the tests need when it is missing, then runs every tier and ends with one
 // line `N passed, N failed`. Tiers: lint, typecheck, build + size budgets, node unit/integration tests,
 // browser tests (web-test-runner, Debian's Chromium) and end-to-end tests (playwright-core).
+// The token server's suites run twice: on PGlite (in `unit`) and on a throwaway PostgreSQL cluster
+// (`unit (postgres)`, part of the `unit` tier; scripts/pg-cluster.mjs).
 // `npm test -- unit browser` runs a subset.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { join, relative } from 'node:path';
+import { startPgCluster } from './pg-cluster.mjs';
 import { ensureSystemDeps } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -63,7 +66,7 @@ function addCounts(file, tier) {
 }
 function nodeTests(tier, files, extraEnv = {}) {
   if (files.length === 0) return;
-  const out = join(results, `${tier}.json`);
+  const out = join(results, `${tier.replace(/\W+/g, '-')}.json`);
   const ok = run(
     process.execPath,
     [
@@ -89,12 +92,44 @@ function nodeTests(tier, files, extraEnv = {}) {
   if (!ok && failed === 0) check(`${tier}: runner exited with an error`, false);
 }
 
+/** The token-server suites again on PostgreSQL: one cluster for the run, a database per stack. */
+async function postgresTests(files) {
+  console.log('\n── unit and integration tests (node, token server on PostgreSQL)');
+  let cluster;
+  try {
+    cluster = await startPgCluster();
+  } catch (e) {
+    // Like a missing Chromium: the run fails with what to install, nothing is skipped.
+    const reason = e instanceof Error ? e.message : String(e);
+    console.error(`unit (postgres): cannot start PostgreSQL: ${reason}`);
+    check('unit (postgres): PostgreSQL cluster', false);
+    return;
+  }
+  const started = Date.now();
+  try {
+    nodeTests('unit (postgres)', files, {
+      TOKEN_SERVER_DB: 'postgres',
+      TOKEN_SERVER_PG_URL: cluster.url,
+    });
+  } finally {
+    cluster.stop();
+  }
+  console.log(`unit (postgres): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 rmSync(results, { recursive: true, force: true });
 mkdirSync(results, { recursive: true });
 
 const needsBrowser = wanted.some((w) => w === 'browser' || w === 'e2e');
 const needsMedia = wanted.includes('unit') || wanted.includes('e2e');
-const deps = ensureSystemDeps({ chromium: needsBrowser, ffmpeg: needsMedia });
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+// PostgreSQL is installed (apt) when running as root; otherwise a missing one fails the
+// `unit (postgres)` run with what to install (the PGlite run and the other tiers still run).
+const deps = ensureSystemDeps({
+  chromium: needsBrowser,
+  ffmpeg: needsMedia,
+  postgresql: wanted.includes('unit') && isRoot,
+});
 if (!deps.ok) {
   console.error(deps.message);
   check('system dependencies', false);
@@ -127,6 +162,7 @@ if (!deps.ok) {
       ...walk(join(root, 'test/node'), (p) => p.endsWith('.test.ts') || p.endsWith('.test.mjs')),
     ];
     nodeTests('unit', files);
+    await postgresTests(walk(join(root, 'server/token-server'), (p) => p.endsWith('.test.ts')));
   }
   if (wanted.includes('browser')) {
     console.log('\n── browser tests (web-test-runner, Chromium)');

@@ -10,6 +10,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { configureAuth } from './authorize.js';
 import type { Db } from './db.js';
 import { migrate, openPgliteDb } from './db.js';
+import { openPostgresDb } from './db-postgres.js';
 import { ApiError, errorMessage } from './errors.js';
 import { EventHub } from './events.js';
 import type { Logger } from './logger.js';
@@ -40,17 +41,23 @@ export { mapRecordingStatus } from './services/recording-status.js';
 export interface TokenServer {
   /** The Hono application (add routes or middleware before serving). */
   app: OpenAPIHono<Env>;
-  /** Web-standard fetch handler; waits for the database on the first requests. */
+  /** Web-standard fetch handler; waits for the database on the first requests; counts requests in flight for {@link close}. */
   fetch: (request: Request, env?: unknown) => Promise<Response>;
   /** Resolves once the database is open and migrated. */
   ready(): Promise<void>;
-  /** Ends open event streams and closes the database (when the server opened it). */
+  /**
+   * Graceful shutdown: answers new requests 503, ends open event streams with a short `retry:`,
+   * waits for requests in flight (`drainTimeoutMs`), then closes the database (when it opened it).
+   */
   close(): Promise<void>;
   /** The store (tests, admin tooling). */
   store(): Store;
   /** Runs the retention purge now (it also runs every `retention.intervalMs`). */
   purge(): Promise<PurgeReport>;
 }
+
+/** The `retry:` (ms) sent to event streams when an instance shuts down. */
+export const SHUTDOWN_RETRY_MS = 500;
 
 const starting = (): ApiError => new ApiError(503, 'internal', 'Starting up.');
 
@@ -79,7 +86,9 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const ownsDb = options.db === undefined;
   let closing: Promise<void> | undefined;
   const init = (async () => {
-    db ??= await openPgliteDb(cfg.dataDir !== undefined ? { dataDir: cfg.dataDir } : {});
+    db ??= cfg.database
+      ? await openPostgresDb({ ...cfg.database, logger })
+      : await openPgliteDb(cfg.dataDir !== undefined ? { dataDir: cfg.dataDir } : {});
     if (!ownsDb) await migrate(db);
     store = new Store(db);
     hub = new EventHub(store, logger);
@@ -143,9 +152,27 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   registerHealthRoutes(app, { ov, openviduTimeoutMs: cfg.openviduTimeoutMs });
   registerOpenApiDoc(app);
 
+  // Graceful shutdown: refuse new requests, end the event streams with a short `retry:` so clients
+  // reconnect (through the load balancer, to another instance) with their Last-Event-ID, wait for
+  // the requests in flight, then close the database (`closing` is declared above the database init).
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   return {
     app,
-    fetch: async (request, env) => app.fetch(request, env),
+    fetch: async (request, env) => {
+      if (closing)
+        return Response.json(
+          new ApiError(503, 'internal', 'Shutting down; retry on another instance.').body(),
+          { status: 503, headers: { Connection: 'close', 'Retry-After': '1' } },
+        );
+      inFlight++;
+      try {
+        return await app.fetch(request, env);
+      } finally {
+        if (--inFlight === 0) drained?.();
+      }
+    },
     ready: () => init,
     store: st,
     purge: async () => {
@@ -154,7 +181,16 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     },
     close() {
       closing ??= (async () => {
-        services?.streams.closeAll();
+        services?.streams.closeAll(SHUTDOWN_RETRY_MS);
+        if (inFlight > 0) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await new Promise<void>((resolve) => {
+            drained = resolve;
+            timer = setTimeout(resolve, drainTimeoutMs);
+          });
+          clearTimeout(timer);
+          if (inFlight > 0) logger.warn('shutdown: requests still running', { inFlight });
+        }
         services?.retention.stop();
         services?.tokens.close();
         services?.recordings.close();

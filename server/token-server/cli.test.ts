@@ -39,3 +39,33 @@ test('starts on port 0 with demo login, serves /health, stops cleanly', async ()
   assert.equal(await done, 0);
   assert.ok(!out.includes('cli-secret-abc'));
 });
+
+test('--database-url / DATABASE_URL: a bad setting fails at start with a clear message', async () => {
+  let err = '';
+  const io = (env: Record<string, string>) => ({
+    out: () => undefined,
+    err: (t: string) => void (err += t),
+    env,
+  });
+  const args = ['--port', '0', '--demo', '--log-level', 'silent'];
+  assert.equal(await runTokenServerCli([...args, '--database-url', 'mysql://db/x'], io({})), 1);
+  assert.match(err, /DATABASE_URL must start with postgres:\/\//);
+  err = '';
+  assert.equal(await runTokenServerCli(args, io({ DATABASE_URL: 'not a url' })), 1);
+  assert.match(err, /DATABASE_URL is not a URL/);
+  err = '';
+  assert.equal(
+    await runTokenServerCli(args, io({ DATABASE_URL: 'postgres://h/db', DATABASE_POOL_SIZE: 'x' })),
+    1,
+  );
+  assert.match(err, /DATABASE_POOL_SIZE must be a whole number/);
+  err = '';
+  assert.equal(
+    await runTokenServerCli(
+      args,
+      io({ DATABASE_URL: 'postgres://h/db', CONSULT_KIT_DATA_DIR: '/tmp/ck-unused' }),
+    ),
+    1,
+  );
+  assert.match(err, /choose one database/);
+});

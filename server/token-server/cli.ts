@@ -18,6 +18,9 @@ const HELP = `Usage: consult-kit token-server [options]
   --host <addr>           Interface (env HOST, default 127.0.0.1)
   --openvidu-url <url>    OpenVidu base URL (env OPENVIDU_URL, default http://localhost:4443)
   --data-dir <dir>        PGlite data folder (env CONSULT_KIT_DATA_DIR, default in memory)
+  --database-url <url>    PostgreSQL instead of PGlite: postgres://user:pass@host:5432/db
+                          (env DATABASE_URL; needs the pg package; DATABASE_POOL_SIZE (10),
+                          DATABASE_STATEMENT_TIMEOUT_MS (10000)). Instances sharing it scale out.
   --cors <origins>        Comma-separated allowed origins (env CORS_ORIGINS)
   --demo                  Demo mode: public demo logins, no real auth (env CONSULT_KIT_DEMO=1;
                           default off; never together with AUTH_JWT_SECRET / AUTH_JWKS_URL)
@@ -52,6 +55,7 @@ export async function runTokenServerCli(argv: string[], cliIo: CliIo = {}): Prom
         host: { type: 'string' },
         'openvidu-url': { type: 'string' },
         'data-dir': { type: 'string' },
+        'database-url': { type: 'string' },
         cors: { type: 'string' },
         demo: { type: 'boolean' },
         'no-demo': { type: 'boolean' },
@@ -86,6 +90,7 @@ export async function runTokenServerCli(argv: string[], cliIo: CliIo = {}): Prom
     ...(typeof values['host'] === 'string' ? { host: values['host'] } : {}),
     ...(typeof values['openvidu-url'] === 'string' ? { openviduUrl: values['openvidu-url'] } : {}),
     ...(typeof values['data-dir'] === 'string' ? { dataDir: values['data-dir'] } : {}),
+    ...(typeof values['database-url'] === 'string' ? { databaseUrl: values['database-url'] } : {}),
     ...(typeof values['cors'] === 'string'
       ? {
           corsOrigins: values['cors']

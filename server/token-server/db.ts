@@ -1,6 +1,6 @@
 /**
  * Storage. All SQL goes through the small {@link Db} interface and is plain PostgreSQL, so PGlite
- * (embedded, the default) and a real PostgreSQL server (a later `DATABASE_URL` adapter wrapping `pg`)
+ * (embedded, the default) and a real PostgreSQL server (`DATABASE_URL`, `db-postgres.ts` over `pg`)
  * are interchangeable. Statements are single and idempotent (`on conflict`, conditional updates), so
  * no multi-statement transaction is needed outside migrations.
  */
@@ -16,6 +16,11 @@ export interface Db {
    * in-process only. With PostgreSQL (or PGlite) every instance sharing the database is notified.
    */
   listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Runs `fn` on one dedicated connection (session-level advisory locks need their unlock on the
+   * same connection). Optional: a single-connection database (PGlite) does not need it.
+   */
+  session?<T>(fn: (conn: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -154,24 +159,35 @@ alter table consults add column erased_at timestamptz;
   },
 ];
 
-/** Applies pending migrations (serialised across instances with an advisory lock). */
+/**
+ * Applies pending migrations, serialised across instances by an advisory lock held on one
+ * connection (so two instances starting together on a fresh database apply each version once).
+ */
 export async function migrate(db: Db): Promise<void> {
-  await db.exec(
-    `create table if not exists schema_migrations (version integer primary key, applied_at timestamptz not null default now());`,
-  );
-  await db.query('select pg_advisory_lock(7413001)');
-  try {
-    const { rows } = await db.query<{ version: number }>('select version from schema_migrations');
-    const applied = new Set(rows.map((r) => Number(r.version)));
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version)) continue;
-      await db.exec(
-        `begin;\n${m.sql}\ninsert into schema_migrations (version) values (${m.version});\ncommit;`,
+  const run = async (conn: Db): Promise<void> => {
+    // Waiting for another instance's migrations is not a slow statement (statement_timeout).
+    if (db.session) await conn.query('set statement_timeout = 0');
+    await conn.query('select pg_advisory_lock(7413001)');
+    try {
+      await conn.exec(
+        `create table if not exists schema_migrations (version integer primary key, applied_at timestamptz not null default now());`,
       );
+      const { rows } = await conn.query<{ version: number }>(
+        'select version from schema_migrations',
+      );
+      const applied = new Set(rows.map((r) => Number(r.version)));
+      for (const m of MIGRATIONS) {
+        if (applied.has(m.version)) continue;
+        await conn.exec(
+          `begin;\n${m.sql}\ninsert into schema_migrations (version) values (${m.version});\ncommit;`,
+        );
+      }
+    } finally {
+      await conn.query('select pg_advisory_unlock(7413001)');
+      if (db.session) await conn.query('reset statement_timeout');
     }
-  } finally {
-    await db.query('select pg_advisory_unlock(7413001)');
-  }
+  };
+  await (db.session ? db.session(run) : run(db));
 }
 
 /** Wraps a PGlite instance as a {@link Db}. */

@@ -108,9 +108,14 @@ export class EventHub {
     };
   }
 
-  /** Reads the consult's new events once and hands them to its ready streams. */
+  /**
+   * Reads the consult's new events once and hands them to its ready streams. `*`: the LISTEN
+   * connection came back after a drop; notifications may be lost, so every feed re-reads after its
+   * streams' cursors.
+   */
   wake(consultId: string): void {
-    void this.pump(consultId);
+    if (consultId === '*') for (const id of [...this.feeds.keys()]) void this.pump(id);
+    else void this.pump(consultId);
   }
 
   private async pump(consultId: string): Promise<void> {
@@ -172,7 +177,8 @@ export interface SseStreamOptions {
 
 export interface SseStream {
   response: Response;
-  close(): void;
+  /** Ends the stream; `retryMs` first tells the client how soon to reconnect (server shutdown). */
+  close(retryMs?: number): void;
 }
 
 const encoder = new TextEncoder();
@@ -207,8 +213,9 @@ export function openSseStream(options: SseStreamOptions): SseStream {
     },
   };
 
-  function close(): void {
+  function close(retryMs?: number): void {
     if (closed) return;
+    if (retryMs !== undefined) write(`retry: ${retryMs}\n\n`);
     closed = true;
     detach?.();
     if (heartbeat) clearInterval(heartbeat);

@@ -60,7 +60,7 @@ export async function startTokenServer(
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
   let address: AddressInfo | undefined;
   const http = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: server.app.fetch, port, hostname: host }, (info) => {
+    const s = serve({ fetch: server.fetch, port, hostname: host }, (info) => {
       address = info;
       resolve(s);
     });
@@ -75,11 +75,13 @@ export async function startTokenServer(
     server,
     close() {
       closing ??= (async () => {
+        // Stop accepting connections first, then let the token server drain (streams told to
+        // reconnect elsewhere, requests in flight finished), then cut what is left.
+        const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+        if ('closeIdleConnections' in http) http.closeIdleConnections();
         await server.close();
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          if ('closeAllConnections' in http) http.closeAllConnections();
-        });
+        if ('closeAllConnections' in http) http.closeAllConnections();
+        await stopped;
       })();
       return closing;
     },

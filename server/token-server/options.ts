@@ -4,6 +4,7 @@
 import type { ParticipantRole } from '../../src/contract.js';
 import type { AuthenticatedUser, Authenticate, DemoUser, JwtAuthOptions } from './auth.js';
 import type { Db } from './db.js';
+import { parseDatabaseUrl } from './db-postgres.js';
 import type { Logger } from './logger.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { RetentionOptions } from './services/retention.js';
@@ -107,6 +108,16 @@ export interface TokenServerOptions {
   demo?: boolean | DemoOptions;
   /** PGlite data folder (env `CONSULT_KIT_DATA_DIR`); default in memory. */
   dataDir?: string;
+  /**
+   * A real PostgreSQL instead of PGlite (env `DATABASE_URL`, CLI `--database-url`):
+   * `postgres://user:password@host:5432/database`. Needs the optional peer `pg`. Several token
+   * servers sharing one database form one deployment (events, sessions, webhooks).
+   */
+  databaseUrl?: string;
+  /** PostgreSQL pool size per instance (env `DATABASE_POOL_SIZE`, default 10). */
+  databasePoolSize?: number;
+  /** PostgreSQL statement timeout in ms (env `DATABASE_STATEMENT_TIMEOUT_MS`, default 10000; 0 = none). */
+  databaseStatementTimeoutMs?: number;
   /** A database to use instead of PGlite (not closed by `close()`). */
   db?: Db;
   /** Webhook receiver authentication (env `OPENVIDU_WEBHOOK_SECRET`, `OPENVIDU_WEBHOOK_HEADER`). Without it the receiver answers 401. */
@@ -124,6 +135,8 @@ export interface TokenServerOptions {
   rateLimit?: RateLimitOptions | false;
   /** Largest request body in bytes (default 16 KiB; the webhook receiver allows 256 KiB). */
   maxBodyBytes?: number;
+  /** On `close()`, how long to wait for requests in flight before closing the database, in ms (default 10000). */
+  drainTimeoutMs?: number;
   /** SSE heartbeat interval in ms (default 15000). */
   heartbeatMs?: number;
   /**
@@ -159,6 +172,8 @@ export interface ResolvedOptions {
   auth: JwtAuthOptions | undefined;
   demo: DemoOptions | undefined;
   dataDir: string | undefined;
+  /** PostgreSQL (`DATABASE_URL`); `undefined` = PGlite. */
+  database: { url: string; poolSize: number; statementTimeoutMs: number } | undefined;
   webhook: WebhookAuthOptions | undefined;
   /** `AUTH_CONSULT_CLAIM` / `consultClaim`. */
   consultClaim: string | undefined;
@@ -224,6 +239,27 @@ function demoFromEnv(v: string | undefined): boolean {
 
 function isRole(v: string): v is ParticipantRole {
   return v === 'provider' || v === 'patient' || v === 'guest';
+}
+
+function resolveDatabase(
+  options: TokenServerOptions,
+  env: Record<string, string | undefined>,
+): ResolvedOptions['database'] {
+  const url = options.databaseUrl ?? (env['DATABASE_URL']?.trim() || undefined);
+  if (url === undefined) return undefined;
+  const poolSize =
+    options.databasePoolSize ?? positiveInt(env['DATABASE_POOL_SIZE'], 'DATABASE_POOL_SIZE') ?? 10;
+  if (!Number.isInteger(poolSize) || poolSize < 1)
+    throw new Error(`DATABASE_POOL_SIZE must be a whole number ≥ 1 (got ${poolSize})`);
+  const statementTimeoutMs =
+    options.databaseStatementTimeoutMs ??
+    positiveInt(env['DATABASE_STATEMENT_TIMEOUT_MS'], 'DATABASE_STATEMENT_TIMEOUT_MS') ??
+    10_000;
+  if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0)
+    throw new Error(
+      `DATABASE_STATEMENT_TIMEOUT_MS must be a whole number ≥ 0 (got ${statementTimeoutMs})`,
+    );
+  return { url: parseDatabaseUrl(url), poolSize, statementTimeoutMs };
 }
 
 /** Options win over the environment. */
@@ -299,6 +335,11 @@ export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
       : undefined);
 
   const dataDir = options.dataDir ?? env['CONSULT_KIT_DATA_DIR'];
+  const database = options.db ? undefined : resolveDatabase(options, env);
+  if (database && dataDir)
+    throw new Error(
+      'Both DATABASE_URL (PostgreSQL) and CONSULT_KIT_DATA_DIR (PGlite) are set: choose one database.',
+    );
   return {
     openviduUrl: options.openviduUrl ?? env['OPENVIDU_URL'] ?? 'http://localhost:4443',
     openviduSecret,
@@ -307,6 +348,7 @@ export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
     auth,
     demo,
     dataDir: dataDir || undefined,
+    database,
     webhook,
     consultClaim,
     authorizeUrl,

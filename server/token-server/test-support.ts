@@ -19,6 +19,7 @@ import type { RunningTokenServer, StartTokenServerOptions } from './index.js';
 import { startTokenServer } from './index.js';
 import type { Logger } from './logger.js';
 import { waitFor } from '../shared/test-support.js';
+import { testPostgresDatabase } from './test-pg.js';
 
 export const JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
 export const ISSUER = 'https://portal.test';
@@ -33,10 +34,19 @@ export { waitFor };
 let template: Promise<Blob> | undefined;
 
 /**
- * A migrated in-memory database, started from a dump of a freshly migrated one. The dump is cached
- * in the temp folder (keyed by the migrations), since creating PGlite from scratch takes 2-10 s.
+ * The database the suites run on: `TOKEN_SERVER_DB=postgres` selects a real PostgreSQL (each stack
+ * gets its own database; see `test-pg.ts`), anything else the embedded PGlite.
+ */
+export const backend: 'pglite' | 'postgres' =
+  process.env['TOKEN_SERVER_DB'] === 'postgres' ? 'postgres' : 'pglite';
+
+/**
+ * A migrated database for one stack: a fresh PostgreSQL database (`backend === 'postgres'`), else an
+ * in-memory PGlite started from a dump of a freshly migrated one. The dump is cached in the temp
+ * folder (keyed by the migrations), since creating PGlite from scratch takes 2-10 s.
  */
 export async function testDb(): Promise<Db> {
+  if (backend === 'postgres') return (await testPostgresDatabase()).open();
   const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
   template ??= (async () => {
     const key = createHash('sha256').update(JSON.stringify(MIGRATIONS)).digest('hex').slice(0, 16);

@@ -26,8 +26,13 @@ export class EventRepository {
     data: unknown,
     audience: { role?: ParticipantRole | undefined; userId?: string | undefined },
   ): Promise<number> {
+    // Ids of one consult must become visible in id order, or a stream on another instance could
+    // move its cursor past an id whose transaction commits later and lose that event: the
+    // per-consult transaction lock is taken before the id is drawn and held until commit.
     const { rows } = await this.db.query<{ id: number | string }>(
-      'insert into events (consult_id, name, data, audience_role, audience_user) values ($1, $2, $3, $4, $5) returning id',
+      `with lock as (select pg_advisory_xact_lock(7413002, hashtext($1)))
+       insert into events (consult_id, name, data, audience_role, audience_user)
+       select $1, $2, $3::jsonb, $4::text, $5::text from lock returning id`,
       [consultId, name, JSON.stringify(data), audience.role ?? null, audience.userId ?? null],
     );
     return Number(rows[0]?.id);

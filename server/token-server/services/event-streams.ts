@@ -109,8 +109,9 @@ export class EventStreams {
     return stream.response;
   }
 
-  closeAll(): void {
-    for (const s of [...this.streams]) s.close();
+  /** Ends every stream; `retryMs` tells clients to reconnect that soon (to another instance). */
+  closeAll(retryMs?: number): void {
+    for (const s of [...this.streams]) s.close(retryMs);
   }
 
   private async standing(consultId: string, user: AuthenticatedUser): Promise<Standing> {
