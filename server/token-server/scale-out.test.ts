@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import type { TokenResponse } from '../../src/contract.js';
 import { runTokenServerCli } from './cli.js';
 import { openPostgresDb } from './db-postgres.js';
 import { startTokenServer } from './index.js';
@@ -195,8 +194,10 @@ describe('behind a round-robin load balancer', { skip }, () => {
         (await call('POST', `/api/consults/${id}/lobby/pat-9/admit`, dr, {})).status,
         200,
       );
-      const admitted = await first.next('admitted');
-      const patientClient = await join(d, admitted.data as TokenResponse);
+      await first.next('admitted');
+      // The admitted event carries no token: the patient asks again, as the SDK does.
+      const patientToken = asToken((await call('POST', `/api/consults/${id}/token`, p, {})).json);
+      const patientClient = await join(d, patientToken);
       // Mid-call, instance A dies: its streams drop without a goodbye.
       lb.kill(0);
       await waitFor('the stream on A dropped', () => first.ended);
