@@ -4,12 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AuditEntry, RecordingInfo } from '../../src/contract.js';
+import type { AuditEntry } from '../../src/contract.js';
 import { MIGRATIONS, migrate, pgliteDb } from './db.js';
 import { AuditRepository } from './repositories/audit.js';
 import { AuditLog } from './services/audit-log.js';
 import type { Stack } from './test-support.js';
-import { asToken, doctor, joinWith, startStack, waitFor } from './test-support.js';
+import {
+  auditEntriesOf,
+  readyRecording as readyRecordingOf,
+  doctor,
+  startStack,
+} from './test-support.js';
 
 let s: Stack;
 let dr: string;
@@ -19,40 +24,10 @@ before(async () => {
 });
 after(() => s.close());
 
-async function auditEntries(consultId: string): Promise<AuditEntry[]> {
-  const r = await s.call('GET', `/api/consults/${consultId}/audit`, { token: dr });
-  assert.equal(r.status, 200, r.text);
-  return (r.json as { entries: AuditEntry[] }).entries;
-}
+const auditEntries = (consultId: string): Promise<AuditEntry[]> => auditEntriesOf(s, consultId, dr);
 
 /** A consult with one `ready` recording; resolves with its id. */
-async function readyRecording(consultId: string): Promise<string> {
-  const t = await s.call('POST', `/api/consults/${consultId}/token`, { token: dr, body: {} });
-  assert.equal(t.status, 200, t.text);
-  const client = await joinWith(s, asToken(t.json));
-  await waitFor('joined', async () =>
-    (await auditEntries(consultId)).some((e) => e.action === 'participant.joined'),
-  );
-  const start = await s.call('POST', `/api/consults/${consultId}/recordings`, {
-    token: dr,
-    body: {},
-  });
-  assert.equal(start.status, 201, start.text);
-  const { recordingId } = start.json as RecordingInfo;
-  const stop = await s.call('POST', `/api/consults/${consultId}/recordings/${recordingId}/stop`, {
-    token: dr,
-    body: {},
-  });
-  assert.equal(stop.status, 200, stop.text);
-  await waitFor('ready', async () => {
-    const r = await s.call('GET', `/api/consults/${consultId}/recordings/${recordingId}`, {
-      token: dr,
-    });
-    return (r.json as RecordingInfo).status === 'ready';
-  });
-  client.close();
-  return recordingId;
-}
+const readyRecording = (consultId: string): Promise<string> => readyRecordingOf(s, consultId, dr);
 
 describe('recording downloads', () => {
   // The fake recording is 31 bytes ('fake recording bytes 0123456789').

@@ -7,21 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Stack } from './test-support.js';
 import { WEBHOOK_SECRET, doctor, jwt, patient, startStack } from './test-support.js';
+import { seededRandom } from '../shared/random.js';
 
 const SEED = 0x5eed_c0de;
 const CASES = 400;
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let s: Stack;
 let tokens: string[] = [];
@@ -46,7 +35,7 @@ before(async () => {
 after(() => s.close());
 
 test(`fuzz: ${CASES} seeded malformed requests never answer 5xx`, async (t) => {
-  const rnd = prng(SEED);
+  const rnd = seededRandom(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const int = (n: number) => Math.floor(rnd() * n);
   const randomString = (max: number): string => {

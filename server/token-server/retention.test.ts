@@ -11,13 +11,12 @@ import { silentLogger } from './logger.js';
 import { resolveRetention } from './services/retention.js';
 import type { Stack } from './test-support.js';
 import {
+  auditEntriesOf,
+  readyRecording as readyRecordingOf,
   OV_SECRET,
-  asToken,
   doctor,
-  joinWith,
   patient,
   startStack,
-  waitFor,
 } from './test-support.js';
 
 let s: Stack;
@@ -46,11 +45,7 @@ const ovAuth = {
   Authorization: `Basic ${Buffer.from(`OPENVIDUAPP:${OV_SECRET}`).toString('base64')}`,
 };
 
-async function auditEntries(consultId: string): Promise<AuditEntry[]> {
-  const r = await s.call('GET', `/api/consults/${consultId}/audit`, { token: dr });
-  assert.equal(r.status, 200, r.text);
-  return (r.json as { entries: AuditEntry[] }).entries;
-}
+const auditEntries = (consultId: string): Promise<AuditEntry[]> => auditEntriesOf(s, consultId, dr);
 
 async function verify(consultId: string) {
   const r = await s.call('GET', `/api/consults/${consultId}/audit/verify`, { token: dr });
@@ -73,33 +68,7 @@ async function message(consultId: string, id: string): Promise<void> {
 }
 
 /** A consult with one `ready` recording; resolves with its id. */
-async function readyRecording(consultId: string): Promise<string> {
-  const t = await s.call('POST', `/api/consults/${consultId}/token`, { token: dr, body: {} });
-  assert.equal(t.status, 200, t.text);
-  const client = await joinWith(s, asToken(t.json));
-  await waitFor('joined', async () =>
-    (await auditEntries(consultId)).some((e) => e.action === 'participant.joined'),
-  );
-  const start = await s.call('POST', `/api/consults/${consultId}/recordings`, {
-    token: dr,
-    body: {},
-  });
-  assert.equal(start.status, 201, start.text);
-  const { recordingId } = start.json as RecordingInfo;
-  const stop = await s.call('POST', `/api/consults/${consultId}/recordings/${recordingId}/stop`, {
-    token: dr,
-    body: {},
-  });
-  assert.equal(stop.status, 200, stop.text);
-  await waitFor('ready', async () => {
-    const r = await s.call('GET', `/api/consults/${consultId}/recordings/${recordingId}`, {
-      token: dr,
-    });
-    return (r.json as RecordingInfo).status === 'ready';
-  });
-  client.close();
-  return recordingId;
-}
+const readyRecording = (consultId: string): Promise<string> => readyRecordingOf(s, consultId, dr);
 
 const ovRecording = (id: string) =>
   fetch(`${s.ov.server.url}/openvidu/api/recordings/${id}`, { headers: ovAuth });

@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { SignJWT } from 'jose';
-import type { ParticipantRole, TokenResponse } from '../../src/contract.js';
+import type {
+  AuditEntry,
+  ParticipantRole,
+  RecordingInfo,
+  TokenResponse,
+} from '../../src/contract.js';
 import type { TestServer } from '../dev-media-server/test-support.js';
 import { RpcClient, startTestServer } from '../dev-media-server/test-support.js';
 import type { Db } from './db.js';
@@ -332,3 +337,43 @@ export class SseReader {
 }
 
 export const PARTICIPANT_ROLES: ParticipantRole[] = ['provider', 'patient', 'guest'];
+
+/** A consultation's audit entries, read as `token` (a provider) through the API. */
+export async function auditEntriesOf(
+  stack: Stack,
+  consultId: string,
+  token: string,
+): Promise<AuditEntry[]> {
+  const r = await stack.call('GET', `/api/consults/${consultId}/audit`, { token });
+  assert.equal(r.status, 200, r.text);
+  return (r.json as { entries: AuditEntry[] }).entries;
+}
+
+/**
+ * A consultation with one `ready` recording, made by the provider whose bearer token is `token`
+ * (joined through the dev media server, recorded, stopped); resolves with its id.
+ */
+export async function readyRecording(
+  stack: Stack,
+  consultId: string,
+  token: string,
+): Promise<string> {
+  const t = await stack.call('POST', `/api/consults/${consultId}/token`, { token, body: {} });
+  assert.equal(t.status, 200, t.text);
+  const client = await joinWith(stack, asToken(t.json));
+  await waitFor('joined', async () =>
+    (await auditEntriesOf(stack, consultId, token)).some((e) => e.action === 'participant.joined'),
+  );
+  const path = `/api/consults/${consultId}/recordings`;
+  const start = await stack.call('POST', path, { token, body: {} });
+  assert.equal(start.status, 201, start.text);
+  const { recordingId } = start.json as RecordingInfo;
+  const stop = await stack.call('POST', `${path}/${recordingId}/stop`, { token, body: {} });
+  assert.equal(stop.status, 200, stop.text);
+  await waitFor('ready', async () => {
+    const r = await stack.call('GET', `${path}/${recordingId}`, { token });
+    return (r.json as RecordingInfo).status === 'ready';
+  });
+  client.close();
+  return recordingId;
+}
