@@ -24,7 +24,11 @@ async function load() {
 try {
   const cli = await load();
   const code = await cli.main(process.argv.slice(2));
-  if (typeof code === 'number' && code !== 0) process.exitCode = code;
+  // The command is done (its servers are closed): exit once the output is flushed, instead of
+  // waiting for the event loop to drain. werift keeps retransmitting a DTLS flight of a peer
+  // connection closed mid-handshake for up to ~33 s, which held the terminal after "Stopped.".
+  const exitCode = typeof code === 'number' ? code : 0;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(exitCode)));
 } catch (error) {
   if (error && error.code === 'ERR_MODULE_NOT_FOUND') {
     const name = /'([^']+)'/.exec(String(error.message))?.[1] ?? 'a server dependency';
