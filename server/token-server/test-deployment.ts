@@ -21,6 +21,7 @@ import {
   WEBHOOK_SECRET,
   backend,
   captureLogger,
+  joinOpenVidu,
 } from './test-support.js';
 import type { TestPostgresDatabase } from './test-pg.js';
 import { testPostgresDatabase } from './test-pg.js';
@@ -120,19 +121,8 @@ export async function deploy(n: number): Promise<Deployment> {
   };
 }
 
-export async function join(d: Deployment, token: TokenResponse): Promise<RpcClient> {
-  const client = await RpcClient.open(d.ov.server, token.consultId);
-  await client.call('joinRoom', {
-    token: token.token,
-    session: token.consultId,
-    platform: 'Node test',
-    sdkVersion: '2.32.2',
-    metadata: '',
-    secret: '',
-    recorder: false,
-    stt: false,
-  });
-  return client;
+export function join(d: Deployment, token: TokenResponse): Promise<RpcClient> {
+  return joinOpenVidu(d.ov.server, token);
 }
 
 /** A round-robin HTTP proxy over the instances; `kill(i)` cuts instance i off as if it crashed. */

@@ -16,6 +16,7 @@ import type {
   RecordingInfo,
   TokenResponse,
 } from '../../src/contract.js';
+import type { DevMediaServer } from '../dev-media-server/index.js';
 import type { TestServer } from '../dev-media-server/test-support.js';
 import { RpcClient, startTestServer } from '../dev-media-server/test-support.js';
 import type { Db } from './db.js';
@@ -212,9 +213,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 /** Joins the OpenVidu session with a token from the token server (raw JSON-RPC, like the browser). */
-export async function joinWith(stack: Stack, token: TokenResponse): Promise<RpcClient> {
-  const client = await RpcClient.open(stack.ov.server, token.consultId);
-  await client.call('ping', { interval: 5000 });
+export function joinWith(stack: Stack, token: TokenResponse): Promise<RpcClient> {
+  return joinOpenVidu(stack.ov.server, token, { ping: true });
+}
+
+/** `joinRoom` on the dev media server `server` with a token-server token (optionally pinging first). */
+export async function joinOpenVidu(
+  server: DevMediaServer,
+  token: TokenResponse,
+  options: { ping?: boolean } = {},
+): Promise<RpcClient> {
+  const client = await RpcClient.open(server, token.consultId);
+  if (options.ping) await client.call('ping', { interval: 5000 });
   await client.call('joinRoom', {
     token: token.token,
     session: token.consultId,

@@ -133,6 +133,9 @@ describe('references', () => {
     assert.equal(sample(`import x from '../../${'..'}/shared/x.js'`, 'server/a/b.ts'), 1);
     // Inside the repository: a future server/shared/ folder, and ordinary URLs.
     assert.equal(sample(`import x from '../shared/logger.js'`, 'server/token-server/app.ts'), 0);
-    assert.equal(sample('https://example.org/work/item and docs/contributing.md#boundaries'), 0);
+    assert.equal(
+      sample(`https://example.org${'/'}work/item and docs/contributing.md#boundaries`),
+      0,
+    );
   });
 });
