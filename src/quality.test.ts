@@ -10,6 +10,7 @@ import {
   QualityTracker,
 } from './quality.js';
 import { recordEvents, SESSION_EVENT_NAMES } from './testing/event-recorder.js';
+import { flushMicrotasks } from './testing/fake-clock.js';
 import { createHarness } from './testing/harness.js';
 import type { QualityLevel } from './types.js';
 
@@ -267,6 +268,15 @@ describe('quality monitoring in a session', () => {
   it('should smooth each participant level: one slow interval does not change it', async () => {
     const h = createHarness();
     const session = await h.client.join('c1');
+    // Each interval must be sampled exactly once: the sampler loads quality.js with a dynamic
+    // import, which under load can outlast one advance(), so wait until it has read the stats.
+    let reads = 0;
+    const getStats = h.backend.getStats.bind(h.backend);
+    h.backend.getStats = async (id) => {
+      const stats = await getStats(id);
+      reads += 1;
+      return stats;
+    };
     const levels: string[] = [];
     let t = 0;
     for (const rtt of [20, 20, 500, 20, 20, 600, 700, 20]) {
@@ -279,7 +289,12 @@ describe('quality monitoring in a session', () => {
         bytes: t,
         timestamp: t,
       });
+      const before = reads;
       await h.clock.advance(2000);
+      const deadline = Date.now() + 5000;
+      while (reads === before && Date.now() < deadline) await flushMicrotasks();
+      await flushMicrotasks();
+      assert.equal(reads, before + 1, 'one stats read per interval');
       levels.push(session.state.participants[0]?.quality.level ?? 'none');
     }
     assert.deepEqual(levels, ['good', 'good', 'good', 'good', 'good', 'good', 'poor', 'poor']);
