@@ -58,7 +58,7 @@ export function ensureSystemDeps({
           `The tests need ${missing.join(' and ')}, which is not installed.\n` +
           `On Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}\n` +
           `Or point CHROME_PATH at an installed Chromium/Chrome and FIREFOX_PATH at a Firefox ` +
-          `(ESR 128 or later). No browser is downloaded by the tests.`,
+          `(checked with Debian's firefox-esr 153). No browser is downloaded by the tests.`,
       };
     }
   }
