@@ -1,6 +1,6 @@
-// Finds (and, as root on Debian, installs) the system programs the tests need: Chromium for browser
-// and end-to-end tests, ffmpeg/ffprobe for recordings, PostgreSQL for the token server's second
-// database backend. Never downloads a browser build of its own.
+// Finds (and, as root on Debian, installs) the system programs the tests need: Chromium and Firefox
+// ESR for browser and end-to-end tests, ffmpeg/ffprobe for recordings, PostgreSQL for the token
+// server's second database backend. Never downloads a browser build of its own.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { findPgBin } from './pg-cluster.mjs';
@@ -17,9 +17,22 @@ export function findChromium() {
   return which('chromium') ?? which('google-chrome');
 }
 
-export function ensureSystemDeps({ chromium = true, ffmpeg = true, postgresql = false } = {}) {
+export function findFirefox() {
+  for (const c of [process.env.FIREFOX_PATH, '/usr/bin/firefox-esr', '/usr/bin/firefox']) {
+    if (c && existsSync(c)) return c;
+  }
+  return which('firefox-esr') ?? which('firefox');
+}
+
+export function ensureSystemDeps({
+  chromium = true,
+  firefox = false,
+  ffmpeg = true,
+  postgresql = false,
+} = {}) {
   const missing = [];
   if (chromium && !findChromium()) missing.push('chromium');
+  if (firefox && !findFirefox()) missing.push('firefox-esr');
   if (ffmpeg && (!which('ffmpeg') || !which('ffprobe'))) missing.push('ffmpeg');
   if (postgresql && !findPgBin()) missing.push('postgresql');
   if (missing.length) {
@@ -44,9 +57,14 @@ export function ensureSystemDeps({ chromium = true, ffmpeg = true, postgresql = 
         message:
           `The tests need ${missing.join(' and ')}, which is not installed.\n` +
           `On Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}\n` +
-          `Or point CHROME_PATH at an installed Chromium/Chrome. No browser is downloaded by the tests.`,
+          `Or point CHROME_PATH at an installed Chromium/Chrome and FIREFOX_PATH at a Firefox ` +
+          `(checked with Debian's firefox-esr 153). No browser is downloaded by the tests.`,
       };
     }
   }
-  return { ok: true, chromium: chromium ? findChromium() : undefined };
+  return {
+    ok: true,
+    chromium: chromium ? findChromium() : undefined,
+    firefox: firefox ? findFirefox() : undefined,
+  };
 }

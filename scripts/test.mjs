@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: installs what the tests need when it is missing, then runs every tier and ends with one
 // line `N passed, N failed`. Tiers: lint, typecheck, build + size budgets, node unit/integration tests,
-// browser tests (web-test-runner, Debian's Chromium) and end-to-end tests (playwright-core).
+// browser tests (web-test-runner, Debian's Chromium and Firefox ESR) and end-to-end tests
+// (playwright-core for Chromium, puppeteer-core for Firefox).
 // The token server's suites run twice: on PGlite (in `unit`) and on a throwaway PostgreSQL cluster
 // (`unit (postgres)`, part of the `unit` tier; scripts/pg-cluster.mjs).
 // `npm test -- unit browser` runs a subset.
@@ -127,6 +128,7 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 // `unit (postgres)` run with what to install (the PGlite run and the other tiers still run).
 const deps = ensureSystemDeps({
   chromium: needsBrowser,
+  firefox: needsBrowser,
   ffmpeg: needsMedia,
   postgresql: wanted.includes('unit') && isRoot,
 });
@@ -165,23 +167,32 @@ if (!deps.ok) {
     await postgresTests(walk(join(root, 'server/token-server'), (p) => p.endsWith('.test.ts')));
   }
   if (wanted.includes('browser')) {
-    console.log('\n── browser tests (web-test-runner, Chromium)');
+    console.log('\n── browser tests (web-test-runner, Chromium and Firefox)');
     run(process.execPath, ['scripts/prebundle-openvidu.mjs']);
     const out = join(results, 'browser.json');
+    const started = Date.now();
+    // One run, both browsers one after the other (concurrentBrowsers: 1); every test counts once
+    // per browser.
     const ok = run(
       'npx',
       ['web-test-runner', '--config', 'web-test-runner.config.mjs', '--static-logging'],
       {
-        env: { WTR_RESULTS: out, CHROME_PATH: deps.chromium },
+        env: {
+          WTR_RESULTS: out,
+          WTR_BROWSERS: 'chromium,firefox',
+          CHROME_PATH: deps.chromium,
+          FIREFOX_PATH: deps.firefox,
+        },
       },
     );
     addCounts(out, 'browser');
     if (!ok && !existsSync(out)) check('browser: runner exited with an error', false);
+    console.log(`browser: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   if (wanted.includes('e2e')) {
     console.log('\n── end-to-end tests (real browsers, real servers)');
     const files = walk(join(root, 'test/e2e'), (p) => p.endsWith('.e2e.test.ts'));
-    nodeTests('e2e', files, { CHROME_PATH: deps.chromium });
+    nodeTests('e2e', files, { CHROME_PATH: deps.chromium, FIREFOX_PATH: deps.firefox });
   }
 }
 

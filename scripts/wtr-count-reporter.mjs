@@ -37,7 +37,7 @@ export function countReporter({ outFile = process.env.WTR_RESULTS } = {}) {
               failed++;
               leafFailures++;
               failures.push(
-                `${file} › ${name}${test.error?.message ? `: ${firstLine(test.error.message)}` : ''}`,
+                `${where} › ${name}${test.error?.message ? `: ${firstLine(test.error.message)}` : ''}`,
               );
             }
           });

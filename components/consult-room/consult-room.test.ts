@@ -13,6 +13,7 @@ import {
 import { expectNoAxeViolations } from '../test-utils/axe.js';
 import { createStream, createTestStream } from '../test-utils/fake-streams.js';
 import { deepQuery, deepQueryAll } from '../test-utils/deep-query.js';
+import { IS_FIREFOX, chromiumOnly } from '../test-utils/browser.js';
 
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
 
@@ -92,7 +93,7 @@ describe('<consult-room>', () => {
       await expectNoAxeViolations(el);
     });
 
-    it('should move the microphone meter with the input level', async () => {
+    chromiumOnly('web-audio', 'should move the microphone meter with the input level', async () => {
       const el = await mount(fake());
       const meter = $<HTMLMeterElement>(el, 'meter[part="mic-level"]')!;
       await waitUntil(() => meter.value > 0, 'the oscillator reaches the meter');
@@ -115,8 +116,11 @@ describe('<consult-room>', () => {
       await el.updateComplete;
       const help = $(el, '[part="device-help"]')!;
       assert.include(text(help), 'Your browser is blocking the camera or microphone');
-      // Chromium: the Chrome/Edge steps.
-      assert.include(text(help), 'Set Camera and Microphone to Allow.');
+      // Chromium: the Chrome/Edge steps; Firefox: its own.
+      assert.include(
+        text(help),
+        IS_FIREFOX ? 'Clear the Blocked permissions.' : 'Set Camera and Microphone to Allow.',
+      );
       assert.strictEqual(help.querySelectorAll('ol li').length, 3);
       assert.isNull($(el, '[part="join-audio-only-button"]'), 'no audio-only without a microphone');
       await expectNoAxeViolations(el);
@@ -799,21 +803,25 @@ describe('<consult-room>', () => {
   });
   describe('themes', () => {
     afterEach(async () => {
-      await emulateMedia({ colorScheme: 'light', reducedMotion: 'no-preference' });
+      if (!IS_FIREFOX) await emulateMedia({ colorScheme: 'light', reducedMotion: 'no-preference' });
     });
 
-    it('should stay accessible in dark mode and stop animating for reduced motion', async () => {
-      await emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
-      const call = await mount(inCall({ role: 'provider' }));
-      assert.strictEqual(getComputedStyle($(call, '.base')!).colorScheme, 'light dark');
-      assert.strictEqual(getComputedStyle($(call, '.base')!).backgroundColor, 'rgb(15, 17, 20)');
-      await expectNoAxeViolations(call);
-      const session = fake();
-      session.simulateConnection('connecting', 'join-requested');
-      const connecting = await mount(session);
-      assert.strictEqual(getComputedStyle($(connecting, '.spinner')!).animationName, 'none');
-      await expectNoAxeViolations(connecting);
-    });
+    chromiumOnly(
+      'emulate-media',
+      'should stay accessible in dark mode and stop animating for reduced motion',
+      async () => {
+        await emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
+        const call = await mount(inCall({ role: 'provider' }));
+        assert.strictEqual(getComputedStyle($(call, '.base')!).colorScheme, 'light dark');
+        assert.strictEqual(getComputedStyle($(call, '.base')!).backgroundColor, 'rgb(15, 17, 20)');
+        await expectNoAxeViolations(call);
+        const session = fake();
+        session.simulateConnection('connecting', 'join-requested');
+        const connecting = await mount(session);
+        assert.strictEqual(getComputedStyle($(connecting, '.spinner')!).animationName, 'none');
+        await expectNoAxeViolations(connecting);
+      },
+    );
 
     it('should take token overrides and ::part styling from the page', async () => {
       const el = await fixture<ConsultRoom>(

@@ -1,6 +1,10 @@
 // Mocha globals of web-test-runner (no @types/mocha is installed; these are the ones the tests use).
 declare function describe(name: string, body: () => void): void;
 declare function it(name: string, body: () => Promise<void> | void): void;
+// mocha's `it.skip`, typed on `it`
+declare namespace it {
+  function skip(name: string, body: () => Promise<void> | void): void;
+}
 declare function before(body: () => Promise<void> | void): void;
 declare function after(body: () => Promise<void> | void): void;
 declare function beforeEach(body: () => Promise<void> | void): void;
