@@ -15,7 +15,7 @@ ConsultRoom.define('consult-room');
 
 export { ConsultChat, ConsultPrejoin, ConsultRoom, ConsultTile };
 export type { ConsultJoinMode } from './controllers/session-actions-controller.js';
-export type { PictureInPictureSupport } from './controllers/picture-in-picture.js';
+export type { PictureInPictureSupport } from './controllers/picture-in-picture-support.js';
 export { ConsultElement, CONSULT_KIT_VERSION } from './base/consult-element.js';
 export type {
   ConsultRoomLayout,

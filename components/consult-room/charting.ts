@@ -5,24 +5,20 @@
  * back. The session and its streams are untouched throughout: no reconnect, no re-subscription.
  * @packageDocumentation
  */
-import { render, type CSSResult, type ReactiveController, type TemplateResult } from 'lit';
-import type { ReactiveControllerHost } from 'lit';
-import { tokens } from '../base/tokens.styles.js';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { PictureInPictureController } from '../controllers/picture-in-picture.js';
 import {
+  availableMode,
   browserPictureInPictureSupport,
-  PictureInPictureController,
   type PictureInPictureSupport,
-} from '../controllers/picture-in-picture.js';
+} from '../controllers/picture-in-picture-support.js';
 import { ConsultChartingChangeEvent } from '../events/consult-charting-change.js';
 import type { ConsultChartingMode } from '../events/consult-charting-change.js';
-import { prepareChartingDocument } from './charting-document.js';
-import { chartingWindowStyles } from './views/charting.js';
-import { muteRequestStyles } from './views/mute-request.js';
+import type * as ChartingWindowModule from './charting-window.js';
+import type { ChartingView } from './charting-window.js';
 
 /** The initial size of the charting window, in CSS pixels. */
 const WINDOW_SIZE = { width: 360, height: 420 };
-
-const WINDOW_STYLES: readonly CSSResult[] = [tokens, muteRequestStyles, chartingWindowStyles];
 
 /** What the controller needs from the room. @internal */
 export interface ChartingHost extends ReactiveControllerHost, HTMLElement {
@@ -43,38 +39,52 @@ export interface ChartingOptions {
 export class ChartingController implements ReactiveController {
   private readonly host: ChartingHost;
   private readonly options: ChartingOptions;
-  private readonly pip: PictureInPictureController;
+  /** Created with the window's code (see {@link preload}). */
+  private pip: PictureInPictureController | undefined;
   private root: ShadowRoot | undefined;
+  /** The window's code: a chunk of its own, loaded by {@link preload}. */
+  private module: Promise<typeof ChartingWindowModule> | undefined;
+  private windowCode: typeof ChartingWindowModule | undefined;
   /** The inline "Leave the consultation?" question is open in the window. */
   leaveConfirm = false;
 
   constructor(host: ChartingHost, options: ChartingOptions) {
     this.host = host;
     this.options = options;
-    this.pip = new PictureInPictureController(host, {
-      support: () => host.pictureInPictureSupport ?? browserPictureInPictureSupport(),
-      onChange: (open, mode) => {
-        if (!open) this.root = undefined;
-        this.leaveConfirm = false;
-        host.dispatchEvent(new ConsultChartingChangeEvent({ open, mode }));
-      },
-    });
     host.addController(this);
+  }
+
+  private support(): PictureInPictureSupport {
+    return this.host.pictureInPictureSupport ?? browserPictureInPictureSupport();
   }
 
   /** Which charting mode the browser allows, or undefined (the control is hidden). */
   get available(): ConsultChartingMode | undefined {
-    return this.pip.available;
+    return availableMode(this.support());
   }
 
   /** What is open, or undefined. */
   get mode(): ConsultChartingMode | undefined {
-    return this.pip.mode;
+    return this.pip?.mode;
   }
 
-  /** The charting window's document while open (tests, the e2e). */
-  get document(): Document | undefined {
-    return this.pip.window?.document;
+  /**
+   * Loads the window's code ahead of the click (the room calls it while the control is shown), so
+   * opening does not spend the user's gesture on a download.
+   */
+  preload(): Promise<typeof ChartingWindowModule> {
+    this.module ??= import('./charting-window.js').then((m) => {
+      this.pip ??= new m.PictureInPictureController(this.host, {
+        support: () => this.support(),
+        onChange: (open, mode) => {
+          if (!open) this.root = undefined;
+          this.leaveConfirm = false;
+          this.host.dispatchEvent(new ConsultChartingChangeEvent({ open, mode }));
+        },
+      });
+      return (this.windowCode = m);
+    });
+    return this.module;
   }
 
   /**
@@ -83,19 +93,23 @@ export class ChartingController implements ReactiveController {
    */
   async open(): Promise<void> {
     try {
-      if (this.available === 'document') {
-        await this.pip.openDocument(WINDOW_SIZE, (win) => {
-          this.root = prepareChartingDocument(win, {
+      const available = this.available;
+      if (!available) return;
+      const code = this.windowCode ?? (await this.preload());
+      const pip = this.pip!;
+      if (available === 'document') {
+        await pip.openDocument(WINDOW_SIZE, (win) => {
+          this.root = code.prepareWindow(win, {
             from: this.host,
-            styles: WINDOW_STYLES,
             lang: this.options.lang(),
             dir: this.options.dir(),
             title: this.options.title(),
           });
         });
-      } else if (this.available === 'video') {
+        this.host.requestUpdate();
+      } else {
         const video = this.options.remoteVideo();
-        if (video) await this.pip.openVideo(video);
+        if (video) await pip.openVideo(video);
       }
     } catch {
       // No window (no gesture, dismissed, or not allowed): the call simply stays in the page.
@@ -104,14 +118,18 @@ export class ChartingController implements ReactiveController {
 
   /** Brings the call back to the page. */
   close(): void {
-    this.pip.close();
+    this.pip?.close();
   }
 
-  /** Renders `content` into the charting window (only while one is open). */
-  renderWindow(content: TemplateResult): void {
-    const doc = this.pip.window?.document;
-    if (!this.root || !doc) return;
-    render(content, this.root, { host: this.host, creationScope: doc });
+  /**
+   * Call after each update of the room in a call: renders the compact call into the charting window
+   * while one is open, and loads the window's code ahead of the first click.
+   */
+  renderWindow(view: () => ChartingView): void {
+    if (!this.module && this.available) void this.preload().catch(() => undefined);
+    const doc = this.pip?.window?.document;
+    if (!this.root || !doc || !this.windowCode) return;
+    this.windowCode.renderWindow(this.root, doc, this.host, view());
   }
 
   hostConnected(): void {}

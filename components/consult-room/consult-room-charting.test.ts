@@ -2,7 +2,7 @@ import { assert, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../consult-room.js';
 import type { ConsultRoom } from './consult-room.component.js';
-import type { PictureInPictureSupport } from '../controllers/picture-in-picture.js';
+import type { PictureInPictureSupport } from '../controllers/picture-in-picture-support.js';
 import { FakeSession } from '../../src/testing/index.js';
 import type { SessionState } from '../../src/index.js';
 import { expectNoAxeViolations } from '../test-utils/axe.js';

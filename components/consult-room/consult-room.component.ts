@@ -14,7 +14,7 @@ import { SessionActionsController } from '../controllers/session-actions-control
 import type { ConsultJoinMode } from '../controllers/session-actions-controller.js';
 import { ConsultRequestLeaveEvent } from '../events/consult-request-leave.js';
 import type { ConsultPrejoin } from '../consult-prejoin/consult-prejoin.component.js';
-import type { PictureInPictureSupport } from '../controllers/picture-in-picture.js';
+import type { PictureInPictureSupport } from '../controllers/picture-in-picture-support.js';
 import type { AuthProvider, FetchToken } from '../../src/index.js';
 import type { ConsultSessionLike, SessionState } from '../../src/index.js';
 import { buildOwnSession, defaultSessionFactory } from './session-factory.js';
@@ -23,7 +23,8 @@ import { callViewOf, customStatesOf, roomSlice, RoomUi } from './room-view.js';
 import { screenOf, syncDialogs, type ConsultRoomLayout } from './room-view.js';
 import { ChartingController } from './charting.js';
 import { renderCall } from './views/call.js';
-import { renderChartingPlaceholder, renderChartingWindow } from './views/charting.js';
+import type { ChartingView } from './charting-window.js';
+import { renderChartingPlaceholder } from './views/charting.js';
 import type { MuteRequestView } from './views/mute-request.js';
 import { downloadRecording, renderEnded, renderFailed, type EndedView } from './views/ended.js';
 import { renderPrejoin } from './views/prejoin.js';
@@ -358,7 +359,7 @@ export class ConsultRoom extends ConsultElement {
     syncDialogs(this.dialogs, this.ui, screen === 'call' ? state : undefined);
     this.setCustomState('charting', this.charting.mode !== undefined);
     if (screen !== 'call' || !state || this.noCharting) this.charting.close();
-    else this.charting.renderWindow(renderChartingWindow(this.chartingView(state)));
+    else this.charting.renderWindow(() => this.chartingView(state));
   }
 
   private async joinWith(mode: ConsultJoinMode, typedName: string): Promise<void> {
@@ -433,7 +434,7 @@ export class ConsultRoom extends ConsultElement {
     };
   }
 
-  private chartingView(state: SessionState): Parameters<typeof renderChartingWindow>[0] {
+  private chartingView(state: SessionState): ChartingView {
     const media = state.localMedia;
     const view = this.callView(state);
     const local = state.participants.find((p) => p.isLocal);

@@ -1,39 +1,13 @@
 /**
  * `PictureInPictureController`: pops content out of the page into a Document Picture-in-Picture
  * window, or, where the browser has none, a `<video>` into video Picture-in-Picture. The browser
- * APIs come in through {@link PictureInPictureSupport} so tests can pass fakes.
+ * APIs come in through `PictureInPictureSupport` (picture-in-picture-support.ts) so tests can pass
+ * fakes.
  * @packageDocumentation
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ConsultChartingMode } from '../events/consult-charting-change.js';
-
-/** The part of `window.documentPictureInPicture` the controller uses. @public */
-export interface DocumentPictureInPictureLike {
-  requestWindow(options?: { width?: number; height?: number }): Promise<Window>;
-}
-
-/**
- * What the browser offers: the Document Picture-in-Picture API (Chromium 116+ on desktop; absent in
- * Safari) and whether `<video>` Picture-in-Picture is enabled (`document.pictureInPictureEnabled`).
- * @public
- */
-export interface PictureInPictureSupport {
-  documentPictureInPicture: DocumentPictureInPictureLike | undefined;
-  videoPictureInPicture: boolean;
-}
-
-/** The browser's own support, read when called. @internal */
-export function browserPictureInPictureSupport(): PictureInPictureSupport {
-  const g = globalThis as { documentPictureInPicture?: DocumentPictureInPictureLike };
-  const doc = globalThis.document as (Document & { pictureInPictureEnabled?: boolean }) | undefined;
-  return {
-    documentPictureInPicture: g.documentPictureInPicture,
-    videoPictureInPicture:
-      doc?.pictureInPictureEnabled === true &&
-      typeof HTMLVideoElement !== 'undefined' &&
-      'requestPictureInPicture' in HTMLVideoElement.prototype,
-  };
-}
+import { availableMode, type PictureInPictureSupport } from './picture-in-picture-support.js';
 
 /** Options of {@link PictureInPictureController}. @internal */
 export interface PictureInPictureOptions {
@@ -67,9 +41,7 @@ export class PictureInPictureController implements ReactiveController {
 
   /** Which picture-in-picture the browser has (`document` preferred), or undefined. */
   get available(): ConsultChartingMode | undefined {
-    const support = this.options.support();
-    if (support.documentPictureInPicture) return 'document';
-    return support.videoPictureInPicture ? 'video' : undefined;
+    return availableMode(this.options.support());
   }
 
   /** What is open, or undefined. */
