@@ -15,6 +15,7 @@ ConsultRoom.define('consult-room');
 
 export { ConsultChat, ConsultPrejoin, ConsultRoom, ConsultTile };
 export type { ConsultJoinMode } from './controllers/session-actions-controller.js';
+export type { PictureInPictureSupport } from './controllers/picture-in-picture-support.js';
 export { ConsultElement, CONSULT_KIT_VERSION } from './base/consult-element.js';
 export type {
   ConsultRoomLayout,
@@ -22,6 +23,7 @@ export type {
   ConsultSessionFactoryOptions,
 } from './consult-room/consult-room.component.js';
 export {
+  ConsultChartingChangeEvent,
   ConsultConnectionChangeEvent,
   ConsultDeviceCheckEvent,
   ConsultErrorEvent,
@@ -34,6 +36,8 @@ export {
   ConsultUnreadChangeEvent,
 } from './events/index.js';
 export type {
+  ConsultChartingChangeEventDetail,
+  ConsultChartingMode,
   ConsultConnectionChangeEventDetail,
   ConsultDeviceCheckEventDetail,
   ConsultErrorEventDetail,

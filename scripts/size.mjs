@@ -53,13 +53,13 @@ const budgets = [
   {
     name: 'CDN entry before openvidu-browser loads',
     files: () => staticClosure(join(dist, 'cdn/consult-kit.js')),
-    limit: 45 * 1024,
+    limit: 47 * 1024,
     required: existsSync(join(root, 'components/index.ts')),
   },
   {
     name: 'IIFE, everything (openvidu-browser included)',
     files: () => [join(dist, 'cdn/consult-kit.iife.js')],
-    limit: 115 * 1024,
+    limit: 116 * 1024,
     required: existsSync(join(root, 'components/index.ts')),
   },
 ];

@@ -66,6 +66,8 @@ session.on('lobbyChanged', () => undefined);
 // The detail type of each key is the map's entry.
 expectTrue<Equal<SessionEventMap['unreadChanged'], { unread: number }>>();
 
+expectTrue<Equal<SessionEventMap['muteRequested'], { from: Participant }>>();
+
 // ── wrong detail types are rejected ──
 // @ts-expect-error message is a ChatMessage, not a string
 session.on('messageReceived', (detail: { message: string }) => void detail);

@@ -61,6 +61,10 @@ export type { LocalMediaOptions, LocalMediaEventMap, LocalMediaSink } from './lo
 export { QUALITY_SAMPLE_INTERVAL_MS, AUDIO_ONLY_SUGGESTION_SAMPLES } from './quality-constants.js';
 /** The chat signal type. @public */
 export { CHAT_SIGNAL_TYPE } from './chat.js';
+/** The mute-request signal type and its payload. @public */
+export { MUTE_REQUEST_SIGNAL_TYPE } from './mute-request.js';
+/** The payload of a mute-request signal. @public */
+export type { MuteRequestSignalPayload } from './mute-request.js';
 /** A downloadable recording. @public */
 export type { RecordingDownload } from './recording.js';
 /** Default display name of participants without server data. @public */

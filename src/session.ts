@@ -17,6 +17,7 @@ import type { TokenResponse } from './contract.js';
 import { Emitter } from './emitter.js';
 import { ConsultError } from './errors.js';
 import { LocalMedia } from './local-media.js';
+import { acceptMuteRequest, MUTE_REQUEST_SIGNAL_TYPE, sendMuteRequest } from './mute-request.js';
 import type { Logger } from './logger.js';
 import { patchParticipant, remoteParticipant, withFields } from './participants.js';
 import type { Platform } from './platform.js';
@@ -124,6 +125,8 @@ export class ConsultSession implements ConsultSessionLike {
   /** Stats sampling only exists in a call, so its module loads with the first sample. */
   private qualityModule: Promise<typeof QualityModule> | undefined;
   private advisor: AudioOnlyAdvisor | undefined;
+  /** Ids of the mute requests received (each is shown once). */
+  private readonly muteRequestsSeen = new Set<string>();
 
   /** @internal Use `client.createSession()`. */
   constructor(consultId: string, deps: SessionDeps, options: SessionOptions = {}) {
@@ -338,6 +341,31 @@ export class ConsultSession implements ConsultSessionLike {
    */
   async removeParticipant(userId: string): Promise<void> {
     await this.lobbyAction(userId, 'remove');
+  }
+
+  /**
+   * Asks the participant with connection id `participantId` to mute (providers): they get a
+   * `muteRequested` event and mute themselves, or not; nothing is muted remotely.
+   * @throws TypeError when `participantId` is not a non-empty string.
+   * Rejects with `forbidden` for non-providers, `invalid-state` outside a call or for an unknown (or
+   * the local) participant, `connection-failed` when the signal could not be sent.
+   */
+  requestMute(participantId: string): Promise<void> {
+    if (typeof participantId !== 'string' || participantId === '')
+      throw new TypeError('participantId must be a non-empty string');
+    return sendMuteRequest(
+      {
+        state: () => this.state,
+        requireConnected: (action) => this.requireConnected(action),
+        sendSignal: (type, data, to) => {
+          if (!this.backend) return Promise.reject(ConsultError.invalidState('Not connected.'));
+          return this.backend.sendSignal(type, data, to);
+        },
+        now: () => this.deps.platform.clock.now(),
+        randomId: () => this.deps.platform.randomId(),
+      },
+      participantId,
+    );
   }
 
   // ── connection ──────────────────────────────────────────────────────────────────────────────
@@ -652,6 +680,11 @@ export class ConsultSession implements ConsultSessionLike {
     });
     on('signal', ({ type, data, from }) => {
       if (type === CHAT_SIGNAL_TYPE) this.chat.receive(data, from);
+      if (type === MUTE_REQUEST_SIGNAL_TYPE) {
+        const seen = this.muteRequestsSeen;
+        const by = acceptMuteRequest(this.state, data, from, seen, this.deps.logger);
+        if (by) this.emitter.emit('muteRequested', { from: by });
+      }
     });
     on('reconnecting', () => {
       const c = this.state.connection;

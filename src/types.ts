@@ -211,6 +211,11 @@ export interface SessionEventMap {
   lobbyChanged: { lobby: readonly LobbyEntry[] };
   devicesChanged: { devices: readonly DeviceInfo[] };
   audioOnlySuggested: { quality: ConnectionQuality };
+  /**
+   * A provider asked the local user to mute (`from` is the provider, as the server identified their
+   * connection). Nothing is muted: show the request and let the user mute.
+   */
+  muteRequested: { from: Participant };
   error: { error: ConsultError };
 }
 
@@ -286,4 +291,9 @@ export interface ConsultSessionLike {
   deny(userId: string, reason?: string): Promise<void>;
   /** Removes a participant from the consultation (providers). */
   removeParticipant(userId: string): Promise<void>;
+  /**
+   * Asks a participant (by connection id) to mute (providers); they see the request and mute
+   * themselves. Nothing is muted remotely.
+   */
+  requestMute(participantId: string): Promise<void>;
 }

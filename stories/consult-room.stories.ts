@@ -3,6 +3,7 @@ import { html } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import '../components/consult-room.js';
 import type { ConsultRoomLayout } from '../components/consult-room.js';
+import type { PictureInPictureSupport } from '../components/index.js';
 import { ConsultError, MediaDeviceError, type DeviceInfo } from '../src/index.js';
 import { createSessionState } from '../src/testing/index.js';
 import {
@@ -334,6 +335,78 @@ export const RemoveParticipantMenu: Story = {
     });
   },
 };
+
+/**
+ * "Ask to mute" in a provider's tile menu: a request the patient answers; nothing is muted remotely.
+ */
+export const AskToMuteMenu: Story = {
+  parameters: RemoveParticipantMenu.parameters,
+  play: async ({ canvasElement, step }) => {
+    const room = elementIn(canvasElement, 'consult-room');
+    await step('opens the tile menu of the patient', async () => {
+      (await waitForShadow(room, '[part~="tile-menu-button"]')).click();
+      await waitForShadow(room, '[part~="ask-to-mute-button"]');
+    });
+  },
+};
+
+/** The provider asked the patient to mute: a banner with a one-tap Mute (the microphone stays on until tapped). */
+export const MuteRequested: Story = {
+  parameters: session({ state: { role: 'patient' }, steps: oneToOne() }),
+  play: async (context) => {
+    const room = elementIn(context.canvasElement, 'consult-room');
+    await context.step('the provider asks', async () => {
+      fakeSessionFor(context)?.simulateMuteRequest('dr');
+      await waitForShadow(room, '[part~="mute-request"]');
+    });
+  },
+};
+
+/**
+ * Charting mode: the call popped out of the page. A real Document Picture-in-Picture window needs a
+ * user gesture, so this story hands the room a stand-in: the "window" is an iframe below the room,
+ * rendered exactly as the popped-out window is (its own document, styles and theme copied in). The
+ * page shows the placeholder with "Back to tab".
+ */
+export const ChartingPoppedOut: Story = {
+  parameters: session({
+    state: { role: 'provider' },
+    steps: RemoveParticipantMenu.parameters?.session?.steps ?? [],
+  }),
+  render: (args, context) => html`
+    <consult-room
+      .session=${fakeSessionFor(context)}
+      .pictureInPictureSupport=${simulatedPictureInPicture()}
+      lang=${ifDefined(args.lang || undefined)}
+      style="--consult-room-height: 24rem"
+    ></consult-room>
+  `,
+  play: async ({ canvasElement, step }) => {
+    const room = elementIn(canvasElement, 'consult-room');
+    await step('pops the call out', async () => {
+      (await waitForShadow(room, '[part~="charting-button"]')).click();
+      await waitForShadow(room, '[part~="charting-placeholder"]');
+    });
+  },
+};
+
+/** A stand-in for Document Picture-in-Picture: the window is an iframe appended to the story root. */
+function simulatedPictureInPicture(): PictureInPictureSupport {
+  return {
+    videoPictureInPicture: false,
+    documentPictureInPicture: {
+      async requestWindow({ width = 360, height = 420 } = {}) {
+        const frame = document.createElement('iframe');
+        frame.title = 'Charting window (simulated)';
+        frame.style.setProperty('inline-size', `${width}px`);
+        frame.style.setProperty('block-size', `${height}px`);
+        frame.style.setProperty('border', '1px solid #767d88');
+        document.querySelector('#storybook-root')?.append(frame);
+        return frame.contentWindow!;
+      },
+    },
+  };
+}
 
 /** The patient was removed by the provider: the end screen says so. */
 export const RemovedFromConsultation: Story = {

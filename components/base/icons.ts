@@ -42,6 +42,9 @@ export const icons = {
   ),
   close: icon(svg`<path d="M6 6l12 12M18 6 6 18"/>`),
   retry: icon(svg`<path d="M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7"/>`),
+  popOut: icon(
+    svg`<rect x="3" y="5" width="18" height="14" rx="2"/><rect x="12" y="11" width="7" height="6" rx="1"/>`,
+  ),
   sound: icon(svg`<path d="M11 5 6 9H3v6h3l5 4V5zM15.5 8.5a5 5 0 0 1 0 7"/>`),
   /** Signal bars: `level` of 3 filled. */
   bars(level: number): SVGTemplateResult {

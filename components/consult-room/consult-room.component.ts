@@ -12,14 +12,20 @@ import { SessionController } from '../controllers/session-controller.js';
 import type { ConsultStrings } from '../i18n/en.js';
 import { SessionActionsController } from '../controllers/session-actions-controller.js';
 import type { ConsultJoinMode } from '../controllers/session-actions-controller.js';
+import { ConsultRequestLeaveEvent } from '../events/consult-request-leave.js';
 import type { ConsultPrejoin } from '../consult-prejoin/consult-prejoin.component.js';
+import type { PictureInPictureSupport } from '../controllers/picture-in-picture-support.js';
 import type { AuthProvider, FetchToken } from '../../src/index.js';
 import type { ConsultSessionLike, SessionState } from '../../src/index.js';
 import { buildOwnSession, defaultSessionFactory } from './session-factory.js';
 import type { ConsultSessionFactory } from './session-factory.js';
 import { callViewOf, customStatesOf, roomSlice, RoomUi } from './room-view.js';
 import { screenOf, syncDialogs, type ConsultRoomLayout } from './room-view.js';
+import { ChartingController } from './charting.js';
 import { renderCall } from './views/call.js';
+import type { ChartingView } from './charting-window.js';
+import { renderChartingPlaceholder } from './views/charting.js';
+import type { MuteRequestView } from './views/mute-request.js';
 import { downloadRecording, renderEnded, renderFailed, type EndedView } from './views/ended.js';
 import { renderPrejoin } from './views/prejoin.js';
 import { renderConnecting, renderDenied, renderWaiting } from './views/status.js';
@@ -90,6 +96,13 @@ export type { ConsultRoomLayout } from './room-view.js';
  * @csspart tile-menu-button - "More options for <name>" on a remote tile (providers).
  * @csspart tile-menu - The tile's menu.
  * @csspart remove-participant-button - "Remove from consultation" in the tile menu.
+ * @csspart ask-to-mute-button - "Ask to mute" in the tile menu (while the participant's microphone is on).
+ * @csspart mute-request - The "provider asked you to mute" banner (with part `banner`).
+ * @csspart mute-request-button - Mutes the microphone (mute-request banner).
+ * @csspart mute-request-dismiss-button - Dismisses the mute request.
+ * @csspart charting-button - Pops the call out into a picture-in-picture window (charting mode); pressed while out.
+ * @csspart charting-placeholder - Shown in place of the stage while the call is in the charting window.
+ * @csspart back-to-tab-button - Brings the call back from the charting window (placeholder).
  * @csspart remove-cancel-button - Keeps the participant (remove dialog).
  * @csspart remove-confirm-button - Removes the participant (remove dialog).
  * @csspart controls - The control bar.
@@ -156,6 +169,7 @@ export type { ConsultRoomLayout } from './room-view.js';
  * @cssstate ended - The call is over.
  * @cssstate error - Something failed.
  * @cssstate recording - The consultation is being recorded.
+ * @cssstate charting - The call is popped out (charting mode).
  *
  * @event {ConsultJoinEvent} consult-join - The local user joined the call.
  * @event {ConsultLeaveEvent} consult-leave - The local user left, or the call ended for them.
@@ -167,6 +181,7 @@ export type { ConsultRoomLayout } from './room-view.js';
  * @event {ConsultDeviceCheckEvent} consult-device-check - The pre-join device check has a result.
  * @event {ConsultErrorEvent} consult-error - Something failed; `detail.error` is a ConsultError.
  * @event {ConsultRequestLeaveEvent} consult-request-leave - The user pressed Leave; cancelable.
+ * @event {ConsultChartingChangeEvent} consult-charting-change - The call was popped out into a picture-in-picture window, or came back.
  */
 export class ConsultRoom extends ConsultElement {
   static override styles = styles;
@@ -195,6 +210,12 @@ export class ConsultRoom extends ConsultElement {
   /** Hides the screen-share button. */
   @property({ type: Boolean, attribute: 'no-screen-share' }) noScreenShare = false;
 
+  /**
+   * Hides the charting-mode control (popping the call out into a picture-in-picture window), e.g.
+   * for a portal that has its own.
+   */
+  @property({ type: Boolean, attribute: 'no-charting' }) noCharting = false;
+
   /** Joins with the microphone only: no video is sent or received. */
   @property({ type: Boolean, attribute: 'audio-only' }) audioOnly = false;
 
@@ -213,10 +234,18 @@ export class ConsultRoom extends ConsultElement {
   /** Overrides of any text, by key (see `components/i18n/en.ts`). */
   @property({ attribute: false }) strings: Partial<ConsultStrings> | undefined;
 
+  /**
+   * The browser's Picture-in-Picture support (Document Picture-in-Picture, video
+   * Picture-in-Picture); undefined reads the browser's. Replace it in tests.
+   */
+  @property({ attribute: false }) pictureInPictureSupport: PictureInPictureSupport | undefined;
+
   /** Builds the room's own session; replace it in tests or to pass extra client options. */
   @property({ attribute: false }) sessionFactory: ConsultSessionFactory = defaultSessionFactory;
 
   @state() private nameDraft: string | undefined;
+  /** A provider asked the local user to mute, not yet answered. */
+  @state() private muteRequested = false;
 
   private readonly ui = new RoomUi(this);
   private readonly localize = new LocalizeController(this);
@@ -236,6 +265,15 @@ export class ConsultRoom extends ConsultElement {
     this,
     () => this.state?.localMedia.audioOutputId,
   );
+  private readonly charting = new ChartingController(this, {
+    lang: () => this.localize.tag,
+    dir: () => this.localize.dir,
+    title: () => this.localize.t('charting.title'),
+    remoteVideo: () =>
+      this.renderRoot
+        .querySelector('[part~="tile"]:not([part~="local"]):not([part~="screen"])')
+        ?.shadowRoot?.querySelector('video') ?? null,
+  });
   /** The session whose call the user has joined (events and announcements are per session). */
   private joinedFor: ConsultSessionLike | undefined;
   private endedAt: number | undefined;
@@ -254,6 +292,10 @@ export class ConsultRoom extends ConsultElement {
       announce: (text) => this.announcer.announce(text),
       t: (key, values) => this.localize.t(key, values),
       dispatchEvent: (event) => this.dispatchEvent(event),
+    });
+    this.controller.on('muteRequested', () => {
+      this.muteRequested = true;
+      this.announcer.announce(this.localize.t('muteRequest.text'));
     });
   }
 
@@ -315,6 +357,9 @@ export class ConsultRoom extends ConsultElement {
       this.setCustomState(name, on);
     }
     syncDialogs(this.dialogs, this.ui, screen === 'call' ? state : undefined);
+    this.setCustomState('charting', this.charting.mode !== undefined);
+    if (screen !== 'call' || !state || this.noCharting) this.charting.close();
+    else this.charting.renderWindow(() => this.chartingView(state));
   }
 
   private async joinWith(mode: ConsultJoinMode, typedName: string): Promise<void> {
@@ -377,8 +422,83 @@ export class ConsultRoom extends ConsultElement {
   private readonly answerConsent = (granted: boolean): void =>
     void this.actions.act((s) => s.setRecordingConsent(granted));
 
+  private muteRequestView(state: SessionState): MuteRequestView {
+    return {
+      t: this.localize.t.bind(this.localize),
+      pending: this.muteRequested && state.localMedia.audioEnabled,
+      onMute: () => {
+        this.muteRequested = false;
+        void this.actions.act((s) => s.setMicrophoneEnabled(false));
+      },
+      onDismiss: () => (this.muteRequested = false),
+    };
+  }
+
+  private chartingView(state: SessionState): ChartingView {
+    const media = state.localMedia;
+    const view = this.callView(state);
+    const local = state.participants.find((p) => p.isLocal);
+    return {
+      t: view.t,
+      lang: this.localize.tag,
+      dir: this.localize.dir,
+      elapsedSeconds: this.clock.elapsedSeconds,
+      recording: state.recording.status === 'recording',
+      media,
+      remote: state.participants.find((p) => !p.isLocal),
+      localStream: local?.stream ?? media.previewStream,
+      unread: state.chat.unread,
+      showChat: !this.noChat,
+      leaveConfirm: this.charting.leaveConfirm,
+      muteRequest: view.muteRequest,
+      onMicrophone: view.controls.onMicrophone,
+      onCamera: view.controls.onCamera,
+      onChat: () => {
+        this.charting.close();
+        this.ui.set({ chatOpen: true });
+        void this.updateComplete.then(() =>
+          this.renderRoot.querySelector<HTMLElement>('consult-chat')?.focus(),
+        );
+      },
+      onBack: () => this.charting.close(),
+      onLeave: () => {
+        const request = new ConsultRequestLeaveEvent({ source: 'user' });
+        this.dispatchEvent(request);
+        if (request.defaultPrevented) return;
+        this.charting.leaveConfirm = true;
+        this.requestUpdate();
+      },
+      onLeaveCancel: () => {
+        this.charting.leaveConfirm = false;
+        this.requestUpdate();
+      },
+      onLeaveConfirm: () => void this.leave(),
+    };
+  }
+
+  private chartingControl(state: SessionState): Parameters<typeof callViewOf>[1]['charting'] {
+    const available = this.charting.available;
+    if (this.noCharting || !available) return undefined;
+    // Video Picture-in-Picture needs the other person's video.
+    if (available === 'video' && !state.participants.some((p) => !p.isLocal && p.stream))
+      return undefined;
+    const open = this.charting.mode !== undefined;
+    const onBack = (): void => this.charting.close();
+    return {
+      open,
+      onToggle: () => (open ? onBack() : void this.charting.open()),
+      ...(this.charting.mode === 'document'
+        ? { placeholder: renderChartingPlaceholder(this.localize.t.bind(this.localize), onBack) }
+        : {}),
+    };
+  }
+
   private callView(state: SessionState): ReturnType<typeof callViewOf> {
     return callViewOf(this, {
+      charting: this.chartingControl(state),
+      muteRequest: this.muteRequestView(state),
+      onMuteRequestSent: (name) =>
+        this.announcer.announce(this.localize.t('announce.muteRequestSent', { name })),
       state,
       lang: this.localize.tag,
       ui: this.ui,

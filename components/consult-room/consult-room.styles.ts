@@ -1,9 +1,11 @@
 import { css } from 'lit';
 import { tokens } from '../base/tokens.styles.js';
 import { callStyles } from './views/call.js';
+import { chartingPageStyles } from './views/charting.js';
 import { controlsStyles } from './views/controls.js';
 import { dialogsStyles } from './views/dialogs.js';
 import { lobbyStyles } from './views/lobby.js';
+import { muteRequestStyles } from './views/mute-request.js';
 import { sharedStyles } from './views/shared.js';
 import { tileMenuStyles } from './views/tile-menu.js';
 
@@ -41,4 +43,6 @@ export const styles = [
   lobbyStyles,
   controlsStyles,
   dialogsStyles,
+  muteRequestStyles,
+  chartingPageStyles,
 ];

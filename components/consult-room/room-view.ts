@@ -4,7 +4,7 @@
  * and handlers.
  * @packageDocumentation
  */
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ReactiveController, ReactiveControllerHost, TemplateResult } from 'lit';
 import type { MediaPlaybackController } from '../controllers/media-playback-controller.js';
 import type { ModalDialogController } from '../controllers/modal-dialog-controller.js';
 import { ConsultRequestLeaveEvent } from '../events/consult-request-leave.js';
@@ -12,6 +12,7 @@ import type { ConsultStrings } from '../i18n/en.js';
 import type { ConsultError, ConsultSessionLike, SessionState } from '../../src/index.js';
 import { tilesOf, type CallView } from './views/call.js';
 import type { EndedView } from './views/ended.js';
+import type { MuteRequestView } from './views/mute-request.js';
 import type { Translate } from './views/shared.js';
 
 /** How the call is laid out. @public */
@@ -144,6 +145,11 @@ export interface RoomCallContext {
   act: (action: (session: ConsultSessionLike) => Promise<unknown>) => void;
   /** Focuses the first match in the room once it has re-rendered. */
   focusLater: (selector: string) => void;
+  /** Charting mode: the control (undefined: hidden) and the page's placeholder while popped out. */
+  charting: { open: boolean; onToggle: () => void; placeholder?: TemplateResult } | undefined;
+  muteRequest: MuteRequestView;
+  /** A provider asked a participant to mute (a live-region announcement). */
+  onMuteRequestSent: (name: string) => void;
 }
 
 function layoutOf(tiles: number, layout: RoomCallHost['layout']): CallView['layout'] {
@@ -185,6 +191,7 @@ function controlsOf(room: RoomCallHost, c: RoomCallContext, t: Translate): CallV
       c.dialogs.remember(e.currentTarget as HTMLElement);
       ui.set({ settingsOpen: true });
     },
+    charting: c.charting,
     onLeave: (e) => {
       const request = new ConsultRequestLeaveEvent({ source: 'user' });
       room.dispatchEvent(request);
@@ -269,6 +276,17 @@ export function callViewOf(room: RoomCallHost, c: RoomCallContext): CallView {
         ...(p?.userId ? { removing: { userId: p.userId, name: p.displayName } } : {}),
       });
     },
+    onAskMute: (id) => {
+      const p = c.state.participants.find((x) => x.id === id);
+      ui.set({ tileMenu: undefined });
+      c.focusLater(`consult-tile[data-id="${CSS.escape(id)}"] [part~="tile-menu-button"]`);
+      c.act(async (s) => {
+        await s.requestMute(id);
+        c.onMuteRequestSent(p?.displayName ?? '');
+      });
+    },
+    muteRequest: c.muteRequest,
+    charting: c.charting?.placeholder,
     onChatClose: () => {
       ui.set({ chatOpen: false });
       c.focusLater('[part~="chat-button"]');

@@ -9,6 +9,8 @@ import type { ConsultError, Participant, RecordingState } from '../../src/index.
 import type { ConsultChat } from '../consult-chat/consult-chat.component.js';
 import type { ConsultRoom } from '../consult-room/consult-room.component.js';
 import type {
+  ConsultChartingChangeEvent,
+  ConsultChartingMode,
   ConsultConnectionChangeEvent,
   ConsultDeviceCheckEventDetail,
   ConsultJoinEvent,
@@ -70,6 +72,11 @@ room.addEventListener('consult-request-leave', (e) => {
 chat.addEventListener('consult-unread-change', (e) => {
   expectType<number>()(e.detail.unread);
 });
+room.addEventListener('consult-charting-change', (e) => {
+  expectType<ConsultChartingChangeEvent>()(e);
+  expectType<boolean>()(e.detail.open);
+  expectType<ConsultChartingMode>()(e.detail.mode);
+});
 // The map is global, so document and window listeners are typed as well (events are composed).
 document.addEventListener('consult-leave', (e) => {
   expectType<ConsultLeaveEventDetail>()(e.detail);
@@ -95,5 +102,10 @@ el.addEventListener('consult-leave', (e: ConsultJoinEvent) => void e);
 chat.addEventListener('consult-unread-change', (e) => {
   // @ts-expect-error unread is a number
   const wrong: string = e.detail.unread;
+  void wrong;
+});
+room.addEventListener('consult-charting-change', (e) => {
+  // @ts-expect-error mode is 'document' or 'video'
+  const wrong: 'pip' = e.detail.mode;
   void wrong;
 });

@@ -32,3 +32,8 @@ export {
   ConsultRequestLeaveEvent,
   type ConsultRequestLeaveEventDetail,
 } from './consult-request-leave.js';
+export {
+  ConsultChartingChangeEvent,
+  type ConsultChartingChangeEventDetail,
+  type ConsultChartingMode,
+} from './consult-charting-change.js';

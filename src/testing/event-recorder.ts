@@ -54,6 +54,7 @@ export const SESSION_EVENT_NAMES: readonly (keyof SessionEventMap)[] = [
   'lobbyChanged',
   'devicesChanged',
   'audioOnlySuggested',
+  'muteRequested',
   'error',
 ];
 

@@ -324,6 +324,13 @@ export class FakeSession implements ConsultSessionLike {
     });
   }
 
+  requestMute(participantId: string): Promise<void> {
+    return this.command('requestMute', [participantId], async () => {
+      if (this.state.role !== 'provider')
+        throw new ConsultError('forbidden', 'Only providers may ask a participant to mute.');
+    });
+  }
+
   // ── simulations ───────────────────────────────────────────────────────────────────────────
 
   /** Sets any part of the state directly. */
@@ -500,6 +507,13 @@ export class FakeSession implements ConsultSessionLike {
   simulateLobby(entries: readonly LobbyEntry[]): void {
     this.store.update((s) => ({ ...s, lobby: entries }));
     this.emitter.emit('lobbyChanged', { lobby: entries });
+  }
+
+  /** A provider (by connection id) asks the local user to mute: emits `muteRequested`. */
+  simulateMuteRequest(fromId: string): void {
+    const from = this.state.participants.find((p) => p.id === fromId);
+    if (!from) throw new RangeError(`No participant ${fromId}`);
+    this.emitter.emit('muteRequested', { from });
   }
 
   simulateDevices(devices: readonly DeviceInfo[]): void {

@@ -14,6 +14,7 @@ import { formatDuration } from '../device-check.js';
 import { renderControls, type ControlsView } from './controls.js';
 import { renderDialogs, type DialogsView } from './dialogs.js';
 import { renderLobby } from './lobby.js';
+import { renderMuteRequest, type MuteRequestView } from './mute-request.js';
 import { renderError, type Translate } from './shared.js';
 import { renderTileMenu } from './tile-menu.js';
 
@@ -74,6 +75,12 @@ export interface CallView {
   tileMenu: string | undefined;
   onTileMenu: (participantId: string | undefined) => void;
   onRemoveAsk: (participantId: string, opener: HTMLElement | null) => void;
+  /** "Ask to mute" from a tile menu. */
+  onAskMute: (participantId: string) => void;
+  /** A provider's mute request to the local user. */
+  muteRequest: MuteRequestView;
+  /** While the call is in the charting window: shown instead of the stage (which stays, hidden). */
+  charting: TemplateResult | undefined;
 }
 
 function renderTopbar(state: SessionState, v: CallView): TemplateResult {
@@ -179,13 +186,19 @@ function tileActions(
     open: v.tileMenu === p.id,
     onToggle: (open) => v.onTileMenu(open ? p.id : undefined),
     onRemove: (opener) => v.onRemoveAsk(p.id, opener),
+    onAskMute: () => v.onAskMute(p.id),
   });
 }
 
 function renderStage(state: SessionState, v: CallView): TemplateResult {
   const tiles = tilesOf(state);
   const alone = !state.participants.some((p) => !p.isLocal);
-  return html`<div part="stage" class="stage" data-layout=${v.layout}>
+  return html`<div
+    part="stage"
+    class="stage"
+    data-layout=${v.layout}
+    ?hidden=${v.charting !== undefined}
+  >
     ${repeat(
       tiles,
       (tile) => tile.key,
@@ -243,13 +256,14 @@ export function renderCall(state: SessionState, v: CallView): TemplateResult {
       aria-label=${v.t('call.label')}
     >
       <div class="main">
-        ${renderTopbar(state, v)} ${renderBanners(state, v)} ${renderError(v.error, v.errorMessage)}
+        ${renderTopbar(state, v)} ${renderBanners(state, v)} ${renderMuteRequest(v.muteRequest)}
+        ${renderError(v.error, v.errorMessage)}
         ${
           state.role === 'provider' && state.lobby.length > 0
             ? renderLobby(state.lobby, v.t, { admit: v.onAdmit, deny: v.onDeny })
             : nothing
         }
-        ${renderStage(state, v)} ${renderControls(v.controls)}
+        ${v.charting ?? nothing} ${renderStage(state, v)} ${renderControls(v.controls)}
       </div>
       ${renderChatPanel(v)}
     </section>

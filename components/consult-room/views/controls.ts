@@ -25,6 +25,8 @@ export interface ControlsView {
   onRecord: () => void;
   onSettings: (event: Event) => void;
   onLeave: (event: Event) => void;
+  /** The charting-mode toggle (pops the call out); undefined hides it. */
+  charting?: { open: boolean; onToggle: () => void } | undefined;
 }
 
 function control(
@@ -92,6 +94,17 @@ export function renderControls(v: ControlsView): TemplateResult {
             t('controls.record'),
             v.recordingActive,
             v.onRecord,
+          )
+        : nothing
+    }
+    ${
+      v.charting
+        ? control(
+            'charting-button',
+            icons.popOut,
+            t('controls.charting'),
+            v.charting.open,
+            v.charting.onToggle,
           )
         : nothing
     }

@@ -1,6 +1,7 @@
 /**
  * The provider's menu on a remote tile of `<consult-room>`: a "More options for <name>" button that
- * opens a small menu with "Remove from consultation" (which asks for confirmation first). Rendered
+ * opens a small menu with "Ask to mute" (a request the participant answers; never a remote mute) and
+ * "Remove from consultation" (which asks for confirmation first). Rendered
  * into the tile's `actions` slot.
  * @packageDocumentation
  */
@@ -16,12 +17,26 @@ export interface TileMenuView {
   onToggle: (open: boolean) => void;
   /** "Remove from consultation": `opener` is the menu button (focus returns there). */
   onRemove: (opener: HTMLElement | null) => void;
+  /** "Ask to mute" (shown while the participant's microphone is on). */
+  onAskMute: () => void;
 }
 
 export function renderTileMenu(p: Participant, v: TileMenuView): TemplateResult {
   const { t } = v;
   const menuId = `tile-menu-${p.id}`;
   const onKeydown = (e: KeyboardEvent): void => {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      // Arrow keys move between the menu items (wrapping), as in any menu.
+      const items = [
+        ...(e.currentTarget as HTMLElement).querySelectorAll<HTMLElement>('[role="menuitem"]'),
+      ];
+      if (items.length === 0) return;
+      e.preventDefault();
+      const from = items.findIndex((item) => item.matches(':focus'));
+      const step = e.key === 'ArrowDown' ? 1 : -1;
+      items[(from + step + items.length) % items.length]?.focus();
+      return;
+    }
     if (e.key !== 'Escape' && e.key !== 'Tab') return;
     if (e.key === 'Escape') e.preventDefault();
     v.onToggle(false);
@@ -56,6 +71,18 @@ export function renderTileMenu(p: Participant, v: TileMenuView): TemplateResult 
             >
               ${t('tile.remove')}
             </button>
+            ${
+              p.audioEnabled
+                ? html`<button
+                    part="ask-to-mute-button"
+                    type="button"
+                    role="menuitem"
+                    @click=${v.onAskMute}
+                  >
+                    ${t('tile.askToMute')}
+                  </button>`
+                : nothing
+            }
           </div>`
         : nothing
     }
