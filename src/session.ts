@@ -350,9 +350,6 @@ export class ConsultSession implements ConsultSessionLike {
     if (signal?.aborted) attempt.abort();
     try {
       this.apply(transition(from, 'fetching-token', 'join-requested'));
-      this.backendPromise = this.deps.backendFactory();
-      // A factory failure surfaces when it is awaited below; don't let it go unhandled meanwhile.
-      this.backendPromise.catch(() => undefined);
       let result = await this.deps.api.requestToken(this.displayName, attempt.signal);
       let reason: ConnectionReason = 'token-received';
       if (result.status === 'waiting') {
@@ -382,6 +379,12 @@ export class ConsultSession implements ConsultSessionLike {
       });
       this.apply(transition(c, 'connecting', reason));
       this.startServerEvents();
+      // The token says which media server it is for, so the backend is chosen only now.
+      const serverUrl = result.token.serverUrl;
+      this.backendPromise = this.deps.backendFactory({
+        backend: result.token.backend ?? 'openvidu',
+        ...(serverUrl ? { url: serverUrl } : {}),
+      });
       const backend = await abortable(this.backendPromise, attempt.signal);
       this.attachBackend(backend);
       const wantsMedia = this.media.state.audioEnabled || this.media.state.videoEnabled;
@@ -915,7 +918,9 @@ export class ConsultSession implements ConsultSessionLike {
         this.lastStats.set(p.id, stats);
         let tracker = this.qualityTrackers.get(p.id);
         if (!tracker) this.qualityTrackers.set(p.id, (tracker = new QualityTracker()));
-        const quality = computeQuality(previous, stats, !audioOnly && p.videoEnabled, tracker);
+        const computed = computeQuality(previous, stats, !audioOnly && p.videoEnabled, tracker);
+        // A media server that grades quality itself (LiveKit) is believed over the classifier.
+        const quality = stats.level ? { ...computed, level: stats.level } : computed;
         return [p.id, quality] as const;
       }),
     );
