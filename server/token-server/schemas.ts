@@ -5,6 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import {
   API_ERROR_CODES,
+  MEDIA_BACKENDS,
   MAX_CHAT_MESSAGE_LENGTH,
   SERVER_RECORDING_STATUSES,
 } from '../../src/contract.js';
@@ -101,6 +102,14 @@ export const TokenResponseSchema = z
     token: z.string(),
     consultId: z.string(),
     connectionId: z.string(),
+    backend: z.enum(MEDIA_BACKENDS).optional().openapi({
+      description:
+        'Media server the token is for: `livekit` (LiveKit, OpenVidu 3) or, when absent, `openvidu` (OpenVidu 2)',
+    }),
+    serverUrl: z
+      .string()
+      .optional()
+      .openapi({ description: 'Media server URL the SDK connects to (present with `livekit`)' }),
     role,
     expiresAt: z.string(),
     userId: z.string().optional(),
