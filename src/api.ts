@@ -230,6 +230,18 @@ export class ConsultApi {
     }
   }
 
+  /**
+   * `POST …/messages`: a chat message this client sent, for the history (LiveKit, whose webhooks
+   * carry no data packets). `data` is the chat payload JSON the message was sent with.
+   */
+  async relayMessage(connectionId: string, data: string, to?: readonly string[]): Promise<void> {
+    await this.http.request(this.url('/messages'), {
+      method: 'POST',
+      body: { connectionId, message: JSON.parse(data) as unknown, ...(to ? { to: [...to] } : {}) },
+      retry: true,
+    });
+  }
+
   /** `POST …/recordings`. */
   async startRecording(): Promise<RecordingInfo> {
     const { data } = await this.http.request(this.url('/recordings'), { method: 'POST', body: {} });

@@ -6,7 +6,8 @@ import { ConsultError } from './errors.js';
 import type { TokenResponse } from './contract.js';
 import type { ConsultSession } from './session.js';
 import type { Participant } from './types.js';
-import { createHarness, tokenFor } from './testing/harness.js';
+import { jsonResponse } from './testing/fake-fetch.js';
+import { createHarness, PATHS, tokenFor } from './testing/harness.js';
 
 /** A harness whose backend factory records what the session asked for. */
 function recordingHarness(options: { token?: Partial<TokenResponse> }) {
@@ -21,6 +22,11 @@ function recordingHarness(options: { token?: Partial<TokenResponse> }) {
     },
   });
   return { h, asked };
+}
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(condition(), 'timed out');
 }
 
 async function waitForLocal(
@@ -111,5 +117,29 @@ describe('backend choice by the token server’s answer', () => {
     assert.equal(local?.quality.level, 'poor');
     assert.equal(local?.quality.roundTripMs, 20, 'the figures still come from the stats');
     await session.leave();
+  });
+
+  it('should relay each sent chat message to the history on LiveKit only', async () => {
+    for (const backend of ['livekit', undefined] as const) {
+      const { h } = recordingHarness({
+        token: backend ? { backend, serverUrl: 'wss://lk.example' } : {},
+      });
+      h.server.on('POST', PATHS.messages, () => jsonResponse({}));
+      const session = await h.client.join('c1');
+      const sent = await session.sendMessage('hello');
+      const relayed = h.server.requestsTo(PATHS.messages, 'POST');
+      if (backend) {
+        await waitUntil(() => h.server.requestsTo(PATHS.messages, 'POST').length === 1);
+        const [request] = h.server.requestsTo(PATHS.messages, 'POST');
+        const body = request?.body as { connectionId: string; message: Record<string, unknown> };
+        assert.equal(body.connectionId, 'con_local');
+        assert.deepEqual(
+          [body.message['v'], body.message['id'], body.message['text']],
+          [1, sent.id, 'hello'],
+        );
+        assert.equal(typeof body.message['sentAt'], 'string');
+      } else assert.equal(relayed.length, 0, 'OpenVidu: the webhook feeds the history');
+      await session.leave();
+    }
   });
 });

@@ -162,9 +162,11 @@ export class ConsultSession implements ConsultSessionLike {
       now: () => deps.platform.clock.now(),
       randomId: () => deps.platform.randomId(),
       readiness: () => this.chatReadiness(),
-      sendSignal: (type, data, to) => {
-        if (!this.backend) return Promise.reject(ConsultError.invalidState('Not connected.'));
-        return this.backend.sendSignal(type, data, to);
+      sendSignal: async (type, data, to) => {
+        if (!this.backend) throw ConsultError.invalidState('Not connected.');
+        await this.backend.sendSignal(type, data, to);
+        if (type === CHAT_SIGNAL_TYPE && this.token?.backend === 'livekit')
+          this.relayChat(data, to);
       },
       local: () => this.localIdentity(),
     });
@@ -882,6 +884,22 @@ export class ConsultSession implements ConsultSessionLike {
       });
       this.chat.mergeHistory(undefined);
     }
+  }
+
+  /**
+   * LiveKit's webhooks carry no data packets, so the token server learns of a chat message from its
+   * sender: one POST per message sent (the id makes a retry harmless). A failure costs the history
+   * that message, not the conversation, so it is only logged.
+   */
+  private relayChat(data: string, to: readonly string[] | undefined): void {
+    const connectionId = this.localConnectionId;
+    this.deps.api
+      .relayMessage(connectionId, data, to && to.length > 0 ? to : undefined)
+      .catch((error: unknown) =>
+        this.deps.logger.warn('chat message not relayed to the history', {
+          code: ConsultError.from(error).code,
+        }),
+      );
   }
 
   // ── quality ────────────────────────────────────────────────────────────────────────────────

@@ -274,6 +274,37 @@ describe('token server with MEDIA_BACKEND=livekit', () => {
     assert.ok(actions.includes('recording.started'), actions.join());
   });
 
+  it('should keep chat history from messages the sender relays, only from their own connection', async () => {
+    const drBearer = await doctor();
+    const patBearer = await patient(3);
+    const dr = await tokenFor(drBearer, 'lk-chat');
+    const pat = await tokenFor(patBearer, 'lk-chat');
+    const message = { v: 1, id: 'm-1', text: 'hello', sentAt: '2026-01-01T00:00:00.000Z' };
+    const relay = (bearer: string, connectionId: string, m = message) =>
+      stack.call('POST', '/api/consults/lk-chat/messages', {
+        token: bearer,
+        body: { connectionId, message: m },
+      });
+    assert.equal((await relay(drBearer, dr.connectionId)).status, 200);
+    assert.equal((await relay(drBearer, dr.connectionId)).status, 200, 'a repeat is harmless');
+    // Someone else's connection: refused, so nobody writes in another's name.
+    const forged = await relay(patBearer, dr.connectionId, { ...message, id: 'm-2' });
+    assert.equal(forged.status, 403);
+    const outsider = await relay(await patient(9), pat.connectionId, { ...message, id: 'm-3' });
+    assert.equal(outsider.status, 403);
+    const history = await stack.call('GET', '/api/consults/lk-chat/messages', { token: patBearer });
+    assert.equal(history.status, 200, history.text);
+    const list = (history.json as { messages: { id: string; senderId: string }[] }).messages;
+    assert.deepEqual(
+      list.map((m) => [m.id, m.senderId]),
+      [['m-1', 'dr-1']],
+    );
+    assert.ok(
+      stack.logs.lines.every((l) => !l.includes('hello')),
+      'no chat text in the logs',
+    );
+  });
+
   it('should answer 503 openvidu-unavailable when LiveKit fails', async () => {
     twirp.answers.set('RoomService/CreateRoom', () => [503, { code: 'unavailable', msg: 'x' }]);
     try {

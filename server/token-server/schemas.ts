@@ -231,6 +231,19 @@ export const ChatSignalPayloadSchema = z.object({
   sentAt: z.string().max(40),
 });
 
+/**
+ * Body of `POST …/messages`: a chat message the SDK sent over a media server whose webhooks do not
+ * carry data (LiveKit), relayed for the history. `to` lists the recipients' connection ids of a
+ * private message; absent for a message to everyone.
+ */
+export const ChatRelaySchema = z
+  .object({
+    connectionId: z.string().min(1).max(200),
+    message: ChatSignalPayloadSchema,
+    to: z.array(z.string().max(200)).max(1000).optional(),
+  })
+  .openapi('ChatRelay');
+
 /** OpenVidu webhook body: only the fields we read are checked, the rest passes. */
 export const WebhookSchema = z
   .object({
