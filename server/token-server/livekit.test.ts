@@ -320,6 +320,111 @@ describe('token server with MEDIA_BACKEND=livekit', () => {
   });
 });
 
+describe('trust rules with MEDIA_BACKEND=livekit', () => {
+  const twirp = new FakeTwirp();
+  let stack: Stack;
+
+  before(async () => {
+    await twirp.start();
+    stack = await startStack({
+      noMediaServer: true,
+      mediaBackend: 'livekit',
+      livekit: { url: twirp.url, apiKey: API_KEY, apiSecret: API_SECRET },
+      // The portal's binding: nobody may act in `lk-closed`.
+      authorize: (_user, consultId) => consultId !== 'lk-closed',
+    });
+  });
+  after(async () => {
+    await stack?.close();
+    await twirp.close();
+  });
+
+  it('should refuse a consultation the portal does not allow before minting anything', async () => {
+    const r = await stack.call('POST', '/api/consults/lk-closed/token', {
+      token: await doctor(),
+      body: {},
+    });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(twirp.calls.length, 0, 'LiveKit was not called');
+  });
+
+  it('should keep a patient in the waiting room until admitted, then hand out a LiveKit token', async () => {
+    const drBearer = await doctor();
+    const patBearer = await patient(4);
+    assert.equal(
+      (await stack.call('POST', '/api/consults/lk-lobby/token', { token: drBearer, body: {} }))
+        .status,
+      200,
+    );
+    const waiting = await stack.call('POST', '/api/consults/lk-lobby/token', {
+      token: patBearer,
+      body: {},
+    });
+    assert.equal(waiting.status, 202, waiting.text);
+    const admit = await stack.call('POST', '/api/consults/lk-lobby/lobby/pat-4/admit', {
+      token: drBearer,
+    });
+    assert.equal(admit.status, 200, admit.text);
+    const r = await stack.call('POST', '/api/consults/lk-lobby/token', {
+      token: patBearer,
+      body: {},
+    });
+    assert.equal(r.status, 200, r.text);
+    const t = r.json as TokenResponse;
+    const claims = await new TokenVerifier(API_KEY, API_SECRET).verify(t.token);
+    assert.equal(claims.video?.room, 'lk-lobby');
+    assert.equal(claims.video?.roomAdmin, false);
+  });
+
+  it('should gate recording on the consent of everyone in the room', async () => {
+    const drBearer = await doctor();
+    const patBearer = await patient(5);
+    const dr = (
+      await stack.call('POST', '/api/consults/lk-consent/token', { token: drBearer, body: {} })
+    ).json as TokenResponse;
+    await stack.call('POST', '/api/consults/lk-consent/token', { token: patBearer, body: {} });
+    await stack.call('POST', '/api/consults/lk-consent/lobby/pat-5/admit', { token: drBearer });
+    const pat = (
+      await stack.call('POST', '/api/consults/lk-consent/token', { token: patBearer, body: {} })
+    ).json as TokenResponse;
+    const participant = (identity: string, userId: string, role: string) => ({
+      identity,
+      metadata: JSON.stringify({ userId, displayName: userId, role }),
+      joinedAt: '1700000000',
+      state: 'ACTIVE',
+    });
+    twirp.answers.set('RoomService/ListParticipants', () => [
+      200,
+      {
+        participants: [
+          participant(dr.connectionId, 'dr-1', 'provider'),
+          participant(pat.connectionId, 'pat-5', 'patient'),
+        ],
+      },
+    ]);
+    twirp.answers.set('Egress/StartRoomCompositeEgress', () => [
+      200,
+      { egressId: 'EG_consent', roomName: 'lk-consent', status: 'EGRESS_STARTING' },
+    ]);
+    const early = await stack.call('POST', '/api/consults/lk-consent/recordings', {
+      token: drBearer,
+    });
+    assert.equal(early.status, 412, early.text);
+    assert.equal((early.json as { error: { code: string } }).error.code, 'consent-required');
+    assert.equal(twirp.of('StartRoomCompositeEgress').length, 0, 'no egress before consent');
+    for (const bearer of [drBearer, patBearer]) {
+      const r = await stack.call('POST', '/api/consults/lk-consent/recording-consent', {
+        token: bearer,
+        body: { granted: true },
+      });
+      assert.equal(r.status, 200, r.text);
+    }
+    // The provider's pending request starts the egress once the last consent arrived.
+    await waitFor('the egress to start', () => twirp.of('StartRoomCompositeEgress').length === 1);
+    assert.equal(twirp.of('StartRoomCompositeEgress')[0]?.body['roomName'], 'lk-consent');
+  });
+});
+
 describe('MEDIA_BACKEND configuration', () => {
   it('should default to OpenVidu and leave the token answer unchanged', () => {
     const cfg = resolveOptions({ env: {} });
