@@ -42,6 +42,8 @@ const browserPlugins = ({ dev = false, minify = false, bundledLanguages = true }
     values: {
       __DEV__: JSON.stringify(dev),
       __CONSULT_BUNDLED_LANGUAGES__: JSON.stringify(bundledLanguages),
+      // The IIFE loads livekit-client from `livekit-client.js` next to itself (built below).
+      __CONSULT_LIVEKIT_FROM_SCRIPT_DIR__: JSON.stringify(!bundledLanguages),
     },
   }),
   shimMime,
@@ -55,7 +57,7 @@ const browserPlugins = ({ dev = false, minify = false, bundledLanguages = true }
 ];
 
 const npmExternal = (id) =>
-  /^(lit|@lit\/|openvidu-browser|@microsoft\/fetch-event-source)/.test(id);
+  /^(lit|@lit\/|openvidu-browser|livekit-client|@microsoft\/fetch-event-source)/.test(id);
 const nodeExternal = (id) =>
   !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0') && !/^[A-Za-z]:/.test(id);
 
@@ -118,10 +120,11 @@ const builds = [
     plugins: [clean, themes, ...browserPlugins()],
     onwarn,
   },
-  // Size probe: the SDK as an app would bundle it, without openvidu-browser (its own chunk).
+  // Size probe: the SDK as an app would bundle it, without openvidu-browser and livekit-client
+  // (chunks of their own); the LiveKit adapter is `backends/livekit.js` there.
   {
     input: 'src/index.ts',
-    external: (id) => /^openvidu-browser/.test(id),
+    external: (id) => /^(openvidu-browser|livekit-client)/.test(id),
     output: {
       dir: 'dist/size/sdk',
       format: 'es',
@@ -161,6 +164,14 @@ if (hasComponents) {
         sourcemap: true,
       },
       plugins: browserPlugins({ minify: true, bundledLanguages: false }),
+      onwarn,
+    },
+    // livekit-client for the IIFE, which cannot split chunks: one self-contained ES module next to
+    // it, imported only when a token is for LiveKit (the CDN ESM build has its own chunk).
+    {
+      input: { 'livekit-client': 'livekit-client' },
+      output: { dir: 'dist/cdn', format: 'es', entryFileNames: '[name].js', sourcemap: true },
+      plugins: browserPlugins({ minify: true }),
       onwarn,
     },
   );

@@ -74,12 +74,18 @@ export function parseTokenResponse(consultId: string, data: unknown): TokenRespo
   if (!isRecord(data) || typeof data.token !== 'string' || data.token === '') {
     throw invalid('no token in the answer');
   }
+  const backend = data.backend ?? 'openvidu';
+  if (backend !== 'openvidu' && backend !== 'livekit') throw invalid('an unknown media backend');
+  if (backend === 'livekit' && (typeof data.serverUrl !== 'string' || data.serverUrl === ''))
+    throw invalid('a LiveKit token without its server URL');
   return {
     token: data.token,
     consultId: typeof data.consultId === 'string' ? data.consultId : consultId,
     connectionId: typeof data.connectionId === 'string' ? data.connectionId : '',
     role: isRole(data.role) ? data.role : 'guest',
     expiresAt: typeof data.expiresAt === 'string' ? data.expiresAt : '',
+    ...(data.backend !== undefined ? { backend } : {}),
+    ...(typeof data.serverUrl === 'string' && data.serverUrl ? { serverUrl: data.serverUrl } : {}),
     ...(typeof data.userId === 'string' ? { userId: data.userId } : {}),
     ...(typeof data.displayName === 'string' ? { displayName: data.displayName } : {}),
     ...(isRecord(data.recording) && data.recording.active === true
@@ -222,6 +228,18 @@ export class ConsultApi {
       }
       throw error;
     }
+  }
+
+  /**
+   * `POST …/messages`: a chat message this client sent, for the history (LiveKit, whose webhooks
+   * carry no data packets). `data` is the chat payload JSON the message was sent with.
+   */
+  async relayMessage(connectionId: string, data: string, to?: readonly string[]): Promise<void> {
+    await this.http.request(this.url('/messages'), {
+      method: 'POST',
+      body: { connectionId, message: JSON.parse(data) as unknown, ...(to ? { to: [...to] } : {}) },
+      retry: true,
+    });
   }
 
   /** `POST …/recordings`. */

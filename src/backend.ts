@@ -1,10 +1,12 @@
 /**
  * The media backend: what the session needs from a media server client. `openvidu-browser` sits
- * behind it (`backends/openvidu.ts`, loaded with a dynamic import); `consult-kit/testing` has a fake.
+ * behind it (`backends/openvidu.ts`), `livekit-client` too (`backends/livekit.ts`), each loaded with a
+ * dynamic import when the token server's answer names it; `consult-kit/testing` has a fake.
  * Backends hold no ConsultKit state; they translate the media library's events into these.
  * @packageDocumentation
  */
-import type { Unsubscribe } from './types.js';
+import type { MediaBackendKind } from './contract.js';
+import type { QualityLevel, Unsubscribe } from './types.js';
 
 /** A remote connection as the backend sees it. @internal */
 export interface BackendConnection {
@@ -76,6 +78,11 @@ export interface BackendStats {
   /** Epoch milliseconds of the sample. */
   timestamp: number;
   /**
+   * The media server's own quality grade, when the backend has one (LiveKit's connection quality);
+   * the session shows it instead of its client-side classifier's level.
+   */
+  level?: QualityLevel;
+  /**
    * The selected ICE pair's cumulative `totalRoundTripTime` (seconds) and `responsesReceived`: the
    * session averages the round trips measured within an interval instead of reading one stale check.
    */
@@ -123,5 +130,17 @@ export interface MediaBackend {
   ): Unsubscribe;
 }
 
-/** Creates a backend; the default loads the OpenVidu adapter lazily. @internal */
-export type MediaBackendFactory = () => Promise<MediaBackend>;
+/** The media server a token is for, from the token server's answer. @public */
+export interface MediaServerInfo {
+  /** `openvidu` (OpenVidu 2) or `livekit` (LiveKit, LiveKit Cloud, OpenVidu 3). */
+  backend: MediaBackendKind;
+  /** The server URL the backend connects to (LiveKit; OpenVidu's token carries its own). */
+  url?: string;
+}
+
+/**
+ * Creates a backend for the media server the token is for; the default loads the OpenVidu or the
+ * LiveKit adapter lazily. Called once per connection attempt, after the token arrived.
+ * @internal
+ */
+export type MediaBackendFactory = (server: MediaServerInfo) => Promise<MediaBackend>;

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { ConsultApi, resolveEndpoints, type FetchToken, type TokenUrl } from './api.js';
-import type { MediaBackend, MediaBackendFactory } from './backend.js';
+import type { MediaBackend, MediaBackendFactory, MediaServerInfo } from './backend.js';
 import { warnOnce } from './dev.js';
 import { ConsultError } from './errors.js';
 import { HttpClient, type AuthProvider, type RetryOptions } from './http.js';
@@ -36,7 +36,10 @@ export interface ConsultClientOptions {
   logger?: Logger;
   /** Host dependencies; default {@link browserPlatform}, read when the client is created. */
   platform?: Platform;
-  /** Media backend factory; default loads the OpenVidu adapter on demand. */
+  /**
+   * Media backend factory; the default loads the adapter the token server's answer names
+   * (`backend`: OpenVidu unless it says `livekit`) on demand.
+   */
   backend?: MediaBackendFactory;
   /** Per-attempt timeout of token-server requests in ms. Default 10000. */
   timeoutMs?: number;
@@ -61,9 +64,18 @@ export interface ConsultClient {
   join(consultId: string, options?: JoinOptions): Promise<ConsultSession>;
 }
 
-/** Loads the OpenVidu adapter lazily, so openvidu-browser is its own chunk. @internal */
-export const defaultBackendFactory: MediaBackendFactory = async (): Promise<MediaBackend> => {
+/**
+ * Loads the adapter the token server's answer names, lazily, so openvidu-browser and
+ * livekit-client are chunks of their own that only load when used. @internal
+ */
+export const defaultBackendFactory: MediaBackendFactory = async (
+  server: MediaServerInfo = { backend: 'openvidu' },
+): Promise<MediaBackend> => {
   try {
+    if (server.backend === 'livekit') {
+      const { createLiveKitBackend } = await import('./backends/livekit.js');
+      return createLiveKitBackend({ url: server.url ?? '' });
+    }
     const { createOpenViduBackend } = await import('./backends/openvidu.js');
     return createOpenViduBackend();
   } catch (error) {

@@ -12,6 +12,15 @@ export type ParticipantRole = 'provider' | 'patient' | 'guest';
 /** Maximum chat message length in characters, enforced by the SDK and the token server. @public */
 export const MAX_CHAT_MESSAGE_LENGTH = 2000;
 
+/**
+ * The media servers a token can be for: `openvidu` (OpenVidu 2.32, the default) or `livekit`
+ * (LiveKit self-hosted or Cloud, OpenVidu 3). @public
+ */
+export const MEDIA_BACKENDS = ['openvidu', 'livekit'] as const;
+
+/** One of {@link MEDIA_BACKENDS}. @public */
+export type MediaBackendKind = (typeof MEDIA_BACKENDS)[number];
+
 /** Body of `POST /api/consults/{consultId}/token`. @public */
 export interface TokenRequest {
   /** Name to show; the server may prefer the authenticated user's name. */
@@ -20,11 +29,18 @@ export interface TokenRequest {
 
 /** `200` answer of `POST /api/consults/{consultId}/token`. @public */
 export interface TokenResponse {
-  /** OpenVidu connection token (`ws(s)://host?sessionId=…&token=tok_…`). */
+  /**
+   * Media server token: OpenVidu's connection token (`ws(s)://host?sessionId=…&token=tok_…`), or a
+   * LiveKit access token (a JWT) when `backend` is `livekit`.
+   */
   token: string;
   consultId: string;
-  /** OpenVidu connection id this token is bound to (`con_…`). */
+  /** Connection id this token is bound to (OpenVidu `con_…`; LiveKit: the participant identity). */
   connectionId: string;
+  /** Which media server the token is for; absent means `openvidu`. */
+  backend?: MediaBackendKind;
+  /** The media server URL the SDK connects to (`wss://…`); required when `backend` is `livekit`. */
+  serverUrl?: string;
   role: ParticipantRole;
   /**
    * ISO 8601 time after which the token is no longer accepted: the reference server removes a

@@ -86,6 +86,7 @@ export type {
   BackendStream,
   BackendStats,
   PublishOptions,
+  MediaServerInfo,
 } from './backend.js';
 /** Token-server contract: the chat length limit, the error codes and the recording statuses. @public */
 export { MAX_CHAT_MESSAGE_LENGTH, API_ERROR_CODES, SERVER_RECORDING_STATUSES } from './contract.js';
@@ -110,6 +111,7 @@ export type {
   ErrorBody,
   ApiErrorCode,
   ServerRecordingStatus,
+  MediaBackendKind,
 } from './contract.js';
 /**
  * Development warnings (`[consult] …` once per code, dropped from production builds), for the

@@ -165,9 +165,11 @@ export class ConsultSession implements ConsultSessionLike {
       now: () => deps.platform.clock.now(),
       randomId: () => deps.platform.randomId(),
       readiness: () => this.chatReadiness(),
-      sendSignal: (type, data, to) => {
-        if (!this.backend) return Promise.reject(ConsultError.invalidState('Not connected.'));
-        return this.backend.sendSignal(type, data, to);
+      sendSignal: async (type, data, to) => {
+        if (!this.backend) throw ConsultError.invalidState('Not connected.');
+        await this.backend.sendSignal(type, data, to);
+        if (type === CHAT_SIGNAL_TYPE && this.token?.backend === 'livekit')
+          this.relayChat(data, to);
       },
       local: () => this.localIdentity(),
     });
@@ -378,9 +380,6 @@ export class ConsultSession implements ConsultSessionLike {
     if (signal?.aborted) attempt.abort();
     try {
       this.apply(transition(from, 'fetching-token', 'join-requested'));
-      this.backendPromise = this.deps.backendFactory();
-      // A factory failure surfaces when it is awaited below; don't let it go unhandled meanwhile.
-      this.backendPromise.catch(() => undefined);
       let result = await this.deps.api.requestToken(this.displayName, attempt.signal);
       let reason: ConnectionReason = 'token-received';
       if (result.status === 'waiting') {
@@ -410,6 +409,12 @@ export class ConsultSession implements ConsultSessionLike {
       });
       this.apply(transition(c, 'connecting', reason));
       this.startServerEvents();
+      // The token says which media server it is for, so the backend is chosen only now.
+      const serverUrl = result.token.serverUrl;
+      this.backendPromise = this.deps.backendFactory({
+        backend: result.token.backend ?? 'openvidu',
+        ...(serverUrl ? { url: serverUrl } : {}),
+      });
       const backend = await abortable(this.backendPromise, attempt.signal);
       this.attachBackend(backend);
       const wantsMedia = this.media.state.audioEnabled || this.media.state.videoEnabled;
@@ -914,6 +919,22 @@ export class ConsultSession implements ConsultSessionLike {
     }
   }
 
+  /**
+   * LiveKit's webhooks carry no data packets, so the token server learns of a chat message from its
+   * sender: one POST per message sent (the id makes a retry harmless). A failure costs the history
+   * that message, not the conversation, so it is only logged.
+   */
+  private relayChat(data: string, to: readonly string[] | undefined): void {
+    const connectionId = this.localConnectionId;
+    this.deps.api
+      .relayMessage(connectionId, data, to && to.length > 0 ? to : undefined)
+      .catch((error: unknown) =>
+        this.deps.logger.warn('chat message not relayed to the history', {
+          code: ConsultError.from(error).code,
+        }),
+      );
+  }
+
   // ── quality ────────────────────────────────────────────────────────────────────────────────
 
   private startQuality(): void {
@@ -948,7 +969,9 @@ export class ConsultSession implements ConsultSessionLike {
         this.lastStats.set(p.id, stats);
         let tracker = this.qualityTrackers.get(p.id);
         if (!tracker) this.qualityTrackers.set(p.id, (tracker = new QualityTracker()));
-        const quality = computeQuality(previous, stats, !audioOnly && p.videoEnabled, tracker);
+        const computed = computeQuality(previous, stats, !audioOnly && p.videoEnabled, tracker);
+        // A media server that grades quality itself (LiveKit) is believed over the classifier.
+        const quality = stats.level ? { ...computed, level: stats.level } : computed;
         return [p.id, quality] as const;
       }),
     );

@@ -15,8 +15,9 @@ import { ApiError, errorMessage } from './errors.js';
 import { EventHub } from './events.js';
 import type { Logger } from './logger.js';
 import { createJsonLogger } from './logger.js';
+import { LiveKitMediaServer } from './livekit-server.js';
 import { OpenViduClient } from './openvidu-client.js';
-import type { TokenServerOptions } from './options.js';
+import type { ResolvedOptions, TokenServerOptions } from './options.js';
 import { resolveOptions } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -27,9 +28,11 @@ import { registerLobbyRoutes } from './routes/lobby.js';
 import { createApp, mountMiddleware } from './routes/middleware.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
 import type { Env } from './routes/shared.js';
+import { registerLiveKitWebhookRoute } from './routes/livekit-webhook.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { Services } from './services/index.js';
 import { createServices } from './services/index.js';
+import type { MediaServer } from './services/media-server.js';
 import { webhookAuthorized } from './services/webhooks.js';
 import type { PurgeReport } from './services/retention.js';
 import { resolveRetention } from './services/retention.js';
@@ -61,6 +64,20 @@ export const SHUTDOWN_RETRY_MS = 500;
 
 const starting = (): ApiError => new ApiError(503, 'internal', 'Starting up.');
 
+/** The media server behind the services; nothing else branches on which one it is. */
+function createMediaServer(
+  cfg: ResolvedOptions,
+  tokenTtlSec: number,
+  fetchImpl: typeof fetch | undefined,
+): MediaServer {
+  const common = {
+    timeoutMs: cfg.openviduTimeoutMs,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  };
+  if (cfg.livekit) return new LiveKitMediaServer({ ...cfg.livekit, tokenTtlSec, ...common });
+  return new OpenViduClient({ url: cfg.openviduUrl, secret: cfg.openviduSecret, ...common });
+}
+
 export function createTokenServer(options: TokenServerOptions = {}): TokenServer {
   const cfg = resolveOptions(options);
   const env = options.env ?? process.env;
@@ -68,15 +85,12 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const logger: Logger =
     options.logger ??
     createJsonLogger((env['LOG_LEVEL'] as Parameters<typeof createJsonLogger>[0]) ?? 'info');
-  const ov = new OpenViduClient({
-    url: cfg.openviduUrl,
-    secret: cfg.openviduSecret,
-    timeoutMs: cfg.openviduTimeoutMs,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const tokenTtlSec = options.tokenTtlSec ?? 3600;
+  const ov = createMediaServer(cfg, tokenTtlSec, options.fetch);
   // Authentication and the binding of users to consults (authorize.ts); throws on bad configuration.
   const { demo, primary, authorize } = configureAuth(options, cfg, logger);
-  if (!cfg.webhook) logger.warn('no webhook secret: the OpenVidu webhook receiver answers 401');
+  if (!cfg.webhook && !cfg.livekit)
+    logger.warn('no webhook secret: the OpenVidu webhook receiver answers 401');
 
   // Database: opened lazily so `createTokenServer` stays synchronous; the services follow it.
   let db: Db | undefined = options.db;
@@ -105,7 +119,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       requireConsent: options.requireConsent ?? true,
       consentTimeoutMs: options.consentTimeoutMs ?? 30_000,
       heartbeatMs: options.heartbeatMs ?? 15_000,
-      tokenTtlSec: options.tokenTtlSec ?? 3600,
+      tokenTtlSec,
       retention,
       eventStreamLimits: options.maxEventStreams,
     });
@@ -149,6 +163,14 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   registerConsultRoutes(app, deps);
   registerAuditExportRoutes(app, deps);
   registerWebhookRoutes(app, deps);
+  if (cfg.livekit)
+    registerLiveKitWebhookRoute(app, {
+      ...deps,
+      apiKey: cfg.livekit.apiKey,
+      apiSecret: cfg.livekit.apiSecret,
+      media: ov,
+      logger,
+    });
   registerHealthRoutes(app, { ov, openviduTimeoutMs: cfg.openviduTimeoutMs });
   registerOpenApiDoc(app);
 

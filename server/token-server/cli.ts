@@ -17,6 +17,10 @@ const HELP = `Usage: consult-kit token-server [options]
   --port <n>              Port (env PORT, default 3000; 0 = any free port)
   --host <addr>           Interface (env HOST, default 127.0.0.1)
   --openvidu-url <url>    OpenVidu base URL (env OPENVIDU_URL, default http://localhost:4443)
+  --media-backend <name>  openvidu (default) or livekit (env MEDIA_BACKEND; LiveKit, OpenVidu 3)
+  --livekit-url <url>     LiveKit URL browsers connect to (env LIVEKIT_URL, default
+                          ws://localhost:7880 outside production; key pair: LIVEKIT_API_KEY,
+                          LIVEKIT_API_SECRET, default devkey/secret outside production)
   --data-dir <dir>        PGlite data folder (env CONSULT_KIT_DATA_DIR, default in memory)
   --database-url <url>    PostgreSQL instead of PGlite: postgres://user:pass@host:5432/db
                           (env DATABASE_URL; needs the pg package; DATABASE_POOL_SIZE (10),
@@ -54,6 +58,8 @@ export async function runTokenServerCli(argv: string[], cliIo: CliIo = {}): Prom
         port: { type: 'string' },
         host: { type: 'string' },
         'openvidu-url': { type: 'string' },
+        'media-backend': { type: 'string' },
+        'livekit-url': { type: 'string' },
         'data-dir': { type: 'string' },
         'database-url': { type: 'string' },
         cors: { type: 'string' },
@@ -89,6 +95,12 @@ export async function runTokenServerCli(argv: string[], cliIo: CliIo = {}): Prom
     ...(port !== undefined ? { port } : {}),
     ...(typeof values['host'] === 'string' ? { host: values['host'] } : {}),
     ...(typeof values['openvidu-url'] === 'string' ? { openviduUrl: values['openvidu-url'] } : {}),
+    ...(typeof values['media-backend'] === 'string'
+      ? { mediaBackend: values['media-backend'] as 'openvidu' | 'livekit' }
+      : {}),
+    ...(typeof values['livekit-url'] === 'string'
+      ? { livekit: { url: values['livekit-url'] } }
+      : {}),
     ...(typeof values['data-dir'] === 'string' ? { dataDir: values['data-dir'] } : {}),
     ...(typeof values['database-url'] === 'string' ? { databaseUrl: values['database-url'] } : {}),
     ...(typeof values['cors'] === 'string'

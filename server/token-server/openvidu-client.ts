@@ -6,6 +6,7 @@
  */
 
 import type { OpenViduRecordingStatus, OpenViduRole } from '../shared/openvidu.js';
+import type { MediaServer } from './services/media-server.js';
 
 export type { OpenViduRecordingStatus, OpenViduRole };
 
@@ -63,7 +64,9 @@ export interface OpenViduClientOptions {
   fetch?: typeof fetch;
 }
 
-export class OpenViduClient {
+export class OpenViduClient implements MediaServer {
+  readonly kind = 'openvidu' as const;
+
   private readonly base: string;
   private readonly auth: string;
   private readonly timeoutMs: number;
@@ -74,6 +77,11 @@ export class OpenViduClient {
     this.auth = `Basic ${Buffer.from(`OPENVIDUAPP:${options.secret}`).toString('base64')}`;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** OpenVidu tokens carry their server's URL; the SDK's default backend is OpenVidu. */
+  tokenFields(): Record<string, never> {
+    return {};
   }
 
   /** Low-level request; `what` names the call in errors (never the URL with credentials). */

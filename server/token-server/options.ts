@@ -82,6 +82,17 @@ export interface TokenServerOptions {
   openviduSecret?: string;
   /** Timeout of every OpenVidu call in ms (env `OPENVIDU_TIMEOUT_MS`, default 5000). */
   openviduTimeoutMs?: number;
+  /**
+   * The media server (env `MEDIA_BACKEND`): `openvidu` (default, OpenVidu 2.32) or `livekit`
+   * (LiveKit self-hosted or Cloud, OpenVidu 3), which then needs `livekit`.
+   */
+  mediaBackend?: 'openvidu' | 'livekit';
+  /**
+   * LiveKit (env `LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`, `LIVEKIT_RECORDINGS_URL`):
+   * the `wss://` URL browsers connect to, the API key pair (also what verifies LiveKit's webhooks)
+   * and where the egress files can be read over HTTP for the proxy download.
+   */
+  livekit?: { url?: string; apiKey?: string; apiSecret?: string; recordingsUrl?: string };
   /** Origins allowed by CORS (env `CORS_ORIGINS`, comma-separated; `*` for any). Default: none. */
   corsOrigins?: string[];
   /** JWT verification of the portal's access tokens (env `AUTH_JWKS_URL`, `AUTH_JWT_SECRET`, `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_ROLE_CLAIM`). */
@@ -164,7 +175,17 @@ export interface TokenServerOptions {
   fetch?: typeof fetch;
 }
 
+export interface ResolvedLiveKit {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  recordingsUrl: string | undefined;
+}
+
 export interface ResolvedOptions {
+  mediaBackend: 'openvidu' | 'livekit';
+  /** Set when `mediaBackend` is `livekit`. */
+  livekit: ResolvedLiveKit | undefined;
   openviduUrl: string;
   openviduSecret: string;
   openviduTimeoutMs: number;
@@ -340,7 +361,12 @@ export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
     throw new Error(
       'Both DATABASE_URL (PostgreSQL) and CONSULT_KIT_DATA_DIR (PGlite) are set: choose one database.',
     );
+  const mediaBackend = options.mediaBackend ?? env['MEDIA_BACKEND']?.trim() ?? 'openvidu';
+  if (mediaBackend !== 'openvidu' && mediaBackend !== 'livekit')
+    throw new Error(`MEDIA_BACKEND must be openvidu or livekit (got "${String(mediaBackend)}")`);
   return {
+    mediaBackend,
+    livekit: mediaBackend === 'livekit' ? resolveLiveKit(options, env, production) : undefined,
     openviduUrl: options.openviduUrl ?? env['OPENVIDU_URL'] ?? 'http://localhost:4443',
     openviduSecret,
     openviduTimeoutMs: options.openviduTimeoutMs ?? num(env['OPENVIDU_TIMEOUT_MS']) ?? 5000,
@@ -354,5 +380,35 @@ export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
     authorizeUrl,
     trustProxyHops: trustProxyHops(options.trustProxy, env['TRUST_PROXY']),
     production,
+  };
+}
+
+/**
+ * LiveKit's settings; outside production the key pair defaults to LiveKit's dev-mode pair
+ * (`devkey` / `secret`, what `livekit-server --dev` accepts) and the URL to `ws://localhost:7880`.
+ * The messages name the variables, never their values.
+ */
+function resolveLiveKit(
+  options: TokenServerOptions,
+  env: Record<string, string | undefined>,
+  production: boolean,
+): ResolvedLiveKit {
+  const o = options.livekit ?? {};
+  const pick = (value: string | undefined, name: string, dev: string): string => {
+    const v = (value ?? env[name])?.trim() || (production ? undefined : dev);
+    if (!v) throw new Error(`${name} is required with MEDIA_BACKEND=livekit in production`);
+    return v;
+  };
+  const url = pick(o.url, 'LIVEKIT_URL', 'ws://localhost:7880');
+  if (!/^(wss?|https?):\/\/[^/\s]+/.test(url))
+    throw new Error('LIVEKIT_URL must be a ws://, wss://, http:// or https:// URL');
+  const recordingsUrl = (o.recordingsUrl ?? env['LIVEKIT_RECORDINGS_URL'])?.trim() || undefined;
+  if (recordingsUrl && !/^https?:\/\/[^/\s]+/.test(recordingsUrl))
+    throw new Error('LIVEKIT_RECORDINGS_URL must be an http:// or https:// URL');
+  return {
+    url: url.replace(/^http(s?):/, 'ws$1:'),
+    apiKey: pick(o.apiKey, 'LIVEKIT_API_KEY', 'devkey'),
+    apiSecret: pick(o.apiSecret, 'LIVEKIT_API_SECRET', 'secret'),
+    recordingsUrl,
   };
 }

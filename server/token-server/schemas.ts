@@ -5,6 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import {
   API_ERROR_CODES,
+  MEDIA_BACKENDS,
   MAX_CHAT_MESSAGE_LENGTH,
   SERVER_RECORDING_STATUSES,
 } from '../../src/contract.js';
@@ -101,6 +102,14 @@ export const TokenResponseSchema = z
     token: z.string(),
     consultId: z.string(),
     connectionId: z.string(),
+    backend: z.enum(MEDIA_BACKENDS).optional().openapi({
+      description:
+        'Media server the token is for: `livekit` (LiveKit, OpenVidu 3) or, when absent, `openvidu` (OpenVidu 2)',
+    }),
+    serverUrl: z
+      .string()
+      .optional()
+      .openapi({ description: 'Media server URL the SDK connects to (present with `livekit`)' }),
     role,
     expiresAt: z.string(),
     userId: z.string().optional(),
@@ -221,6 +230,19 @@ export const ChatSignalPayloadSchema = z.object({
   text: z.string().min(1).max(MAX_CHAT_MESSAGE_LENGTH),
   sentAt: z.string().max(40),
 });
+
+/**
+ * Body of `POST …/messages`: a chat message the SDK sent over a media server whose webhooks do not
+ * carry data (LiveKit), relayed for the history. `to` lists the recipients' connection ids of a
+ * private message; absent for a message to everyone.
+ */
+export const ChatRelaySchema = z
+  .object({
+    connectionId: z.string().min(1).max(200),
+    message: ChatSignalPayloadSchema,
+    to: z.array(z.string().max(200)).max(1000).optional(),
+  })
+  .openapi('ChatRelay');
 
 /** OpenVidu webhook body: only the fields we read are checked, the rest passes. */
 export const WebhookSchema = z

@@ -2,7 +2,7 @@
  * `GET /health` (liveness and OpenVidu reachability) and `GET /api/openapi.json` (this API).
  */
 import { createRoute } from '@hono/zod-openapi';
-import type { OpenViduClient } from '../openvidu-client.js';
+import type { MediaServer } from '../services/media-server.js';
 import * as S from '../schemas.js';
 import type { App } from './shared.js';
 import { json } from './shared.js';
@@ -18,7 +18,7 @@ const health = createRoute({
 
 export function registerHealthRoutes(
   app: App,
-  deps: { ov: OpenViduClient; openviduTimeoutMs: number },
+  deps: { ov: MediaServer; openviduTimeoutMs: number },
 ): void {
   app.openapi(health, async (c) => {
     try {

@@ -101,6 +101,7 @@ export function mountMiddleware(app: App, options: MiddlewareOptions): void {
   }
   // 413 after draining the rest of the body, so keep-alive connections stay usable (body-limit.ts).
   app.use('/api/openvidu/webhook', limitBody({ maxBytes: 256 * 1024 }));
+  app.use('/api/livekit/webhook', limitBody({ maxBytes: 256 * 1024 }));
   app.use('/api/consults/*', limitBody({ maxBytes: maxBodyBytes }));
   app.use('/api/auth/*', limitBody({ maxBytes: maxBodyBytes }));
   app.use('/api/*', async (_c, next) => {

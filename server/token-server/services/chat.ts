@@ -11,7 +11,7 @@
  * the webhooks reported as present. Anything else is private; without `to` a message is its
  * sender's alone.
  */
-import type { StoredChatMessage } from '../../../src/contract.js';
+import type { ChatSignalPayload, StoredChatMessage } from '../../../src/contract.js';
 import { forbidden } from '../errors.js';
 import type { Logger } from '../logger.js';
 import * as S from '../schemas.js';
@@ -45,6 +45,37 @@ export class ChatService {
     if (!(await connections.isParticipant(consultId, userId)))
       throw forbidden('Only participants of this consultation may read its chat.');
     return messages.messages(consultId, userId, limit);
+  }
+
+  /**
+   * Stores a message the sender's SDK relayed (LiveKit: its webhooks carry no data packets). The
+   * sender is the connection, which must be one of the authenticated user's in this consultation,
+   * so nobody can write in someone else's name; ids make a relayed and a webhook copy one message.
+   */
+  async relay(
+    consultId: string,
+    userId: string,
+    body: { connectionId: string; message: ChatSignalPayload; to?: string[] | undefined },
+  ): Promise<void> {
+    const { connections, messages } = this.deps;
+    const conn = await connections.getConnection(body.connectionId);
+    if (!conn || conn.consultId !== consultId || conn.userId !== userId)
+      throw forbidden('Messages can only be relayed from one of your own connections.');
+    await messages.insertMessage(
+      {
+        id: body.message.id,
+        consultId,
+        senderId: conn.userId,
+        senderName: conn.displayName,
+        senderRole: conn.role,
+        connectionId: conn.connectionId,
+        text: body.message.text,
+        sentAt: body.message.sentAt,
+      },
+      body.to
+        ? await this.recipients(consultId, conn.connectionId, conn.userId, body.to)
+        : undefined,
+    );
   }
 
   /** Stores a chat signal from the webhook; anything else or anything malformed is ignored. */

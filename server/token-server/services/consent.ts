@@ -9,7 +9,7 @@
 import type { ConnectionServerData, ConsentState, ParticipantRole } from '../../../src/contract.js';
 import { ApiError } from '../errors.js';
 import type { EventPublisher } from '../events.js';
-import type { OpenViduClient } from '../openvidu-client.js';
+import type { MediaServer } from './media-server.js';
 import type { ConsentRepository } from '../repositories/consents.js';
 import type { ConsultRepository } from '../repositories/consults.js';
 import type { RecordingRepository } from '../repositories/recordings.js';
@@ -17,7 +17,7 @@ import type { UserRef } from '../store.js';
 import type { AuditLog } from './audit-log.js';
 
 export interface ConsentServiceDeps {
-  ov: OpenViduClient;
+  ov: MediaServer;
   consults: ConsultRepository;
   consents: ConsentRepository;
   recordings: RecordingRepository;

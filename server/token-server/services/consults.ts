@@ -6,14 +6,14 @@ import type { ParticipantRole } from '../../../src/contract.js';
 import { consultEnded, openViduUnavailable } from '../errors.js';
 import type { EventPublisher } from '../events.js';
 import type { Logger } from '../logger.js';
-import type { OpenViduClient } from '../openvidu-client.js';
+import type { MediaServer } from './media-server.js';
 import { OpenViduHttpError, OpenViduUnavailableError } from '../openvidu-client.js';
 import type { ConsultRepository } from '../repositories/consults.js';
 import type { AuditLog } from './audit-log.js';
 import type { RecordingService } from './recordings.js';
 
 export interface ConsultServiceDeps {
-  ov: OpenViduClient;
+  ov: MediaServer;
   consults: ConsultRepository;
   events: EventPublisher;
   audit: AuditLog;

@@ -5,7 +5,7 @@
 import type { Authenticate, DemoAuth } from '../auth.js';
 import type { EventHub } from '../events.js';
 import type { Logger } from '../logger.js';
-import type { OpenViduClient } from '../openvidu-client.js';
+import type { MediaServer } from './media-server.js';
 import type { Authorize } from '../options.js';
 import type { Store } from '../store.js';
 import { publicRecording } from '../store.js';
@@ -41,7 +41,7 @@ export interface Services {
 export interface ServicesDeps {
   store: Store;
   hub: EventHub;
-  ov: OpenViduClient;
+  ov: MediaServer;
   logger: Logger;
   primary: Authenticate | undefined;
   demo: DemoAuth | undefined;
@@ -142,6 +142,7 @@ export function createServices(deps: ServicesDeps): Services {
   const webhooks = new WebhookService({
     consults: consultRows,
     connections,
+    lobby: lobbyRows,
     audit,
     recordings,
     chat,

@@ -15,7 +15,7 @@ import type { AuthenticatedUser } from '../auth.js';
 import { cleanDisplayName } from '../display-name.js';
 import { ApiError, conflict, consultEnded } from '../errors.js';
 import type { EventPublisher } from '../events.js';
-import type { OpenViduClient } from '../openvidu-client.js';
+import type { MediaServer } from './media-server.js';
 import type { ConnectionRepository } from '../repositories/connections.js';
 import type { ConsultRepository } from '../repositories/consults.js';
 import type { LobbyRepository } from '../repositories/lobby.js';
@@ -33,7 +33,7 @@ export interface LobbyServiceDeps {
    * addressed to them alone, right after their `admitted` event.
    */
   catchUp?: (consultId: string, userId: string) => Promise<void>;
-  ov: OpenViduClient;
+  ov: MediaServer;
   consults: ConsultRepository;
   connections: ConnectionRepository;
   /** Waiting room per consult (default: on for every consult). */

@@ -15,7 +15,8 @@ import {
 } from '../errors.js';
 import type { EventPublisher } from '../events.js';
 import type { Logger } from '../logger.js';
-import type { OpenViduClient, OpenViduRecording } from '../openvidu-client.js';
+import type { OpenViduRecording } from '../openvidu-client.js';
+import type { MediaServer } from './media-server.js';
 import { OpenViduHttpError, OpenViduUnavailableError } from '../openvidu-client.js';
 import type { ConsultRepository } from '../repositories/consults.js';
 import type { RecordingRepository } from '../repositories/recordings.js';
@@ -27,7 +28,7 @@ import type { ConsentService } from './consent.js';
 import { fromOpenVidu } from './recording-status.js';
 
 export interface RecordingServiceDeps {
-  ov: OpenViduClient;
+  ov: MediaServer;
   recordings: RecordingRepository;
   consults: ConsultRepository;
   events: EventPublisher;

@@ -7,7 +7,7 @@
 import type { AuthenticatedUser } from '../auth.js';
 import { conflict, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { OpenViduClient } from '../openvidu-client.js';
+import type { MediaServer } from './media-server.js';
 import { OpenViduHttpError } from '../openvidu-client.js';
 import type { RecordingRepository } from '../repositories/recordings.js';
 import type { ErasedCounts, RetentionRepository } from '../repositories/retention.js';
@@ -84,7 +84,7 @@ export interface PurgeReport {
 export interface RetentionServiceDeps {
   rows: RetentionRepository;
   recordings: RecordingRepository;
-  ov: OpenViduClient;
+  ov: MediaServer;
   audit: AuditLog;
   consults: ConsultService;
   logger: Logger;

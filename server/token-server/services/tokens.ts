@@ -15,14 +15,14 @@ import type {
 } from '../../../src/contract.js';
 import { errorMessage, openViduUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { OpenViduClient } from '../openvidu-client.js';
+import type { MediaServer } from './media-server.js';
 import type { ConnectionRepository } from '../repositories/connections.js';
 import type { UserRef } from '../store.js';
 import type { AuditLog } from './audit-log.js';
 import { SYSTEM_ACTOR } from './audit-log.js';
 
 export interface TokenServiceDeps {
-  ov: OpenViduClient;
+  ov: MediaServer;
   connections: ConnectionRepository;
   audit: AuditLog;
   logger: Logger;
@@ -97,6 +97,7 @@ export class TokenService {
       token: conn.token,
       consultId,
       connectionId: conn.connectionId,
+      ...ov.tokenFields(),
       role: who.role,
       expiresAt: new Date(expiresAt).toISOString(),
       userId: who.id,

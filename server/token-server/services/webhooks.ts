@@ -9,6 +9,7 @@ import type { WebhookAuthOptions } from '../options.js';
 import * as S from '../schemas.js';
 import type { ConnectionRepository } from '../repositories/connections.js';
 import type { ConsultRepository } from '../repositories/consults.js';
+import type { LobbyRepository } from '../repositories/lobby.js';
 import type { AuditLog } from './audit-log.js';
 import type { ChatService } from './chat.js';
 import { mapRecordingStatus } from './recording-status.js';
@@ -39,6 +40,7 @@ export function webhookAuthorized(
 export interface WebhookServiceDeps {
   consults: ConsultRepository;
   connections: ConnectionRepository;
+  lobby: LobbyRepository;
   audit: AuditLog;
   recordings: RecordingService;
   chat: ChatService;
@@ -63,6 +65,21 @@ export class WebhookService {
       default:
         return;
     }
+  }
+
+  /**
+   * Whether a connection that just joined may stay: it was issued by this server for this
+   * consultation, the consultation has not ended and its user was not removed since. OpenVidu
+   * revokes a pending token when the user is removed; a LiveKit token cannot be revoked before it
+   * expires, so the LiveKit webhook removes such a participant as soon as it joins.
+   */
+  async mayStay(consultId: string, connectionId: string): Promise<boolean> {
+    const consult = await this.deps.consults.getConsult(consultId);
+    if (!consult) return true; // a room this server does not manage
+    if (consult.endedAt) return false;
+    const conn = await this.deps.connections.getConnection(connectionId);
+    if (!conn || conn.consultId !== consultId) return false;
+    return (await this.deps.lobby.lobbyStatus(consultId, conn.userId))?.status !== 'denied';
   }
 
   private async participant(sessionId: string, ev: WebhookEvent): Promise<void> {
