@@ -49,6 +49,24 @@ describe('backend choice by the token server’s answer', () => {
     await session.leave();
   });
 
+  it('should preload the likely backend while the token is requested', async () => {
+    const steps: string[] = [];
+    const h: ReturnType<typeof createHarness> = createHarness({
+      client: {
+        backend: Object.assign(
+          (server: MediaServerInfo) => {
+            steps.push(`create ${server.backend}`);
+            return Promise.resolve(h.backend);
+          },
+          { preload: () => steps.push('preload') },
+        ),
+      },
+    });
+    const session = await h.client.join('c1');
+    assert.deepEqual(steps, ['preload', 'create openvidu']);
+    await session.leave();
+  });
+
   it('should ask for the LiveKit backend with the server URL the answer gives', async () => {
     const { h, asked } = recordingHarness({
       token: { token: 'eyJ.jwt.sig', backend: 'livekit', serverUrl: 'wss://lk.example' },

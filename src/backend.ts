@@ -143,4 +143,10 @@ export interface MediaServerInfo {
  * LiveKit adapter lazily. Called once per connection attempt, after the token arrived.
  * @internal
  */
-export type MediaBackendFactory = (server: MediaServerInfo) => Promise<MediaBackend>;
+export type MediaBackendFactory = ((server: MediaServerInfo) => Promise<MediaBackend>) & {
+  /**
+   * Starts loading the adapter the token will most likely name while the token is requested, so
+   * choosing the backend after the token costs no extra round trip. Optional; errors are ignored.
+   */
+  preload?: () => void;
+};

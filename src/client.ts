@@ -82,6 +82,11 @@ export const defaultBackendFactory: MediaBackendFactory = async (
     throw ConsultError.from(error, 'unsupported-browser');
   }
 };
+// OpenVidu is the default media server: its chunk loads while the token is requested (the import
+// above then resolves from the module cache). A LiveKit token loads livekit-client only then.
+defaultBackendFactory.preload = (): void => {
+  import('./backends/openvidu.js').catch(() => undefined);
+};
 
 /**
  * Creates a ConsultKit client.

@@ -380,6 +380,7 @@ export class ConsultSession implements ConsultSessionLike {
     if (signal?.aborted) attempt.abort();
     try {
       this.apply(transition(from, 'fetching-token', 'join-requested'));
+      this.deps.backendFactory.preload?.();
       let result = await this.deps.api.requestToken(this.displayName, attempt.signal);
       let reason: ConnectionReason = 'token-received';
       if (result.status === 'waiting') {
