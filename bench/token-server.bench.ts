@@ -147,6 +147,7 @@ async function phase(
   const latenciesMs: number[] = [];
   let nextIndex = 0;
   let capped = false;
+  if (process.env['BENCH_TOKEN_VERBOSE']) log(`${ID}: ${target.name} ${kind} …`);
   const cpu0 = await target.child.cpuUs();
   const extra0 = target.extraCpuUs?.();
   const t0 = performance.now();

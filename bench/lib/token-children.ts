@@ -140,7 +140,7 @@ export async function startChild(
         : []),
     ],
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', role === 'tutorial' ? 'ignore' : 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, (us: number) => void>();
   let next = 0;

@@ -15,6 +15,8 @@ import { ApiError, errorMessage } from './errors.js';
 import { EventHub } from './events.js';
 import type { Logger } from './logger.js';
 import { createJsonLogger } from './logger.js';
+import type { MetricsEndpoint } from './metrics.js';
+import { createMetrics, noMetrics, resolveMetricsToken } from './metrics.js';
 import { OpenViduClient } from './openvidu-client.js';
 import type { TokenServerOptions } from './options.js';
 import { resolveOptions } from './options.js';
@@ -61,6 +63,13 @@ export const SHUTDOWN_RETRY_MS = 500;
 
 const starting = (): ApiError => new ApiError(503, 'internal', 'Starting up.');
 
+/** PostgreSQL when `DATABASE_URL` is set, else PGlite (in `dataDir`, or in memory). */
+function openDatabase(cfg: ReturnType<typeof resolveOptions>, logger: Logger): Promise<Db> {
+  return cfg.database
+    ? openPostgresDb({ ...cfg.database, logger })
+    : openPgliteDb(cfg.dataDir !== undefined ? { dataDir: cfg.dataDir } : {});
+}
+
 export function createTokenServer(options: TokenServerOptions = {}): TokenServer {
   const cfg = resolveOptions(options);
   const env = options.env ?? process.env;
@@ -77,6 +86,9 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   // Authentication and the binding of users to consults (authorize.ts); throws on bad configuration.
   const { demo, primary, authorize } = configureAuth(options, cfg, logger);
   if (!cfg.webhook) logger.warn('no webhook secret: the OpenVidu webhook receiver answers 401');
+  // Off unless a token is set; a token too short fails here, a missing prom-client fails `ready()`.
+  const metricsToken = resolveMetricsToken(options.metrics, env);
+  let metrics: MetricsEndpoint | undefined;
 
   // Database: opened lazily so `createTokenServer` stays synchronous; the services follow it.
   let db: Db | undefined = options.db;
@@ -86,9 +98,12 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const ownsDb = options.db === undefined;
   let closing: Promise<void> | undefined;
   const init = (async () => {
-    db ??= cfg.database
-      ? await openPostgresDb({ ...cfg.database, logger })
-      : await openPgliteDb(cfg.dataDir !== undefined ? { dataDir: cfg.dataDir } : {});
+    if (metricsToken)
+      metrics = await createMetrics(metricsToken, {
+        streams: () => services?.streams.openCount ?? 0,
+        pool: () => db?.stats?.(),
+      });
+    db ??= await openDatabase(cfg, logger);
     if (!ownsDb) await migrate(db);
     store = new Store(db);
     hub = new EventHub(store, logger);
@@ -106,6 +121,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       consentTimeoutMs: options.consentTimeoutMs ?? 30_000,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       tokenTtlSec: options.tokenTtlSec ?? 3600,
+      onTokenIssued: (role) => metrics?.tokenIssued(role),
       retention,
       eventStreamLimits: options.maxEventStreams,
     });
@@ -134,6 +150,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
     ready: init,
     webhookAuthorized: (request) => webhookAuthorized(cfg.webhook, request),
+    metrics: () => metrics ?? noMetrics,
   });
   if (demo)
     registerAuthRoutes(app, {
@@ -148,8 +165,17 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   registerChatRoutes(app, deps);
   registerConsultRoutes(app, deps);
   registerAuditExportRoutes(app, deps);
-  registerWebhookRoutes(app, deps);
-  registerHealthRoutes(app, { ov, openviduTimeoutMs: cfg.openviduTimeoutMs });
+  registerWebhookRoutes(app, { ...deps, metrics: () => metrics ?? noMetrics });
+  registerHealthRoutes(app, {
+    ov,
+    openviduTimeoutMs: cfg.openviduTimeoutMs,
+    logger,
+    pingDatabase: async () => {
+      await init;
+      await st().db.query('select 1');
+    },
+    metrics: () => metrics,
+  });
   registerOpenApiDoc(app);
 
   // Graceful shutdown: refuse new requests, end the event streams with a short `retry:` so clients

@@ -28,6 +28,8 @@ export interface TokenServiceDeps {
   logger: Logger;
   /** Advertised token lifetime in seconds (`expiresAt`). */
   tokenTtlSec: number;
+  /** Told about every token handed out (metrics). */
+  onIssued?: (role: ParticipantRole) => void;
 }
 
 /** Sessions remembered as existing (oldest forgotten first); a forgotten one costs one create (409). */
@@ -101,6 +103,7 @@ export class TokenService {
       ip,
       alongside: connections.issuedWrites(consultId, conn.connectionId, who),
     });
+    this.deps.onIssued?.(who.role);
     const expiresAt = Date.now() + tokenTtlSec * 1000;
     this.expireAt(consultId, conn.connectionId, expiresAt);
     return {
