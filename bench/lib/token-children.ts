@@ -59,6 +59,8 @@ async function startRole(
       openviduSecret,
       demo: true,
       rateLimit: false,
+      // Like the tutorial's client (axios, no timeout): a loaded machine must not turn into 503s.
+      openviduTimeoutMs: 60_000,
       logger: silentLogger,
       ...(env['DATABASE_URL'] ? { databaseUrl: env['DATABASE_URL'] } : {}),
       env: {},
