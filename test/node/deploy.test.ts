@@ -107,6 +107,20 @@ describe('Dockerfile', () => {
     assert.ok(Array.isArray(JSON.parse(one('CMD').args)));
   });
 
+  test("deploy/token-server pins the same versions as the package's own (dev) dependencies", () => {
+    const image = JSON.parse(read('deploy/token-server/package.json')) as {
+      dependencies: Record<string, string>;
+    };
+    const own = JSON.parse(read('package.json')) as {
+      devDependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
+    };
+    for (const [name, version] of Object.entries(image.dependencies)) {
+      assert.equal(version, own.devDependencies[name], `${name}: same version as the repository`);
+      assert.ok(own.peerDependencies[name], `${name} is a peer dependency of the package`);
+    }
+  });
+
   describe('install and start in a temp folder', () => {
     let dir: string;
     let port: number;
