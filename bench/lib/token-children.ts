@@ -51,7 +51,8 @@ async function startRole(
   const openviduUrl = env['OPENVIDU_URL'] as string;
   const openviduSecret = env['OPENVIDU_SECRET'] as string;
   if (role === 'consultkit') {
-    const { startTokenServer, silentLogger } = await import('../../server/token-server/index.js');
+    const { startTokenServer, silentLogger, createJsonLogger } =
+      await import('../../server/token-server/index.js');
     const tokens = await startTokenServer({
       port: 0,
       host: '127.0.0.1',
@@ -61,7 +62,8 @@ async function startRole(
       rateLimit: false,
       // Like the tutorial's client (axios, no timeout): a loaded machine must not turn into 503s.
       openviduTimeoutMs: 60_000,
-      logger: silentLogger,
+      // Warnings (e.g. why OpenVidu was unavailable) only with BENCH_TOKEN_VERBOSE.
+      logger: env['BENCH_TOKEN_VERBOSE'] ? createJsonLogger('warn') : silentLogger,
       ...(env['DATABASE_URL'] ? { databaseUrl: env['DATABASE_URL'] } : {}),
       env: {},
     });
