@@ -16,6 +16,8 @@ import { EventHub } from './events.js';
 import type { Logger } from './logger.js';
 import { createJsonLogger } from './logger.js';
 import { LiveKitMediaServer } from './livekit-server.js';
+import type { MetricsEndpoint } from './metrics.js';
+import { createMetrics, noMetrics, resolveMetricsToken } from './metrics.js';
 import { OpenViduClient } from './openvidu-client.js';
 import type { ResolvedOptions, TokenServerOptions } from './options.js';
 import { resolveOptions } from './options.js';
@@ -78,6 +80,13 @@ function createMediaServer(
   return new OpenViduClient({ url: cfg.openviduUrl, secret: cfg.openviduSecret, ...common });
 }
 
+/** PostgreSQL when `DATABASE_URL` is set, else PGlite (in `dataDir`, or in memory). */
+function openDatabase(cfg: ReturnType<typeof resolveOptions>, logger: Logger): Promise<Db> {
+  return cfg.database
+    ? openPostgresDb({ ...cfg.database, logger })
+    : openPgliteDb(cfg.dataDir !== undefined ? { dataDir: cfg.dataDir } : {});
+}
+
 export function createTokenServer(options: TokenServerOptions = {}): TokenServer {
   const cfg = resolveOptions(options);
   const env = options.env ?? process.env;
@@ -91,6 +100,9 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const { demo, primary, authorize } = configureAuth(options, cfg, logger);
   if (!cfg.webhook && !cfg.livekit)
     logger.warn('no webhook secret: the OpenVidu webhook receiver answers 401');
+  // Off unless a token is set; a token too short fails here, a missing prom-client fails `ready()`.
+  const metricsToken = resolveMetricsToken(options.metrics, env);
+  let metrics: MetricsEndpoint | undefined;
 
   // Database: opened lazily so `createTokenServer` stays synchronous; the services follow it.
   let db: Db | undefined = options.db;
@@ -100,9 +112,12 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const ownsDb = options.db === undefined;
   let closing: Promise<void> | undefined;
   const init = (async () => {
-    db ??= cfg.database
-      ? await openPostgresDb({ ...cfg.database, logger })
-      : await openPgliteDb(cfg.dataDir !== undefined ? { dataDir: cfg.dataDir } : {});
+    if (metricsToken)
+      metrics = await createMetrics(metricsToken, {
+        streams: () => services?.streams.openCount ?? 0,
+        pool: () => db?.stats?.(),
+      });
+    db ??= await openDatabase(cfg, logger);
     if (!ownsDb) await migrate(db);
     store = new Store(db);
     hub = new EventHub(store, logger);
@@ -120,6 +135,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       consentTimeoutMs: options.consentTimeoutMs ?? 30_000,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       tokenTtlSec,
+      onTokenIssued: (role) => metrics?.tokenIssued(role),
       retention,
       eventStreamLimits: options.maxEventStreams,
     });
@@ -148,6 +164,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
     ready: init,
     webhookAuthorized: (request) => webhookAuthorized(cfg.webhook, request),
+    metrics: () => metrics ?? noMetrics,
   });
   if (demo)
     registerAuthRoutes(app, {
@@ -162,7 +179,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   registerChatRoutes(app, deps);
   registerConsultRoutes(app, deps);
   registerAuditExportRoutes(app, deps);
-  registerWebhookRoutes(app, deps);
+  registerWebhookRoutes(app, { ...deps, metrics: () => metrics ?? noMetrics });
   if (cfg.livekit)
     registerLiveKitWebhookRoute(app, {
       ...deps,
@@ -171,7 +188,16 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
       media: ov,
       logger,
     });
-  registerHealthRoutes(app, { ov, openviduTimeoutMs: cfg.openviduTimeoutMs });
+  registerHealthRoutes(app, {
+    ov,
+    openviduTimeoutMs: cfg.openviduTimeoutMs,
+    logger,
+    pingDatabase: async () => {
+      await init;
+      await st().db.query('select 1');
+    },
+    metrics: () => metrics,
+  });
   registerOpenApiDoc(app);
 
   // Graceful shutdown: refuse new requests, end the event streams with a short `retry:` so clients

@@ -178,6 +178,39 @@ function checkLifetime(claims: JWTPayload, maxAgeSec: number, toleranceSec: numb
     });
 }
 
+/** How long a verified access token is remembered at most (also never past its `exp`). */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+const MAX_VERIFIED_TOKENS = 10_000;
+
+/**
+ * Access tokens verified lately, so a client's next requests skip the signature check (an HMAC or
+ * RSA/ECDSA verification through WebCrypto, the largest CPU cost of authentication). An entry
+ * lives until the token's `exp` or {@link VERIFIED_TOKEN_TTL_MS}, whichever is first; so a key
+ * removed from the JWKS stops being honoured within that minute. Bounded (oldest dropped first).
+ */
+export class VerifiedTokens {
+  private readonly entries = new Map<string, { user: AuthenticatedUser | null; until: number }>();
+
+  get(token: string): AuthenticatedUser | null | undefined {
+    const e = this.entries.get(token);
+    if (!e) return undefined;
+    if (Date.now() < e.until) return e.user;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  set(token: string, user: AuthenticatedUser | null, expSec: number | undefined): void {
+    const until = Math.min(
+      Date.now() + VERIFIED_TOKEN_TTL_MS,
+      typeof expSec === 'number' ? expSec * 1000 : 0,
+    );
+    if (until <= Date.now()) return;
+    this.entries.set(token, { user, until });
+    if (this.entries.size > MAX_VERIFIED_TOKENS)
+      this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
+
 export function bearerToken(request: Request): string | undefined {
   const h = request.headers.get('authorization');
   if (!h) return undefined;
@@ -214,15 +247,20 @@ export function jwtAuthenticator(options: JwtAuthOptions): Authenticate {
     ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
     ...(options.audience !== undefined ? { audience: options.audience } : {}),
   };
+  const verified = new VerifiedTokens();
   return async (request) => {
     const token = bearerToken(request);
     if (!token) return null;
+    const known = verified.get(token);
+    if (known !== undefined) return known;
     const { payload } =
       key instanceof Uint8Array
         ? await jwtVerify(token, key, verifyOptions)
         : await jwtVerify(token, key, verifyOptions);
     checkLifetime(payload, maxAge, tolerance);
-    return userFromClaims(payload, options, oneIssuer);
+    const user = userFromClaims(payload, options, oneIssuer);
+    verified.set(token, user, payload.exp);
+    return user;
   };
 }
 
@@ -266,16 +304,21 @@ export class DemoAuth {
   ) {
     if (secret) checkSecretLength(secret, 'CONSULT_KIT_DEMO_SECRET (demo.secret)');
     this.secret = secret ? new TextEncoder().encode(secret) : new Uint8Array(randomBytes(32));
+    const verified = new VerifiedTokens();
     this.authenticate = async (request) => {
       const token = bearerToken(request);
       if (!token) return null;
+      const known = verified.get(token);
+      if (known !== undefined) return known;
       const { payload } = await jwtVerify(token, this.secret, {
         algorithms: ['HS256'],
         issuer: DEMO_ISSUER,
         audience: DEMO_AUDIENCE,
         requiredClaims: ['exp', 'sub'],
       });
-      return userFromClaims(payload, {}, true);
+      const user = userFromClaims(payload, {}, true);
+      verified.set(token, user, payload.exp);
+      return user;
     };
   }
 

@@ -144,6 +144,7 @@ export async function openPostgresDb(options: PostgresOptions): Promise<Db> {
 
   const db: Db = {
     ...wrap(pool),
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async exec(sql: string) {
       // A multi-statement script must run on one connection (simple query protocol).
       const client = await pool.connect();

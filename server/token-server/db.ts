@@ -21,6 +21,8 @@ export interface Db {
    * same connection). Optional: a single-connection database (PGlite) does not need it.
    */
   session?<T>(fn: (conn: Db) => Promise<T>): Promise<T>;
+  /** The connection pool's counts, when there is one (PostgreSQL); for metrics. */
+  stats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 

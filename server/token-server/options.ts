@@ -167,6 +167,12 @@ export interface TokenServerOptions {
    * (default 20), per instance; beyond them 429 `rate-limited`.
    */
   maxEventStreams?: EventStreamLimits;
+  /**
+   * Prometheus metrics at `GET /metrics` (env `METRICS_TOKEN`): off unless a token is given; the
+   * scraper sends `Authorization: Bearer <token>` (at least 32 bytes). Needs the optional peer
+   * `prom-client`. `false` keeps them off whatever the environment says.
+   */
+  metrics?: false | { token: string };
   /** Structured logger (default JSON lines on stdout at `info`; env `LOG_LEVEL`). */
   logger?: Logger;
   /** Environment to read (default `process.env`). */

@@ -17,6 +17,7 @@ import {
   doctor,
   patient,
   startStack,
+  waitFor,
 } from './test-support.js';
 
 let s: Stack;
@@ -77,6 +78,11 @@ describe('retention purge', () => {
   test('deletes messages, events, recordings (through OpenVidu) and audit entries past their days', async () => {
     const id = 'ret-1';
     const recordingId = await readyRecording(id);
+    // readyRecording closes the participant's socket; its participantLeft webhook comes after the
+    // dev media server's reconnection window, so wait for it before taking the "before" snapshot.
+    await waitFor('participant.left', async () =>
+      (await auditEntries(id)).some((e) => e.action === 'participant.left'),
+    );
     await message(id, 'old');
     await message(id, 'new');
     await sql(

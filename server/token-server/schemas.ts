@@ -217,6 +217,14 @@ export const HealthSchema = z
     openviduLatencyMs: z.number().optional(),
   })
   .openapi('Health');
+export const ReadySchema = z
+  .object({
+    status: z.literal('ready'),
+    database: z.literal('up'),
+    openvidu: z.literal('up'),
+    openviduLatencyMs: z.number(),
+  })
+  .openapi('Ready');
 export const OkSchema = z.object({}).openapi('Ok');
 export const RemovedSchema = z
   .object({ userId: z.string(), status: z.literal('removed') })

@@ -14,6 +14,17 @@ export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 
 /** Attempts before giving up when other writers keep taking the next `seq`. */
 const APPEND_ATTEMPTS = 20;
+/** How long a remembered chain head is trusted (see `AuditRepository.heads`). */
+const HEAD_TTL_MS = 60_000;
+const MAX_CACHED_HEADS = 10_000;
+
+/** Writes that commit in the same statement as an audit entry (see {@link AuditRepository.audit}). */
+export interface Alongside {
+  /** Data-modifying statements (`insert … on conflict …`), parameters numbered from `$1`. */
+  ctes: string[];
+  /** Their parameters, in `$1…` order across all of them. */
+  params: unknown[];
+}
 
 function chainRowOf(r: Row): ChainRow {
   const details = r['details'];
@@ -54,20 +65,40 @@ export class AuditRepository {
   constructor(private readonly db: Db) {}
 
   /**
+   * The last head this instance wrote or read, per consultation: the next append guesses from it
+   * instead of reading the head first. A wrong guess costs nothing but a retry: the unique
+   * `(consult_id, seq)` index refuses a `seq` another writer took. A guess can only be wrong the
+   * other way (a `seq` that is free but not next) when entries were deleted from the end, which only
+   * a retention purge does to a consultation whose entries are all older than the cutoff: so a head
+   * is trusted for {@link HEAD_TTL_MS} only, and a purge through this repository forgets it.
+   */
+  private readonly heads = new Map<string, { seq: number; hash: string; at: number }>();
+
+  /**
    * Appends an entry to its consultation's chain. Correct with several writers on one PostgreSQL
    * too: the unique `(consult_id, seq)` index lets only one of two writers that read the same head
    * insert; the other reads the new head and tries again.
+   *
+   * `alongside` runs other writes in the same statement (data-modifying CTEs, numbered from `$1`
+   * in their own SQL), so they and the entry commit together or not at all; they must be
+   * idempotent, as a retry runs them again.
    */
-  async audit(e: NewAuditEntry): Promise<ChainRow> {
+  async audit(e: NewAuditEntry, alongside?: Alongside): Promise<ChainRow> {
+    const offset = 11;
+    const ctes = alongside
+      ? `with ${alongside.ctes
+          .map(
+            (sql, i) =>
+              `w${i} as (${sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`)})`,
+          )
+          .join(', ')} `
+      : '';
     for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
-      const { rows: heads } = await this.db.query(
-        'select seq, hash from audit where consult_id = $1 order by seq desc limit 1',
-        [e.consultId],
-      );
-      const head = heads[0];
+      const head = attempt === 0 ? this.cachedHead(e.consultId) : undefined;
+      const known = head ?? (await this.readHead(e.consultId));
       const fields: ChainFields = {
         consultId: e.consultId,
-        seq: head ? Number(head['seq']) + 1 : 1,
+        seq: known ? known.seq + 1 : 1,
         action: e.action,
         actorId: e.actorId,
         actorRole: e.actorRole ?? null,
@@ -78,11 +109,11 @@ export class AuditRepository {
         details: e.details
           ? (JSON.parse(JSON.stringify(e.details)) as Record<string, unknown>)
           : null,
-        prevHash: head ? str(head['hash']) : GENESIS_HASH,
+        prevHash: known ? known.hash : GENESIS_HASH,
       };
       const hash = entryHash(fields);
       const { rows } = await this.db.query(
-        `insert into audit (consult_id, seq, action, actor_id, actor_role, subject_id, ip, at, details, prev_hash, hash)
+        `${ctes}insert into audit (consult_id, seq, action, actor_id, actor_role, subject_id, ip, at, details, prev_hash, hash)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (consult_id, seq) do nothing returning id`,
         [
           fields.consultId,
@@ -96,12 +127,41 @@ export class AuditRepository {
           fields.details ? JSON.stringify(fields.details) : null,
           fields.prevHash,
           hash,
+          ...(alongside?.params ?? []),
         ],
       );
       const id = rows[0]?.['id'];
-      if (id !== undefined) return { ...fields, id: str(id), hash };
+      if (id !== undefined) {
+        this.remember(e.consultId, fields.seq, hash);
+        return { ...fields, id: str(id), hash };
+      }
+      this.heads.delete(e.consultId);
     }
     throw new Error('audit append: too many concurrent writers');
+  }
+
+  private cachedHead(consultId: string): { seq: number; hash: string } | undefined {
+    const h = this.heads.get(consultId);
+    if (h && Date.now() - h.at < HEAD_TTL_MS) return h;
+    if (h) this.heads.delete(consultId);
+    return undefined;
+  }
+
+  private async readHead(consultId: string): Promise<{ seq: number; hash: string } | undefined> {
+    const { rows } = await this.db.query(
+      'select seq, hash from audit where consult_id = $1 order by seq desc limit 1',
+      [consultId],
+    );
+    const r = rows[0];
+    return r ? { seq: Number(r['seq']), hash: str(r['hash']) } : undefined;
+  }
+
+  private remember(consultId: string, seq: number, hash: string): void {
+    this.heads.delete(consultId);
+    this.heads.set(consultId, { seq, hash, at: Date.now() });
+    // Oldest first (insertion order): keep the map bounded.
+    if (this.heads.size > MAX_CACHED_HEADS)
+      this.heads.delete(this.heads.keys().next().value as string);
   }
 
   async auditEntries(consultId: string, limit: number): Promise<AuditEntry[]> {
@@ -180,6 +240,7 @@ export class AuditRepository {
 
   /** Deletes a consultation's entries up to `throughSeq`. */
   async deleteThrough(consultId: string, throughSeq: number): Promise<number> {
+    this.heads.delete(consultId);
     const { rows } = await this.db.query(
       'delete from audit where consult_id = $1 and seq <= $2 returning id',
       [consultId, throughSeq],

@@ -3,6 +3,7 @@
  */
 import type { ParticipantRole } from '../../../src/contract.js';
 import type { Db } from '../db.js';
+import type { Alongside } from './audit.js';
 import type { Row } from './rows.js';
 import { iso, role, str } from './rows.js';
 
@@ -59,6 +60,22 @@ export class ConnectionRepository {
       [consultId, userId],
     );
     return rows.map((r) => str(r['connection_id']));
+  }
+
+  /**
+   * The writes of an issued token (the participant, upserted, and the connection) as statements to
+   * run in the same statement as its audit entry (`AuditRepository.audit`'s `alongside`).
+   */
+  issuedWrites(consultId: string, connectionId: string, user: UserRef): Alongside {
+    return {
+      ctes: [
+        `insert into participants (consult_id, user_id, display_name, role) values ($1, $2, $3, $4)
+         on conflict (consult_id, user_id) do update set display_name = excluded.display_name, role = excluded.role`,
+        `insert into connections (connection_id, consult_id, user_id, display_name, role) values ($5, $1, $2, $3, $4)
+         on conflict (connection_id) do nothing`,
+      ],
+      params: [consultId, user.id, user.displayName, user.role, connectionId],
+    };
   }
 
   async insertConnection(connectionId: string, consultId: string, user: UserRef): Promise<void> {

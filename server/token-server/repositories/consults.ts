@@ -19,6 +19,23 @@ export class ConsultRepository {
     await this.db.query('insert into consults (id) values ($1) on conflict (id) do nothing', [id]);
   }
 
+  /**
+   * Creates the consult if it is new, in one statement: whether this call created it, and when it
+   * ended (`undefined` while open). The two halves of the union see the same snapshot, so exactly
+   * one of them answers.
+   */
+  async openConsult(id: string): Promise<{ created: boolean; endedAt: string | undefined }> {
+    const { rows } = await this.db.query(
+      `with ins as (insert into consults (id) values ($1) on conflict (id) do nothing returning id)
+       select true as created, null::timestamptz as ended_at from ins
+       union all
+       select false, ended_at from consults where id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    return { created: r?.['created'] === true, endedAt: r ? iso(r['ended_at']) : undefined };
+  }
+
   async getConsult(id: string): Promise<ConsultRow | undefined> {
     const { rows } = await this.db.query('select * from consults where id = $1', [id]);
     const r = rows[0];

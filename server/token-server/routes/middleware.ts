@@ -11,6 +11,8 @@ import { ApiError, errorMessage, openViduUnavailable, unauthorized } from '../er
 import { limitBody } from '../body-limit.js';
 import { clientIp } from '../client-ip.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { REQUEST_ID_HEADER, requestIdOf } from '../request-id.js';
 import { OpenViduUnavailableError } from '../openvidu-client.js';
 import type { App, Env } from './shared.js';
 import { invalidRequest } from './shared.js';
@@ -36,7 +38,11 @@ export function createApp(logger: Logger): App {
       return c.json(err.body(), err.status as 400);
     }
     if (err instanceof OpenViduUnavailableError) {
-      logger.warn('openvidu unavailable', { error: err.message, route: c.req.routePath });
+      logger.warn('openvidu unavailable', {
+        error: err.message,
+        route: c.req.routePath,
+        requestId: c.get('requestId'),
+      });
       return c.json(openViduUnavailable().body(), 503);
     }
     if (err instanceof HTTPException && err.status < 500) {
@@ -44,7 +50,11 @@ export function createApp(logger: Logger): App {
       const status = err.status === 413 ? 413 : 400;
       return c.json(new ApiError(status, code, err.message || 'Invalid request.').body(), status);
     }
-    logger.error('unhandled error', { error: errorMessage(err), route: c.req.routePath });
+    logger.error('unhandled error', {
+      error: errorMessage(err),
+      route: c.req.routePath,
+      requestId: c.get('requestId'),
+    });
     return c.json(new ApiError(500, 'internal', 'Internal error.').body(), 500);
   });
   app.notFound((c) => c.json(new ApiError(404, 'not-found', 'No such endpoint.').body(), 404));
@@ -62,22 +72,32 @@ export interface MiddlewareOptions {
   ready: Promise<void>;
   /** Whether a webhook request carries the shared secret. */
   webhookAuthorized(request: Request): boolean;
+  /** Where answered requests are counted (the no-op until metrics are loaded, or when off). */
+  metrics(): Metrics;
 }
 
 /** Mounts the middleware, in order; call before registering routes. */
 export function mountMiddleware(app: App, options: MiddlewareOptions): void {
   const { logger, corsOrigins, maxBodyBytes } = options;
   app.use('*', async (c, next) => {
-    const started = Date.now();
+    const started = performance.now();
+    const requestId = requestIdOf(c.req.header(REQUEST_ID_HEADER));
+    c.set('requestId', requestId);
     c.set('ip', clientIp(c, options.trustProxyHops));
     await next();
+    c.header(REQUEST_ID_HEADER, requestId);
     c.header('X-Content-Type-Options', 'nosniff');
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+    // The route pattern, never the raw path: ids stay out of logs' route field and metric labels.
+    const route = c.req.routePath;
+    const ms = performance.now() - started;
+    options.metrics().request(c.req.method, route, c.res.status, ms / 1000);
     logger.info('request', {
+      requestId,
       method: c.req.method,
-      route: c.req.routePath,
+      route,
       status: c.res.status,
-      ms: Date.now() - started,
+      ms: Math.round(ms),
     });
   });
   if (corsOrigins.length > 0) {
@@ -87,13 +107,21 @@ export function mountMiddleware(app: App, options: MiddlewareOptions): void {
       cors({
         origin: (origin) => (any || corsOrigins.includes(origin) ? origin : null),
         allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Range', 'If-Range'],
+        allowHeaders: [
+          'Authorization',
+          'Content-Type',
+          'Last-Event-ID',
+          'Range',
+          'If-Range',
+          REQUEST_ID_HEADER,
+        ],
         exposeHeaders: [
           'Content-Disposition',
           'Content-Range',
           'Accept-Ranges',
           'Content-Length',
           'Retry-After',
+          REQUEST_ID_HEADER,
         ],
         maxAge: 600,
       }),

@@ -8,8 +8,8 @@ import { ApiError } from '../errors.js';
 import * as S from '../schemas.js';
 import type { Services } from '../services/index.js';
 
-/** Per-request variables: the client IP, set by the first middleware. */
-export type Env = { Variables: { ip: string } };
+/** Per-request variables, set by the first middleware: the client IP and the request id. */
+export type Env = { Variables: { ip: string; requestId: string } };
 export type Ctx = Context<Env>;
 export type App = OpenAPIHono<Env>;
 

@@ -3,6 +3,7 @@
  * before the body is parsed, see `app.ts`).
  */
 import { createRoute } from '@hono/zod-openapi';
+import type { Metrics } from '../metrics.js';
 import * as S from '../schemas.js';
 import type { App, RouteDeps } from './shared.js';
 import { body, errorResponses, invalidRequest, json } from './shared.js';
@@ -19,11 +20,19 @@ const webhook = createRoute({
   },
 });
 
-export function registerWebhookRoutes(app: App, deps: RouteDeps): void {
+export interface WebhookRouteDeps extends RouteDeps {
+  metrics(): Metrics;
+}
+
+export function registerWebhookRoutes(app: App, deps: WebhookRouteDeps): void {
   app.openapi(
     webhook,
     async (c) => {
-      await deps.services().webhooks.handle(c.req.valid('json'));
+      const ev = c.req.valid('json');
+      // OpenVidu's `timestamp` is when the event happened (ms); the lag shows a slow or queued sender.
+      if (typeof ev.timestamp === 'number')
+        deps.metrics().webhookLag((Date.now() - ev.timestamp) / 1000);
+      await deps.services().webhooks.handle(ev);
       return c.json({}, 200);
     },
     (result, c) => {

@@ -5,7 +5,7 @@
  * without breaking it.
  */
 import type { AuditEntry, ParticipantRole } from '../../../src/contract.js';
-import type { AuditRepository } from '../repositories/audit.js';
+import type { Alongside, AuditRepository } from '../repositories/audit.js';
 import type { ChainRow, ChainVerification } from './audit-chain.js';
 import { PURGE_ANCHOR_ACTION, verifyChain } from './audit-chain.js';
 
@@ -16,6 +16,8 @@ export interface Actor {
 }
 
 export interface AuditExtra {
+  /** Writes that commit in the same statement as the entry (see `AuditRepository.audit`). */
+  alongside?: Alongside;
   /** The user acted upon, when it is not the actor. */
   subjectId?: string;
   details?: Record<string, unknown>;
@@ -51,15 +53,18 @@ export class AuditLog {
     const next = previous
       .catch(() => undefined)
       .then(() =>
-        this.rows.audit({
-          consultId,
-          action,
-          actorId: actor.id,
-          actorRole: actor.role,
-          ...(extra.subjectId !== undefined ? { subjectId: extra.subjectId } : {}),
-          ...(extra.details ? { details: extra.details } : {}),
-          ...(extra.ip ? { ip: extra.ip } : {}),
-        }),
+        this.rows.audit(
+          {
+            consultId,
+            action,
+            actorId: actor.id,
+            actorRole: actor.role,
+            ...(extra.subjectId !== undefined ? { subjectId: extra.subjectId } : {}),
+            ...(extra.details ? { details: extra.details } : {}),
+            ...(extra.ip ? { ip: extra.ip } : {}),
+          },
+          extra.alongside,
+        ),
       );
     this.tails.set(consultId, next);
     const clear = (): void => {

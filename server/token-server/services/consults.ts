@@ -29,10 +29,9 @@ export class ConsultService {
     return this.deps.consults.ensureConsult(consultId);
   }
 
-  /** Creates the consult if it is new; 410 `consult-ended` once it has ended. */
+  /** Creates the consult if it is new (one statement); 410 `consult-ended` once it has ended. */
   async ensureOpen(consultId: string): Promise<void> {
-    await this.ensure(consultId);
-    await this.requireOpen(consultId);
+    if ((await this.deps.consults.openConsult(consultId)).endedAt) throw consultEnded();
   }
 
   /** 410 `consult-ended` once the consultation has ended. */

@@ -48,6 +48,11 @@ export class EventStreams {
 
   constructor(private readonly deps: EventStreamsDeps) {}
 
+  /** Streams open now on this instance. */
+  get openCount(): number {
+    return this.streams.size;
+  }
+
   /**
    * Opens a stream for `user` (429 `rate-limited` beyond the caps); it ends when `signal` aborts
    * or on {@link closeAll}.

@@ -51,6 +51,8 @@ export interface ServicesDeps {
   consentTimeoutMs: number;
   heartbeatMs: number;
   tokenTtlSec: number;
+  /** Told about every token handed out (metrics). */
+  onTokenIssued?: (role: 'provider' | 'patient' | 'guest') => void;
   retention: ResolvedRetention;
   eventStreamLimits?: EventStreamLimits | undefined;
 }
@@ -82,6 +84,7 @@ export function createServices(deps: ServicesDeps): Services {
     audit,
     logger,
     tokenTtlSec: deps.tokenTtlSec,
+    ...(deps.onTokenIssued ? { onIssued: deps.onTokenIssued } : {}),
   });
   const lobby = new LobbyService({
     lobby: lobbyRows,

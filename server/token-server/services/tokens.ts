@@ -28,13 +28,20 @@ export interface TokenServiceDeps {
   logger: Logger;
   /** Advertised token lifetime in seconds (`expiresAt`). */
   tokenTtlSec: number;
+  /** Told about every token handed out (metrics). */
+  onIssued?: (role: ParticipantRole) => void;
 }
+
+/** Sessions remembered as existing (oldest forgotten first); a forgotten one costs one create (409). */
+const MAX_KNOWN_SESSIONS = 10_000;
 
 /** setTimeout's longest delay (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class TokenService {
   private readonly sessionCreations = new Map<string, Promise<void>>();
+  /** Consults whose OpenVidu session this process created or connected to lately (insertion order = age). */
+  private readonly knownSessions = new Set<string>();
   /** Expiry timers of issued tokens whose connection has not joined, by connection id. */
   private readonly expiries = new Map<string, ReturnType<typeof setTimeout>>();
   private closed = false;
@@ -49,6 +56,7 @@ export class TokenService {
         .createSession(consultId)
         .then((r) => {
           if (r.created) this.deps.logger.info('openvidu session created', { consultId });
+          this.rememberSession(consultId);
         })
         .finally(() => this.sessionCreations.delete(consultId));
       this.sessionCreations.set(consultId, p);
@@ -76,21 +84,26 @@ export class TokenService {
       role: who.role === 'provider' ? ('MODERATOR' as const) : ('PUBLISHER' as const),
       data: JSON.stringify(data),
     };
-    await this.ensureSession(consultId);
+    // A session this process created or used lately is asked for a connection straight away; a
+    // 404 (it closed when its last participant left, or OpenVidu restarted) creates it again.
+    if (!this.knownSessions.has(consultId)) await this.ensureSession(consultId);
     let conn = await ov.createConnection(consultId, props);
     if (!conn) {
-      // The session closed in between (last participant left, or OpenVidu restarted).
+      this.knownSessions.delete(consultId);
       await this.ensureSession(consultId);
       conn = await ov.createConnection(consultId, props);
     }
     if (!conn || !conn.token) throw openViduUnavailable();
-    await connections.upsertParticipant(consultId, who);
-    await connections.insertConnection(conn.connectionId, consultId, who);
+    this.rememberSession(consultId);
+    // The participant, the connection and the audit entry commit together, in one statement,
+    // before the answer leaves: no token is ever handed out without its audit row.
     await audit.record(consultId, 'token.issued', actor, {
       ...(actor.id !== who.id ? { subjectId: who.id } : {}),
       details: { connectionId: conn.connectionId },
       ip,
+      alongside: connections.issuedWrites(consultId, conn.connectionId, who),
     });
+    this.deps.onIssued?.(who.role);
     const expiresAt = Date.now() + tokenTtlSec * 1000;
     this.expireAt(consultId, conn.connectionId, expiresAt);
     return {
@@ -103,6 +116,13 @@ export class TokenService {
       userId: who.id,
       displayName: who.displayName,
     };
+  }
+
+  private rememberSession(consultId: string): void {
+    this.knownSessions.delete(consultId);
+    this.knownSessions.add(consultId);
+    if (this.knownSessions.size > MAX_KNOWN_SESSIONS)
+      this.knownSessions.delete(this.knownSessions.values().next().value as string);
   }
 
   /** The connection joined: its token was used, nothing to expire. */
