@@ -10,7 +10,6 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { MediaStreamTrack } from 'werift';
-import { MediaRecorder } from 'werift/nonstandard';
 import { ZipFile } from 'yazl';
 import { findFfmpeg, findFfprobe, probeDuration, run } from './ffmpeg.js';
 import type {
@@ -20,6 +19,8 @@ import type {
   RecordingStreamMetadata,
 } from './types.js';
 import { errorMessage } from '../../shared/errors.js';
+import { SegmentWriter, waitWritten, weriftRecorderFactory } from './segment-writer.js';
+import type { RecorderFactory } from './segment-writer.js';
 
 export interface StreamTracks {
   /** Changes on every republish. */
@@ -50,6 +51,17 @@ export interface Recording extends ActiveRecording {
   abort(): Promise<void>;
 }
 
+export interface RecorderOptions {
+  /** Builds each segment's WebM writer; werift's MediaRecorder by default (tests inject a fake). */
+  createRecorder?: RecorderFactory;
+  /** A stopped writer that never reports its end of life is done once its file is unchanged this long. */
+  writerQuietMs?: number;
+  /** How long `stop()` waits after werift's stop for the writers' last appends before composing. */
+  writtenTimeoutMs?: number;
+  /** How much longer the parts folder is kept for writers still appending; then it is left in place. */
+  partsRemovalTimeoutMs?: number;
+}
+
 interface Logger {
   debug(msg: string, data?: object): void;
   warn(msg: string, data?: object): void;
@@ -60,7 +72,7 @@ interface Segment {
   fileName: string;
   path: string;
   generation: number;
-  recorder: MediaRecorder;
+  writer: SegmentWriter;
   hasAudio: boolean;
   hasVideo: boolean;
   createdAt: number;
@@ -125,6 +137,7 @@ export async function startRecording(
   req: RecordingRequest,
   registry: StreamRegistry,
   logger: Logger,
+  options: RecorderOptions = {},
 ): Promise<Recording> {
   if (!req.hasAudio && !req.hasVideo) throw new Error('recording needs hasAudio or hasVideo');
   const canvas = parseResolution(req.resolution);
@@ -134,7 +147,12 @@ export async function startRecording(
   const ffmpeg = req.outputMode === 'COMPOSED' ? await findFfmpeg() : undefined;
   const partsDir = join(req.dir, `.parts-${req.recordingId.replace(/[^A-Za-z0-9_~-]/g, '_')}`);
   await mkdir(partsDir, { recursive: true });
-  return new RecordingSession(req, registry, logger, canvas, partsDir, ffmpeg);
+  return new RecordingSession(req, registry, logger, canvas, partsDir, ffmpeg, {
+    createRecorder: options.createRecorder ?? weriftRecorderFactory,
+    writerQuietMs: options.writerQuietMs ?? 2_000,
+    writtenTimeoutMs: options.writtenTimeoutMs ?? 30_000,
+    partsRemovalTimeoutMs: options.partsRemovalTimeoutMs ?? 10 * 60_000,
+  });
 }
 
 class RecordingSession implements Recording {
@@ -151,6 +169,7 @@ class RecordingSession implements Recording {
     private readonly canvas: { width: number; height: number },
     private readonly partsDir: string,
     private readonly ffmpeg: string | undefined,
+    private readonly options: Required<RecorderOptions>,
   ) {
     this.unsubscribeRegistry = registry.onChange((streamId, change) =>
       this.onStreamChange(streamId, change),
@@ -192,7 +211,7 @@ class RecordingSession implements Recording {
       this.unsubscribeRegistry();
       await this.endAll();
     }
-    await rm(this.partsDir, { recursive: true, force: true });
+    await this.removeParts(await this.waitWritten());
   }
 
   // -------------------------------------------------------------- capture
@@ -222,13 +241,22 @@ class RecordingSession implements Recording {
     const index = capture.segments.length;
     const fileName = index === 0 ? `${capture.streamId}.webm` : `${capture.streamId}-${index}.webm`;
     const path = join(this.partsDir, fileName);
-    const recorder = new MediaRecorder({ path, tracks: recorded, ...RECORDER_OPTIONS });
+    const writer = new SegmentWriter(
+      this.options.createRecorder,
+      { path, tracks: recorded, ...RECORDER_OPTIONS },
+      this.options.writerQuietMs,
+      (error) =>
+        this.logger.warn('stream recorder failed', {
+          streamId: capture.streamId,
+          error: error.message,
+        }),
+    );
     const segment: Segment = {
       streamId: capture.streamId,
       fileName,
       path,
       generation: tracks.generation,
-      recorder,
+      writer,
       hasAudio: audio !== undefined,
       hasVideo: video !== undefined,
       createdAt: Date.now(),
@@ -238,12 +266,6 @@ class RecordingSession implements Recording {
       unsubscribe: [],
       stopping: undefined,
     };
-    recorder.onError.subscribe((error) =>
-      this.logger.warn('stream recorder failed', {
-        streamId: capture.streamId,
-        error: error.message,
-      }),
-    );
     if (audio) {
       const sub = audio.onReceiveRtp.subscribe(() => {
         segment.audioStartAt ??= Date.now();
@@ -272,7 +294,7 @@ class RecordingSession implements Recording {
     capture.current = undefined;
     segment.endedAt = Date.now();
     for (const unsubscribe of segment.unsubscribe) unsubscribe();
-    segment.stopping = segment.recorder
+    segment.stopping = segment.writer
       .stop()
       .catch((error: unknown) =>
         this.logger.warn('stream recorder stop failed', {
@@ -297,6 +319,7 @@ class RecordingSession implements Recording {
     const stoppedAt = Date.now();
     this.unsubscribeRegistry();
     await this.endAll();
+    const stillWriting = await this.waitWritten();
     const duration = (stoppedAt - this.startedAt) / 1000;
     try {
       const segments = await this.usableSegments();
@@ -304,9 +327,44 @@ class RecordingSession implements Recording {
         ? await this.compose(segments, duration)
         : await this.zipIndividual(segments, duration, stoppedAt);
     } finally {
-      if (!process.env.KEEP_PARTS)
-        await rm(this.partsDir, { recursive: true, force: true }).catch(() => undefined);
+      if (!process.env.KEEP_PARTS) await this.removeParts(stillWriting);
     }
+  }
+
+  private writers(): SegmentWriter[] {
+    return [...this.captures.values()].flatMap((c) => c.segments.map((s) => s.writer));
+  }
+
+  /**
+   * werift's stop returns after at most 5 s even when its last appends are still queued (under load):
+   * wait for them so the files are complete. Returns the writers that still had not finished.
+   */
+  private async waitWritten(): Promise<SegmentWriter[]> {
+    const stillWriting = await waitWritten(this.writers(), this.options.writtenTimeoutMs);
+    if (stillWriting.length > 0)
+      this.logger.warn('stream recorders still writing; using their files as they are', {
+        recordingId: this.req.recordingId,
+        writers: stillWriting.length,
+        waitedMs: this.options.writtenTimeoutMs,
+      });
+    return stillWriting;
+  }
+
+  /** Deletes the parts folder — only once no writer can append to it any more (else ENOENT floods). */
+  private async removeParts(stillWriting: SegmentWriter[]): Promise<void> {
+    const remove = (): Promise<void> =>
+      rm(this.partsDir, { recursive: true, force: true }).catch((error: unknown) =>
+        this.logger.warn('removing recording parts failed', { error: errorMessage(error) }),
+      );
+    if (stillWriting.length === 0) return remove();
+    void waitWritten(stillWriting, this.options.partsRemovalTimeoutMs, false).then((left) => {
+      if (left.length === 0) return remove();
+      this.logger.warn('stream recorders never finished; leaving the recording parts in place', {
+        recordingId: this.req.recordingId,
+        writers: left.length,
+      });
+      return undefined;
+    });
   }
 
   /** Segments whose WebM exists and got media; the flags say which kinds really started. */
