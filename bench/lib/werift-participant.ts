@@ -13,6 +13,7 @@ import {
   useSdesMid,
   useVP8,
 } from 'werift';
+import { withoutDefaultStunServer } from '../../server/dev-media-server/media/peer.js';
 import type { Kind, RtpReplayer } from './rtp-recording.js';
 import { waitUntil } from './report.js';
 
@@ -202,7 +203,9 @@ export class WeriftParticipant {
       pc.addTransceiver(tracks[kind], { direction: 'sendonly' });
     }
     this.trickle(pc, this.connectionId);
-    await pc.setLocalDescription(await pc.createOffer());
+    const localOffer = await pc.createOffer();
+    withoutDefaultStunServer(pc, { iceServers: [] }); // loopback only: no public STUN query
+    await pc.setLocalDescription(localOffer);
     const offer = withoutCandidates(pc.localDescription?.sdp ?? '');
     const result = await this.call('publishVideo', {
       doLoopback: false,
@@ -245,7 +248,9 @@ export class WeriftParticipant {
       pc.addTransceiver(kind, { direction: 'recvonly' });
     }
     this.trickle(pc, other.connectionId);
-    await pc.setLocalDescription(await pc.createOffer());
+    const localOffer = await pc.createOffer();
+    withoutDefaultStunServer(pc, { iceServers: [] }); // loopback only: no public STUN query
+    await pc.setLocalDescription(localOffer);
     const result = await this.call('receiveVideoFrom', {
       sender: other.streamId,
       sdpOffer: withoutCandidates(pc.localDescription?.sdp ?? ''),
