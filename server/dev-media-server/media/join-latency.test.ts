@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import dns from 'node:dns';
 import { after, afterEach, describe, it } from 'node:test';
+import type { Peer } from './peer.js';
 import { createRouterContext } from './router-context.js';
 import {
   FakePublisher,
@@ -80,6 +81,37 @@ void describe('join latency', () => {
     );
     assert.equal(router.stats().forwardedPackets, sent.length);
     assert.equal(publisher.plisReceived, plisBeforeConnect, 'no second key frame asked for');
+  });
+
+  void it('a subscriber whose connected event never came still gets media once its DTLS is up', async () => {
+    const ctx = createRouterContext({});
+    const router = routerOver(ctx);
+    routers.push(router);
+    const source = new ManualSource();
+    const publisher = new FakePublisher(router, 'str_CAM_EVT_con_P', source, ['video']);
+    peers.push(publisher);
+    await publisher.publish();
+    await publisher.connected();
+    const subscriber = new FakeSubscriber(router, 'con_S<-con_P', 'str_CAM_EVT_con_P', ['video'], {
+      holdCandidates: true,
+    });
+    peers.push(subscriber);
+    const answer = await subscriber.requestAnswer();
+    // Lose the server-side connected event (as a reordered or missed event would).
+    const entity = ctx.subscribers.get('con_S<-con_P') as unknown as { peer: Peer } | undefined;
+    assert.ok(entity);
+    entity.peer.pc.connectionStateChange.allUnsubscribe();
+    await subscriber.acceptAnswer(answer);
+    subscriber.flushCandidates();
+    await subscriber.connected();
+    await waitFor(
+      'video at the subscriber',
+      () => {
+        source.sendFrame('delta', 1);
+        return subscriber.received.video.length > 0;
+      },
+      5_000,
+    );
   });
 
   void describe('without ICE servers', () => {

@@ -110,11 +110,16 @@ export class Subscriber extends Endpoint {
    */
   write(kind: Kind, generation: number, packet: RtpPacket): boolean {
     if (this.isClosed) return false;
-    if (!this.mediaUp) {
-      if (kind === 'video') this.held.hold(generation, packet);
-      return false;
-    }
     const output = this.outputs[kind];
+    if (!this.mediaUp) {
+      // The peer's connected event is the cue; a DTLS transport that is up without it (an event
+      // missed or reordered under load) must not keep this subscriber waiting for ever.
+      if (output?.sender.dtlsTransport.state !== 'connected' || this.renegotiating) {
+        if (kind === 'video') this.held.hold(generation, packet);
+        return false;
+      }
+      this.mediaConnected();
+    }
     if (!output) return false;
     if (output.generation !== generation) {
       if (output.generation !== undefined) output.sender.replaceRTP(packet.header);
