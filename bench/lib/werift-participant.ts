@@ -13,7 +13,6 @@ import {
   useSdesMid,
   useVP8,
 } from 'werift';
-import { withoutDefaultStunServer } from '../../server/dev-media-server/media/peer.js';
 import type { Kind, RtpReplayer } from './rtp-recording.js';
 import { waitUntil } from './report.js';
 
@@ -203,9 +202,7 @@ export class WeriftParticipant {
       pc.addTransceiver(tracks[kind], { direction: 'sendonly' });
     }
     this.trickle(pc, this.connectionId);
-    const localOffer = await pc.createOffer();
-    withoutDefaultStunServer(pc, { iceServers: [] }); // loopback only: no public STUN query
-    await pc.setLocalDescription(localOffer);
+    await pc.setLocalDescription(await pc.createOffer());
     const offer = withoutCandidates(pc.localDescription?.sdp ?? '');
     const result = await this.call('publishVideo', {
       doLoopback: false,
@@ -248,9 +245,7 @@ export class WeriftParticipant {
       pc.addTransceiver(kind, { direction: 'recvonly' });
     }
     this.trickle(pc, other.connectionId);
-    const localOffer = await pc.createOffer();
-    withoutDefaultStunServer(pc, { iceServers: [] }); // loopback only: no public STUN query
-    await pc.setLocalDescription(localOffer);
+    await pc.setLocalDescription(await pc.createOffer());
     const result = await this.call('receiveVideoFrom', {
       sender: other.streamId,
       sdpOffer: withoutCandidates(pc.localDescription?.sdp ?? ''),
