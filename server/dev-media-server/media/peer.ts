@@ -37,6 +37,21 @@ function waitForGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<voi
   });
 }
 
+/**
+ * werift falls back to a public STUN server (stun.l.google.com) when its configuration names none,
+ * and setLocalDescription waits for that query (a DNS lookup, then up to 5 s): every answer was late
+ * by it, and the server's address went to a third party. Call between setting the remote offer (or
+ * creating the offer) and setting the local description: without a configured STUN server, `pc`
+ * gathers host candidates only.
+ */
+export function withoutDefaultStunServer(pc: RTCPeerConnection, config: Partial<PeerConfig>): void {
+  const hasStun = (config.iceServers ?? []).some((server) =>
+    (Array.isArray(server.urls) ? server.urls : [server.urls]).some((url) => /^stuns?:/i.test(url)),
+  );
+  if (hasStun) return;
+  for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
+}
+
 export class Peer {
   readonly pc: RTCPeerConnection;
   /** ice-ufrag of the browser offer this peer answers. */
@@ -68,6 +83,7 @@ export class Peer {
   /** Applies the browser's offer; rejects an offer without media sections. */
   async acceptOffer(): Promise<RTCRtpTransceiver[]> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp: this.sdpOffer });
+    withoutDefaultStunServer(this.pc, this.ctx.baseConfig);
     const transceivers = this.pc.getTransceivers();
     if (transceivers.length === 0) throw new Error('SDP offer has no media sections');
     return transceivers;

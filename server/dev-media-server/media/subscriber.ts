@@ -19,6 +19,7 @@ import {
 } from 'werift';
 import type { PeerConfig, RTCRtpReceiver, RTCRtpSender, RtcpPacket, RtpPacket } from 'werift';
 import { Endpoint } from './endpoint.js';
+import { HeldVideo } from './keyframe.js';
 import { Peer } from './peer.js';
 import type { Publisher } from './publisher.js';
 import type { Kind, RouterContext } from './router-context.js';
@@ -55,6 +56,9 @@ function subscriberConfig(base: Partial<PeerConfig>): Partial<PeerConfig> {
 export class Subscriber extends Endpoint {
   readonly streamId: string;
   private outputs: Outputs = {};
+  /** False while the current peer connection is not connected yet: video is held, audio dropped. */
+  private mediaUp = false;
+  private readonly held = new HeldVideo<RtpPacket>();
 
   /** Creates the subscriber and attaches it to `publisher` (negotiation follows). */
   constructor(
@@ -70,6 +74,7 @@ export class Subscriber extends Endpoint {
   /** First negotiation (`receiveVideoFrom`). On failure the subscriber is closed. */
   async subscribe(req: SubscribeRequest): Promise<string> {
     const started = Date.now();
+    this.awaitMedia();
     try {
       const sdpAnswer = await this.negotiateAndCommit(req, 'negotiating');
       this.ctx.logger.debug('subscriber answered', {
@@ -88,6 +93,7 @@ export class Subscriber extends Endpoint {
   /** A replacement peer (reconnectStream on a subscriber). */
   async resubscribe(req: SubscribeRequest): Promise<string> {
     this.renegotiating = true;
+    this.awaitMedia();
     try {
       return await this.negotiateAndCommit(req, 'renegotiating');
     } catch (error) {
@@ -103,8 +109,18 @@ export class Subscriber extends Endpoint {
    * A source switch (republish) keeps this subscriber's seq/timestamp running on from where they were.
    */
   write(kind: Kind, generation: number, packet: RtpPacket): boolean {
+    if (this.isClosed) return false;
     const output = this.outputs[kind];
-    if (!output || this.isClosed) return false;
+    if (!this.mediaUp) {
+      // The peer's connected event is the cue; a DTLS transport that is up without it (an event
+      // missed or reordered under load) must not keep this subscriber waiting for ever.
+      if (output?.sender.dtlsTransport.state !== 'connected' || this.renegotiating) {
+        if (kind === 'video') this.held.hold(generation, packet);
+        return false;
+      }
+      this.mediaConnected();
+    }
+    if (!output) return false;
     if (output.generation !== generation) {
       if (output.generation !== undefined) output.sender.replaceRTP(packet.header);
       output.generation = generation;
@@ -188,10 +204,35 @@ export class Subscriber extends Endpoint {
     }
     for (const output of Object.values(outputs)) this.relayKeyframeRequests(output);
     peer.onConnected(() => {
-      // A new subscriber sees nothing until the next keyframe: ask for one as soon as its media path is up.
-      if (this.peer === peer && !this.isClosed) this.publisher.keyframes.request();
+      if (this.peer === peer && !this.isClosed) this.mediaConnected();
     });
     this.flushPending();
+  }
+
+  /**
+   * A subscriber sees nothing until a key frame: the publisher is asked for one as soon as the
+   * subscription is (re)negotiated, and the video from that key frame on is held until the peer
+   * connects, instead of asking only once it has connected and waiting a round trip to the publisher.
+   */
+  private awaitMedia(): void {
+    this.mediaUp = false;
+    this.held.take(this.publisher.generation);
+    this.publisher.keyframes.request();
+  }
+
+  /** The media path is up: send the held picture, or ask for a key frame if none arrived meanwhile. */
+  private mediaConnected(): void {
+    this.mediaUp = true;
+    const generation = this.publisher.generation;
+    const held = this.held.take(generation);
+    for (const packet of held) {
+      if (this.write('video', generation, packet)) this.ctx.forwardedPackets++;
+    }
+    if (held.length === 0) this.publisher.keyframes.request();
+    this.ctx.logger.debug('subscriber connected', {
+      endpointId: this.endpointId,
+      heldPackets: held.length,
+    });
   }
 
   /**

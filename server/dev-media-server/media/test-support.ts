@@ -10,6 +10,7 @@ import { inflateRawSync } from 'node:zlib';
 import {
   MediaStreamTrack,
   RTCPeerConnection,
+  RtpHeader,
   RtpPacket,
   useAbsSendTime,
   useOPUS,
@@ -17,6 +18,8 @@ import {
   useVP8,
 } from 'werift';
 import type { RTCRtpSender } from 'werift';
+import { isVp8KeyframeStart } from './keyframe.js';
+import { withoutDefaultStunServer } from './peer.js';
 import { Publisher } from './publisher.js';
 import type { Kind, RouterContext } from './router-context.js';
 import { Subscriber } from './subscriber.js';
@@ -30,8 +33,62 @@ export const MARKER_EXTENSION = { id: 14, payload: Buffer.from([0xab, 0xcd, 0xef
 
 export { waitFor };
 
+/** Where a fake publisher's RTP comes from (serialized packets, one listener call per packet). */
+export interface PacketSource {
+  onPacket(listener: (kind: Kind, packet: Buffer) => void): () => void;
+}
+
+/**
+ * A source that sends only what the test tells it to: hand-made VP8 packets (key frame or delta
+ * frame, first packet of a frame or not), so a test knows exactly which picture a subscriber gets.
+ */
+export class ManualSource implements PacketSource {
+  private readonly listeners = new Set<(kind: Kind, packet: Buffer) => void>();
+  private sequenceNumber = 1000;
+  private pictureId = 0;
+
+  onPacket(listener: (kind: Kind, packet: Buffer) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Sends one frame of `packets` VP8 packets; returns their sequence numbers. */
+  sendFrame(frame: 'key' | 'delta', packets = 3): number[] {
+    const pictureId = this.pictureId++ & 0x7fff;
+    const sent: number[] = [];
+    for (let i = 0; i < packets; i++) {
+      const payload = vp8Payload({ start: i === 0, key: frame === 'key', pictureId });
+      const header = new RtpHeader({
+        payloadType: 96,
+        sequenceNumber: this.sequenceNumber,
+        timestamp: pictureId * 3000,
+        ssrc: 1111,
+        marker: i === packets - 1,
+      });
+      sent.push(this.sequenceNumber);
+      this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+      const raw = new RtpPacket(header, payload).serialize();
+      for (const listener of this.listeners) listener('video', raw);
+    }
+    return sent;
+  }
+}
+
+/** A VP8 RTP payload as Chrome sends it: extended descriptor with a 15-bit picture id, then the frame. */
+export function vp8Payload(options: { start: boolean; key: boolean; pictureId: number }): Buffer {
+  const descriptor = [
+    0x80 | (options.start ? 0x10 : 0),
+    0x80,
+    0x80 | (options.pictureId >> 8),
+    options.pictureId & 0xff,
+  ];
+  // Frame tag: bit 0 is P (0 = key frame); only meaningful on the first packet of a frame.
+  const frameTag = options.start ? [options.key ? 0x10 : 0x11, 0x02, 0x00] : [0x42, 0x42, 0x42];
+  return Buffer.from([...descriptor, ...frameTag, ...Array<number>(100).fill(0x42)]);
+}
+
 /** One live ffmpeg encoder (testsrc + sine → VP8 + Opus RTP) fanned out to any number of listeners. */
-export class SyntheticSource {
+export class SyntheticSource implements PacketSource {
   private readonly listeners = new Set<(kind: Kind, packet: Buffer) => void>();
   private sockets: dgram.Socket[] = [];
   private ffmpeg: ChildProcess | undefined;
@@ -183,7 +240,9 @@ abstract class FakeBrowserPeer {
   }
 
   protected async createOffer(): Promise<string> {
-    await this.pc.setLocalDescription(await this.pc.createOffer());
+    const offer = await this.pc.createOffer();
+    withoutDefaultStunServer(this.pc, { iceServers: [] });
+    await this.pc.setLocalDescription(offer);
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp) throw new Error('no local offer');
     return stripCandidates(sdp); // like a browser: candidates only trickle
@@ -231,7 +290,7 @@ export class FakePublisher extends FakeBrowserPeer {
   constructor(
     router: MediaRouter,
     readonly streamId: string,
-    private readonly source: SyntheticSource,
+    private readonly source: PacketSource,
     private readonly kinds: Kind[] = ['video', 'audio'],
     options: ClientOptions = {},
   ) {
@@ -288,6 +347,8 @@ export class FakePublisher extends FakeBrowserPeer {
 }
 
 export interface ReceivedPacket {
+  /** Video only: the first packet of a VP8 key frame. */
+  keyframeStart: boolean;
   ssrc: number;
   sequenceNumber: number;
   timestamp: number;
@@ -310,6 +371,7 @@ export class FakeSubscriber extends FakeBrowserPeer {
       const kind: Kind = track.kind === 'audio' ? 'audio' : 'video';
       track.onReceiveRtp.subscribe((rtp) => {
         this.received[kind].push({
+          keyframeStart: kind === 'video' && isVp8KeyframeStart(rtp.payload),
           ssrc: rtp.header.ssrc,
           sequenceNumber: rtp.header.sequenceNumber,
           timestamp: rtp.header.timestamp,
@@ -323,6 +385,13 @@ export class FakeSubscriber extends FakeBrowserPeer {
   }
 
   async subscribe(mode: 'subscribe' | 'resubscribe' = 'subscribe'): Promise<string> {
+    const sdpAnswer = await this.requestAnswer(mode);
+    await this.applyAnswer(sdpAnswer);
+    return sdpAnswer;
+  }
+
+  /** Offers and returns the server's answer without applying it: this peer cannot connect yet. */
+  async requestAnswer(mode: 'subscribe' | 'resubscribe' = 'subscribe'): Promise<string> {
     for (const kind of this.kinds) this.pc.addTransceiver(kind, { direction: 'recvonly' });
     const sdpOffer = await this.createOffer();
     const started = performance.now();
@@ -337,8 +406,12 @@ export class FakeSubscriber extends FakeBrowserPeer {
         ? await this.router.subscribe(request)
         : await this.router.resubscribe(request);
     this.answerMs = performance.now() - started;
-    await this.applyAnswer(sdpAnswer);
     return sdpAnswer;
+  }
+
+  /** Applies an answer obtained with {@link requestAnswer}. */
+  acceptAnswer(sdpAnswer: string): Promise<void> {
+    return this.applyAnswer(sdpAnswer);
   }
 
   /** Sends `count` PLIs for the video stream right away (as a browser would after loss). */
