@@ -32,3 +32,7 @@ export {
   ConsultRequestLeaveEvent,
   type ConsultRequestLeaveEventDetail,
 } from './consult-request-leave.js';
+export {
+  ConsultPrecheckResultEvent,
+  type ConsultPrecheckResultEventDetail,
+} from './consult-precheck-result.js';

@@ -408,6 +408,12 @@ export function summarizeStats(
   pair ??= stats.find(
     (s) => s['type'] === 'candidate-pair' && s['state'] === 'succeeded' && s['nominated'],
   );
+  const local = pair && byId.get(pair['localCandidateId']);
+  const candidateType =
+    local && typeof local['candidateType'] === 'string' ? local['candidateType'] : undefined;
+  const relayCandidate = stats.some(
+    (s) => s['type'] === 'local-candidate' && s['candidateType'] === 'relay',
+  );
   // The ICE pair's RTT (STUN checks) first: the RTCP-based one depends on the server's reports.
   const rttSeconds = (pair && num(pair, 'currentRoundTripTime')) ?? t.remoteRtt;
   const jitterSeconds = t.jitter.audio ?? t.jitter.video;
@@ -426,6 +432,8 @@ export function summarizeStats(
     targetKbps: kbps(t.targetBps),
     freezeCount: t.freezeCount,
     totalFreezesMs: t.freezeSeconds === undefined ? undefined : t.freezeSeconds * 1000,
+    candidateType,
+    relayCandidate: stats.some((s) => s['type'] === 'local-candidate') ? relayCandidate : undefined,
   };
   const result: BackendStats = {
     packetsLost: t.packetsLost,
@@ -1217,7 +1225,12 @@ class OpenViduBackend implements MediaBackend {
     }
     if (!pc) return undefined;
     try {
-      return summarizeStats(await pc.getStats(), direction, Date.now());
+      const summary = summarizeStats(await pc.getStats(), direction, Date.now());
+      const servers = pc.getConfiguration().iceServers ?? [];
+      summary.turnConfigured = servers.some((server) =>
+        [server.urls].flat().some((url) => /^turns?:/i.test(url)),
+      );
+      return summary;
     } catch (error) {
       this.logger.debug('getStats failed', { connectionId, error: messageOf(error) });
       return undefined;
