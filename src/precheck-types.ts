@@ -50,8 +50,7 @@ export type PrecheckAdvice =
 export interface PrecheckDeviceResult {
   /** `ok`, or why it failed (`permission-denied`, `device-not-found`, …). */
   status: 'ok' | MediaDeviceFailure;
-  /** The device's label when it worked (may be empty before permission in some browsers). */
-  label?: string;
+  // No device label: labels can carry a person's name ("Ann's AirPods"), and the result is logged.
 }
 
 /** Whether a relay (TURN) server could be used. @public */

@@ -115,7 +115,7 @@ describe('client.precheck()', () => {
     assert.equal(result.verdict, 'good');
     assert.deepEqual(result.advice, []);
     assert.equal(result.precheckId, 'precheck_0123');
-    assert.deepEqual(result.camera, { status: 'ok', label: 'Camera 1' });
+    assert.deepEqual(result.camera, { status: 'ok' });
     assert.equal(result.microphone.status, 'ok');
     assert.equal(result.network.status, 'ok');
     assert.equal(result.network.roundTripMs, 20);
@@ -163,7 +163,7 @@ describe('client.precheck()', () => {
 
   it('reads poor with media-server-unreachable when the test session cannot start', async () => {
     const s = setup(CLEAN, {
-      answer: () => errorResponse(503, 'openvidu-unavailable', 'down'),
+      answer: () => errorResponse(503, 'openvidu-unavailable'),
     });
     const run = await s.client.precheck();
     const result = await run.result;

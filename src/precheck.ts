@@ -195,14 +195,13 @@ class PrecheckRun implements Precheck {
       );
       this.throwIfAborted();
     }
-    const ok = (t: MediaStreamTrack): PrecheckDeviceResult => ({ status: 'ok', label: t.label });
     this.update({
       ...(cam ? { cameraTrack: cam } : {}),
       ...(mic ? { microphoneTrack: mic } : {}),
     });
     return {
-      camera: cam ? ok(cam) : fail('camera', camError),
-      microphone: mic ? ok(mic) : fail('microphone', micError),
+      camera: cam ? { status: 'ok' } : fail('camera', camError),
+      microphone: mic ? { status: 'ok' } : fail('microphone', micError),
     };
   }
 

@@ -86,9 +86,8 @@ export function fakePrecheckResult(
   const network = o.network ?? CLEAN;
   return {
     ...precheckVerdict({ camera, microphone, speaker: 'skipped', network }),
-    camera: camera.status === 'ok' ? { ...camera, label: 'Fake camera' } : camera,
-    microphone:
-      microphone.status === 'ok' ? { ...microphone, label: 'Fake microphone' } : microphone,
+    camera,
+    microphone,
     speaker: 'skipped',
     network,
     ...(network.status === 'ok' ? { precheckId: 'precheck_fake' } : {}),
