@@ -53,13 +53,15 @@ const budgets = [
   {
     name: 'CDN entry before openvidu-browser loads',
     files: () => staticClosure(join(dist, 'cdn/consult-kit.js')),
-    limit: 45 * 1024,
+    // 45 → 46 KB: the pre-call test's English strings (the element itself is a lazy chunk).
+    limit: 46 * 1024,
     required: existsSync(join(root, 'components/index.ts')),
   },
   {
     name: 'IIFE, everything (openvidu-browser included)',
     files: () => [join(dist, 'cdn/consult-kit.iife.js')],
-    limit: 115 * 1024,
+    // 115 → 119 KB: <consult-precheck> and the pre-call test (the IIFE inlines every chunk).
+    limit: 119 * 1024,
     required: existsSync(join(root, 'components/index.ts')),
   },
 ];
