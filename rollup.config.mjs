@@ -71,6 +71,7 @@ const npmInputs = {
         'components/consult-chat': 'components/consult-chat.ts',
         'components/consult-prejoin': 'components/consult-prejoin.ts',
         'components/consult-tile': 'components/consult-tile.ts',
+        'components/consult-precheck': 'components/consult-precheck.ts',
         'components/consult-room/consult-room.component':
           'components/consult-room/consult-room.component.ts',
         'components/consult-chat/consult-chat.component':
@@ -79,6 +80,8 @@ const npmInputs = {
           'components/consult-prejoin/consult-prejoin.component.ts',
         'components/consult-tile/consult-tile.component':
           'components/consult-tile/consult-tile.component.ts',
+        'components/consult-precheck/consult-precheck.component':
+          'components/consult-precheck/consult-precheck.component.ts',
       }
     : {}),
 };

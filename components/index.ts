@@ -1,6 +1,8 @@
 /**
  * `consult-kit/components`: registers `<consult-room>`, `<consult-chat>`, `<consult-prejoin>` and
- * `<consult-tile>` and exports their classes, event classes and types.
+ * `<consult-tile>` and exports their classes, event classes and types. `<consult-precheck>` is
+ * registered from its own chunk, loaded right away but not in the entry (the CDN entry's size
+ * budget, docs/performance.md); import `consult-kit/components/consult-precheck.js` for its class.
  * @packageDocumentation
  */
 import { ConsultChat } from './consult-chat/consult-chat.component.js';
@@ -12,6 +14,7 @@ ConsultChat.define('consult-chat');
 ConsultPrejoin.define('consult-prejoin');
 ConsultTile.define('consult-tile');
 ConsultRoom.define('consult-room');
+void import('./consult-precheck.js');
 
 export { ConsultChat, ConsultPrejoin, ConsultRoom, ConsultTile };
 export type { ConsultJoinMode } from './controllers/session-actions-controller.js';
@@ -34,6 +37,7 @@ export {
   ConsultRecordingChangeEvent,
   ConsultRequestLeaveEvent,
   ConsultUnreadChangeEvent,
+  ConsultPrecheckResultEvent,
 } from './events/index.js';
 export type {
   ConsultChartingChangeEventDetail,
@@ -48,9 +52,14 @@ export type {
   ConsultRecordingChangeEventDetail,
   ConsultRequestLeaveEventDetail,
   ConsultUnreadChangeEventDetail,
+  ConsultPrecheckResultEventDetail,
   DeviceCheckStatus,
   DevicePermission,
 } from './events/index.js';
+export type {
+  ConsultPrecheck,
+  ConsultPrecheckClient,
+} from './consult-precheck/consult-precheck.component.js';
 export { BUNDLED_LANGUAGES } from './i18n/index.js';
 export type { BundledLanguage, ConsultStringKey, ConsultStrings } from './i18n/index.js';
 

@@ -99,6 +99,12 @@ export interface BackendStats {
   /** Subscriber: cumulative video `freezeCount` and `totalFreezesDuration` (ms). */
   freezeCount?: number;
   totalFreezesMs?: number;
+  /** The selected ICE pair's local candidate type (`host`, `srflx`, `prflx`, `relay`). */
+  candidateType?: string;
+  /** A relay (TURN) candidate was gathered on this connection. */
+  relayCandidate?: boolean;
+  /** The connection was configured with a TURN server (`turn:`/`turns:` URL). */
+  turnConfigured?: boolean;
 }
 
 /** What the session needs from a media server client. @internal */

@@ -10,6 +10,8 @@ import { ConsultError } from './errors.js';
 import { HttpClient, type AuthProvider, type RetryOptions } from './http.js';
 import { silentLogger, type Logger } from './logger.js';
 import { browserPlatform, type Platform } from './platform.js';
+import type { Precheck, PrecheckOptions } from './precheck-types.js';
+import type * as PrecheckModule from './precheck.js';
 import { ConsultSession, type SessionOptions } from './session.js';
 
 /** Options of {@link createConsultClient}. Give `tokenUrl` or `fetchToken`. @public */
@@ -62,6 +64,15 @@ export interface ConsultClient {
    * {@link ConsultError} (`aborted` when `options.signal` aborts), leaving nothing running.
    */
   join(consultId: string, options?: JoinOptions): Promise<ConsultSession>;
+  /**
+   * Starts a pre-call test: camera, microphone, and the network through the media server, in a
+   * throwaway session from the token server (`POST {base}/precheck`, no consultation needed).
+   * Resolves once its module is loaded and the test has started; read `state`, listen with `on`,
+   * await `result`, and `dispose()` it. Works without `auth` where the token server allows
+   * anonymous tests.
+   * @remarks Loaded on demand, so apps that never test stay small.
+   */
+  precheck(options?: PrecheckOptions): Promise<Precheck>;
 }
 
 /**
@@ -146,6 +157,18 @@ export function createConsultClient(options: ConsultClientOptions): ConsultClien
 
   return {
     createSession,
+    async precheck(precheckOptions) {
+      let mod: typeof PrecheckModule;
+      try {
+        mod = await import('./precheck.js');
+      } catch (error) {
+        throw ConsultError.from(error, 'network-error');
+      }
+      return mod.startPrecheck(
+        { http, apiBase: endpoints.base, backendFactory, platform, logger },
+        precheckOptions,
+      );
+    },
     async join(consultId, joinOptions = {}) {
       const session = createSession(consultId, joinOptions);
       await session.connect(joinOptions.signal ? { signal: joinOptions.signal } : {});

@@ -9,6 +9,27 @@
 /** A participant's role in a consultation. @public */
 export type ParticipantRole = 'provider' | 'patient' | 'guest';
 
+/**
+ * `200` answer of `POST /api/precheck`: two connection tokens of one throwaway media-server session
+ * (no consultation, no chat, no recording). The pre-call test publishes with one and subscribes to
+ * itself through the media server with the other. The server closes the session at `expiresAt`.
+ * @public
+ */
+export interface PrecheckTokenResponse {
+  /** Opaque id of the test (also the media server's session id); logged, never shown. */
+  precheckId: string;
+  /** Token of the connection that publishes the camera and microphone. */
+  publisherToken: string;
+  /** Token of the connection that subscribes to that stream. */
+  subscriberToken: string;
+  /** The media server the tokens are for, as in {@link TokenResponse} (absent: OpenVidu 2). */
+  backend?: MediaBackendKind;
+  /** The LiveKit server URL (`wss://…`) when `backend` is `livekit`. */
+  serverUrl?: string;
+  /** ISO 8601 time at which the server closes the test session. */
+  expiresAt: string;
+}
+
 /** Maximum chat message length in characters, enforced by the SDK and the token server. @public */
 export const MAX_CHAT_MESSAGE_LENGTH = 2000;
 

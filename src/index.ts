@@ -112,7 +112,24 @@ export type {
   ApiErrorCode,
   ServerRecordingStatus,
   MediaBackendKind,
+  PrecheckTokenResponse,
 } from './contract.js';
+/** The pre-call test (`client.precheck()`): options, state, events and the loggable result. @public */
+export type {
+  Precheck,
+  PrecheckAdvice,
+  PrecheckCandidateType,
+  PrecheckDeviceResult,
+  PrecheckEventMap,
+  PrecheckNetworkResult,
+  PrecheckOptions,
+  PrecheckPhase,
+  PrecheckResult,
+  PrecheckSpeakerResult,
+  PrecheckState,
+  PrecheckTurnStatus,
+  PrecheckVerdict,
+} from './precheck-types.js';
 /**
  * Development warnings (`[consult] …` once per code, dropped from production builds), for the
  * elements of this package.

@@ -278,6 +278,67 @@ export const PoorConnection: Story = {
   }),
 };
 
+/** One story per connection-quality level, measured on both sides of a one-to-one call. */
+function quality(level: 'good' | 'fair' | 'poor', numbers: Record<string, number>): Story {
+  return {
+    parameters: session({
+      state: { role: 'patient' },
+      steps: [
+        ...oneToOne(),
+        ['simulateQuality', 'dr', { level, ...numbers }],
+        ['simulateQuality', 'local', { level, ...numbers }],
+      ],
+    }),
+  };
+}
+
+/** Quality "good": a clean network (the indicator reads good). */
+export const QualityGood: Story = quality('good', { roundTripMs: 40, packetLoss: 0, jitterMs: 4 });
+
+/** Quality "fair": a longer round trip and a little loss. */
+export const QualityFair: Story = quality('fair', {
+  roundTripMs: 260,
+  packetLoss: 0.04,
+  jitterMs: 55,
+});
+
+/** Quality "poor": heavy loss and delay. */
+export const QualityPoor: Story = quality('poor', {
+  roundTripMs: 620,
+  packetLoss: 0.14,
+  jitterMs: 130,
+});
+
+/** Phone viewports (Storybook's viewport toolbar; CSS px). */
+const PHONE_VIEWPORTS = {
+  phonePortrait: {
+    name: 'Phone portrait 390×844',
+    styles: { width: '390px', height: '844px' },
+    type: 'mobile',
+  },
+  phoneLandscape: {
+    name: 'Phone landscape 844×390',
+    styles: { width: '844px', height: '390px' },
+    type: 'mobile',
+  },
+} as const;
+
+function onPhone(viewport: keyof typeof PHONE_VIEWPORTS): Story {
+  return {
+    parameters: {
+      ...session({ state: { role: 'patient', devices: DEVICES }, steps: oneToOne() }),
+      viewport: { options: PHONE_VIEWPORTS },
+    },
+    globals: { viewport: { value: viewport, isRotated: false } },
+  };
+}
+
+/** A one-to-one call on a phone held upright (390×844): the layout below the 40rem breakpoint. */
+export const PhonePortrait: Story = onPhone('phonePortrait');
+
+/** The same call on a phone held sideways (844×390). */
+export const PhoneLandscape: Story = onPhone('phoneLandscape');
+
 /** The provider asked to record: a modal dialog asks the patient for consent. */
 export const RecordingConsent: Story = {
   parameters: session({

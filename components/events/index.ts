@@ -37,3 +37,7 @@ export {
   type ConsultChartingChangeEventDetail,
   type ConsultChartingMode,
 } from './consult-charting-change.js';
+export {
+  ConsultPrecheckResultEvent,
+  type ConsultPrecheckResultEventDetail,
+} from './consult-precheck-result.js';

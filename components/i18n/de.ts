@@ -172,4 +172,67 @@ export const strings: ConsultStrings = {
   'error.invalid-state': 'Das ist gerade nicht möglich.',
   'error.aborted': 'Die Aktion wurde abgebrochen.',
   'error.unknown': 'Etwas ist schiefgelaufen.',
+  'precheck.title': 'Kamera, Mikrofon und Verbindung testen',
+  'precheck.intro': 'Das dauert etwa eine Minute. Niemand sonst sieht oder hört Sie.',
+  'precheck.start': 'Test starten',
+  'precheck.next': 'Weiter',
+  'precheck.stepCamera': 'Kamera',
+  'precheck.stepMicrophone': 'Mikrofon',
+  'precheck.stepSpeaker': 'Lautsprecher',
+  'precheck.stepNetwork': 'Verbindung',
+  'precheck.stepVerdict': 'Ergebnis',
+  'precheck.progress': 'Schritt {current} von {total}',
+  'precheck.cameraQuestion': 'Sehen Sie sich selbst?',
+  'precheck.micQuestion': 'Sagen Sie etwas. Bewegt sich der Balken?',
+  'precheck.speakerQuestion': 'Spielen Sie den Testton ab. Haben Sie ihn gehört?',
+  'precheck.playSound': 'Testton abspielen',
+  'precheck.heard': 'Ich habe ihn gehört',
+  'precheck.notHeard': 'Ich habe ihn nicht gehört',
+  'precheck.networkTesting': 'Ihre Verbindung zu unserem Videodienst wird getestet…',
+  'precheck.verdict.good': 'Sie sind bereit für Ihren Videotermin.',
+  'precheck.verdict.fair':
+    'Ihr Videotermin sollte funktionieren, läuft aber vielleicht nicht flüssig.',
+  'precheck.verdict.poor': 'Ihr Videotermin funktioniert möglicherweise nicht gut.',
+  'precheck.details': 'Details',
+  'precheck.detail.roundTrip': 'Verzögerung',
+  'precheck.detail.loss': 'Verlorene Daten',
+  'precheck.detail.jitter': 'Schwankung',
+  'precheck.detail.up': 'Upload',
+  'precheck.detail.down': 'Download',
+  'precheck.detail.path': 'Verbindungsweg',
+  'precheck.path.host': 'direkt',
+  'precheck.path.srflx': 'direkt, über Ihren Router',
+  'precheck.path.prflx': 'direkt, über Ihren Router',
+  'precheck.path.relay': 'über einen Relay-Server',
+  'precheck.retry': 'Erneut testen',
+  'precheck.advice.camera-permission':
+    'Ihr Browser hat die Kamera blockiert. Erlauben Sie sie in den Website-Einstellungen (das Symbol neben der Adresse) und testen Sie erneut.',
+  'precheck.advice.camera-not-found':
+    'Keine Kamera gefunden. Schließen Sie eine an oder nehmen Sie nur mit Ton teil.',
+  'precheck.advice.camera-in-use':
+    'Eine andere App verwendet Ihre Kamera. Schließen Sie sie und testen Sie erneut.',
+  'precheck.advice.camera-failed':
+    'Die Kamera ist nicht gestartet. Starten Sie den Browser neu und testen Sie erneut.',
+  'precheck.advice.microphone-permission':
+    'Ihr Browser hat das Mikrofon blockiert. Erlauben Sie es in den Website-Einstellungen (das Symbol neben der Adresse) und testen Sie erneut.',
+  'precheck.advice.microphone-not-found':
+    'Kein Mikrofon gefunden. Schließen Sie ein Headset oder Mikrofon an.',
+  'precheck.advice.microphone-in-use':
+    'Eine andere App verwendet Ihr Mikrofon. Schließen Sie sie und testen Sie erneut.',
+  'precheck.advice.microphone-failed':
+    'Das Mikrofon ist nicht gestartet. Starten Sie den Browser neu und testen Sie erneut.',
+  'precheck.advice.speaker':
+    'Drehen Sie die Lautstärke auf, prüfen Sie, ob der Ton stummgeschaltet ist, oder versuchen Sie Kopfhörer.',
+  'precheck.advice.high-latency':
+    'Ihre Verbindung reagiert langsam. Gehen Sie näher an den WLAN-Router oder nutzen Sie ein Kabel.',
+  'precheck.advice.packet-loss':
+    'Ihre Verbindung verliert Daten. Gehen Sie näher an den WLAN-Router oder beenden Sie Videos auf anderen Geräten.',
+  'precheck.advice.jitter':
+    'Ihre Verbindung ist unruhig. Gehen Sie näher an den WLAN-Router oder nutzen Sie ein Kabel.',
+  'precheck.advice.low-bandwidth':
+    'Ihre Verbindung ist langsam. Pausieren Sie Downloads und Videos auf anderen Geräten; Sie können die Kamera im Termin ausschalten.',
+  'precheck.advice.turn-unreachable':
+    'Manche Netzwerke (am Arbeitsplatz, in Hotels) blockieren den Anruf vielleicht. Wenn er nicht verbindet, versuchen Sie ein anderes Netzwerk.',
+  'precheck.advice.media-server-unreachable':
+    'Unser Videodienst war nicht erreichbar. Prüfen Sie Ihre Internetverbindung; ein Firmennetz oder VPN kann ihn blockieren.',
 };

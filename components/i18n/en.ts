@@ -181,6 +181,65 @@ export const en = {
   'error.invalid-state': 'This is not possible right now.',
   'error.aborted': 'The action was cancelled.',
   'error.unknown': 'Something went wrong.',
+  'precheck.title': 'Test your camera, microphone and connection',
+  'precheck.intro': 'This takes about a minute. Nobody else sees or hears you.',
+  'precheck.start': 'Start the test',
+  'precheck.next': 'Next',
+  'precheck.stepCamera': 'Camera',
+  'precheck.stepMicrophone': 'Microphone',
+  'precheck.stepSpeaker': 'Speaker',
+  'precheck.stepNetwork': 'Connection',
+  'precheck.stepVerdict': 'Result',
+  'precheck.progress': 'Step {current} of {total}',
+  'precheck.cameraQuestion': 'Can you see yourself?',
+  'precheck.micQuestion': 'Say something. Does the bar move?',
+  'precheck.speakerQuestion': 'Play the test sound. Did you hear it?',
+  'precheck.playSound': 'Play the test sound',
+  'precheck.heard': 'I heard it',
+  'precheck.notHeard': 'I did not hear it',
+  'precheck.networkTesting': 'Testing your connection through our video service…',
+  'precheck.verdict.good': 'You are ready for your video visit.',
+  'precheck.verdict.fair': 'Your video visit should work, but it may not be smooth.',
+  'precheck.verdict.poor': 'Your video visit may not work well.',
+  'precheck.details': 'Details',
+  'precheck.detail.roundTrip': 'Delay',
+  'precheck.detail.loss': 'Lost data',
+  'precheck.detail.jitter': 'Unevenness',
+  'precheck.detail.up': 'Upload',
+  'precheck.detail.down': 'Download',
+  'precheck.detail.path': 'Connection path',
+  'precheck.path.host': 'direct',
+  'precheck.path.srflx': 'direct, through your router',
+  'precheck.path.prflx': 'direct, through your router',
+  'precheck.path.relay': 'through a relay server',
+  'precheck.retry': 'Test again',
+  'precheck.advice.camera-permission':
+    'Your browser blocked the camera. Allow it in the site settings (the icon next to the address), then test again.',
+  'precheck.advice.camera-not-found': 'No camera was found. Connect one, or join with audio only.',
+  'precheck.advice.camera-in-use': 'Another app is using your camera. Close it, then test again.',
+  'precheck.advice.camera-failed': 'The camera did not start. Restart the browser and test again.',
+  'precheck.advice.microphone-permission':
+    'Your browser blocked the microphone. Allow it in the site settings (the icon next to the address), then test again.',
+  'precheck.advice.microphone-not-found':
+    'No microphone was found. Connect a headset or microphone.',
+  'precheck.advice.microphone-in-use':
+    'Another app is using your microphone. Close it, then test again.',
+  'precheck.advice.microphone-failed':
+    'The microphone did not start. Restart the browser and test again.',
+  'precheck.advice.speaker':
+    'Turn up the volume, check that the sound is not muted, or try headphones.',
+  'precheck.advice.high-latency':
+    'Your connection is slow to respond. Move closer to your Wi-Fi router or use a cable.',
+  'precheck.advice.packet-loss':
+    'Your connection is losing data. Move closer to your Wi-Fi router, or stop other devices from streaming.',
+  'precheck.advice.jitter':
+    'Your connection is unsteady. Move closer to your Wi-Fi router or use a cable.',
+  'precheck.advice.low-bandwidth':
+    'Your connection is slow. Pause downloads and videos on other devices; you can turn your camera off during the visit.',
+  'precheck.advice.turn-unreachable':
+    'Some networks (at work, in hotels) may block the call. If it does not connect, try another network.',
+  'precheck.advice.media-server-unreachable':
+    'We could not reach our video service. Check your internet connection; a work network or VPN may block it.',
 };
 
 /** A translation key. @public */

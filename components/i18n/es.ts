@@ -171,4 +171,65 @@ export const strings: ConsultStrings = {
   'error.invalid-state': 'Esto no es posible ahora.',
   'error.aborted': 'Se canceló la acción.',
   'error.unknown': 'Algo salió mal.',
+  'precheck.title': 'Pruebe su cámara, micrófono y conexión',
+  'precheck.intro': 'Tarda aproximadamente un minuto. Nadie más le ve ni le oye.',
+  'precheck.start': 'Iniciar la prueba',
+  'precheck.next': 'Siguiente',
+  'precheck.stepCamera': 'Cámara',
+  'precheck.stepMicrophone': 'Micrófono',
+  'precheck.stepSpeaker': 'Altavoz',
+  'precheck.stepNetwork': 'Conexión',
+  'precheck.stepVerdict': 'Resultado',
+  'precheck.progress': 'Paso {current} de {total}',
+  'precheck.cameraQuestion': '¿Se ve a sí mismo?',
+  'precheck.micQuestion': 'Diga algo. ¿Se mueve la barra?',
+  'precheck.speakerQuestion': 'Reproduzca el sonido de prueba. ¿Lo ha oído?',
+  'precheck.playSound': 'Reproducir el sonido de prueba',
+  'precheck.heard': 'Lo he oído',
+  'precheck.notHeard': 'No lo he oído',
+  'precheck.networkTesting': 'Probando su conexión con nuestro servicio de vídeo…',
+  'precheck.verdict.good': 'Está listo para su consulta por vídeo.',
+  'precheck.verdict.fair': 'Su consulta por vídeo debería funcionar, pero puede no ser fluida.',
+  'precheck.verdict.poor': 'Es posible que su consulta por vídeo no funcione bien.',
+  'precheck.details': 'Detalles',
+  'precheck.detail.roundTrip': 'Retardo',
+  'precheck.detail.loss': 'Datos perdidos',
+  'precheck.detail.jitter': 'Irregularidad',
+  'precheck.detail.up': 'Subida',
+  'precheck.detail.down': 'Bajada',
+  'precheck.detail.path': 'Ruta de conexión',
+  'precheck.path.host': 'directa',
+  'precheck.path.srflx': 'directa, a través de su router',
+  'precheck.path.prflx': 'directa, a través de su router',
+  'precheck.path.relay': 'a través de un servidor de retransmisión',
+  'precheck.retry': 'Probar de nuevo',
+  'precheck.advice.camera-permission':
+    'Su navegador bloqueó la cámara. Permítala en la configuración del sitio (el icono junto a la dirección) y pruebe de nuevo.',
+  'precheck.advice.camera-not-found':
+    'No se encontró ninguna cámara. Conecte una o únase solo con audio.',
+  'precheck.advice.camera-in-use':
+    'Otra aplicación está usando su cámara. Ciérrela y pruebe de nuevo.',
+  'precheck.advice.camera-failed':
+    'La cámara no se inició. Reinicie el navegador y pruebe de nuevo.',
+  'precheck.advice.microphone-permission':
+    'Su navegador bloqueó el micrófono. Permítalo en la configuración del sitio (el icono junto a la dirección) y pruebe de nuevo.',
+  'precheck.advice.microphone-not-found':
+    'No se encontró ningún micrófono. Conecte unos auriculares o un micrófono.',
+  'precheck.advice.microphone-in-use':
+    'Otra aplicación está usando su micrófono. Ciérrela y pruebe de nuevo.',
+  'precheck.advice.microphone-failed':
+    'El micrófono no se inició. Reinicie el navegador y pruebe de nuevo.',
+  'precheck.advice.speaker':
+    'Suba el volumen, compruebe que el sonido no esté silenciado o pruebe con auriculares.',
+  'precheck.advice.high-latency':
+    'Su conexión tarda en responder. Acérquese al router wifi o use un cable.',
+  'precheck.advice.packet-loss':
+    'Su conexión pierde datos. Acérquese al router wifi o detenga la reproducción de vídeo en otros dispositivos.',
+  'precheck.advice.jitter': 'Su conexión es inestable. Acérquese al router wifi o use un cable.',
+  'precheck.advice.low-bandwidth':
+    'Su conexión es lenta. Pause descargas y vídeos en otros dispositivos; puede apagar la cámara durante la consulta.',
+  'precheck.advice.turn-unreachable':
+    'Algunas redes (en el trabajo, en hoteles) pueden bloquear la llamada. Si no conecta, pruebe otra red.',
+  'precheck.advice.media-server-unreachable':
+    'No pudimos conectar con nuestro servicio de vídeo. Compruebe su conexión a internet; una red de empresa o una VPN pueden bloquearlo.',
 };

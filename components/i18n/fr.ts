@@ -172,4 +172,67 @@ export const strings: ConsultStrings = {
   'error.invalid-state': 'Ce n’est pas possible pour le moment.',
   'error.aborted': 'L’action a été annulée.',
   'error.unknown': 'Une erreur est survenue.',
+  'precheck.title': 'Testez votre caméra, votre micro et votre connexion',
+  'precheck.intro':
+    'Cela prend environ une minute. Personne d’autre ne vous voit ni ne vous entend.',
+  'precheck.start': 'Commencer le test',
+  'precheck.next': 'Suivant',
+  'precheck.stepCamera': 'Caméra',
+  'precheck.stepMicrophone': 'Micro',
+  'precheck.stepSpeaker': 'Haut-parleur',
+  'precheck.stepNetwork': 'Connexion',
+  'precheck.stepVerdict': 'Résultat',
+  'precheck.progress': 'Étape {current} sur {total}',
+  'precheck.cameraQuestion': 'Vous voyez-vous ?',
+  'precheck.micQuestion': 'Dites quelque chose. La barre bouge-t-elle ?',
+  'precheck.speakerQuestion': 'Écoutez le son de test. L’avez-vous entendu ?',
+  'precheck.playSound': 'Jouer le son de test',
+  'precheck.heard': 'Je l’ai entendu',
+  'precheck.notHeard': 'Je ne l’ai pas entendu',
+  'precheck.networkTesting': 'Test de votre connexion à notre service vidéo…',
+  'precheck.verdict.good': 'Vous êtes prêt pour votre consultation vidéo.',
+  'precheck.verdict.fair':
+    'Votre consultation vidéo devrait fonctionner, mais peut manquer de fluidité.',
+  'precheck.verdict.poor': 'Votre consultation vidéo risque de mal fonctionner.',
+  'precheck.details': 'Détails',
+  'precheck.detail.roundTrip': 'Délai',
+  'precheck.detail.loss': 'Données perdues',
+  'precheck.detail.jitter': 'Irrégularité',
+  'precheck.detail.up': 'Envoi',
+  'precheck.detail.down': 'Réception',
+  'precheck.detail.path': 'Chemin de connexion',
+  'precheck.path.host': 'direct',
+  'precheck.path.srflx': 'direct, par votre box',
+  'precheck.path.prflx': 'direct, par votre box',
+  'precheck.path.relay': 'par un serveur relais',
+  'precheck.retry': 'Refaire le test',
+  'precheck.advice.camera-permission':
+    'Votre navigateur a bloqué la caméra. Autorisez-la dans les paramètres du site (l’icône à côté de l’adresse), puis refaites le test.',
+  'precheck.advice.camera-not-found':
+    'Aucune caméra trouvée. Branchez-en une, ou rejoignez en audio seulement.',
+  'precheck.advice.camera-in-use':
+    'Une autre application utilise votre caméra. Fermez-la, puis refaites le test.',
+  'precheck.advice.camera-failed':
+    'La caméra n’a pas démarré. Redémarrez le navigateur et refaites le test.',
+  'precheck.advice.microphone-permission':
+    'Votre navigateur a bloqué le micro. Autorisez-le dans les paramètres du site (l’icône à côté de l’adresse), puis refaites le test.',
+  'precheck.advice.microphone-not-found': 'Aucun micro trouvé. Branchez un casque ou un micro.',
+  'precheck.advice.microphone-in-use':
+    'Une autre application utilise votre micro. Fermez-la, puis refaites le test.',
+  'precheck.advice.microphone-failed':
+    'Le micro n’a pas démarré. Redémarrez le navigateur et refaites le test.',
+  'precheck.advice.speaker':
+    'Montez le volume, vérifiez que le son n’est pas coupé, ou essayez un casque.',
+  'precheck.advice.high-latency':
+    'Votre connexion répond lentement. Rapprochez-vous de votre box Wi-Fi ou utilisez un câble.',
+  'precheck.advice.packet-loss':
+    'Votre connexion perd des données. Rapprochez-vous de votre box Wi-Fi, ou arrêtez les vidéos sur les autres appareils.',
+  'precheck.advice.jitter':
+    'Votre connexion est instable. Rapprochez-vous de votre box Wi-Fi ou utilisez un câble.',
+  'precheck.advice.low-bandwidth':
+    'Votre connexion est lente. Mettez en pause les téléchargements et vidéos sur les autres appareils ; vous pourrez couper votre caméra pendant la consultation.',
+  'precheck.advice.turn-unreachable':
+    'Certains réseaux (au travail, à l’hôtel) peuvent bloquer l’appel. S’il ne se connecte pas, essayez un autre réseau.',
+  'precheck.advice.media-server-unreachable':
+    'Impossible de joindre notre service vidéo. Vérifiez votre connexion internet ; un réseau d’entreprise ou un VPN peut le bloquer.',
 };

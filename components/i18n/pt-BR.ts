@@ -170,4 +170,65 @@ export const strings: ConsultStrings = {
   'error.invalid-state': 'Isso não é possível agora.',
   'error.aborted': 'A ação foi cancelada.',
   'error.unknown': 'Algo deu errado.',
+  'precheck.title': 'Teste sua câmera, microfone e conexão',
+  'precheck.intro': 'Leva cerca de um minuto. Ninguém mais vê ou ouve você.',
+  'precheck.start': 'Iniciar o teste',
+  'precheck.next': 'Próximo',
+  'precheck.stepCamera': 'Câmera',
+  'precheck.stepMicrophone': 'Microfone',
+  'precheck.stepSpeaker': 'Alto-falante',
+  'precheck.stepNetwork': 'Conexão',
+  'precheck.stepVerdict': 'Resultado',
+  'precheck.progress': 'Etapa {current} de {total}',
+  'precheck.cameraQuestion': 'Você consegue se ver?',
+  'precheck.micQuestion': 'Diga algo. A barra se move?',
+  'precheck.speakerQuestion': 'Toque o som de teste. Você ouviu?',
+  'precheck.playSound': 'Tocar o som de teste',
+  'precheck.heard': 'Eu ouvi',
+  'precheck.notHeard': 'Eu não ouvi',
+  'precheck.networkTesting': 'Testando sua conexão com nosso serviço de vídeo…',
+  'precheck.verdict.good': 'Você está pronto para sua consulta por vídeo.',
+  'precheck.verdict.fair': 'Sua consulta por vídeo deve funcionar, mas pode não ser fluida.',
+  'precheck.verdict.poor': 'Sua consulta por vídeo pode não funcionar bem.',
+  'precheck.details': 'Detalhes',
+  'precheck.detail.roundTrip': 'Atraso',
+  'precheck.detail.loss': 'Dados perdidos',
+  'precheck.detail.jitter': 'Instabilidade',
+  'precheck.detail.up': 'Envio',
+  'precheck.detail.down': 'Recebimento',
+  'precheck.detail.path': 'Caminho da conexão',
+  'precheck.path.host': 'direto',
+  'precheck.path.srflx': 'direto, pelo seu roteador',
+  'precheck.path.prflx': 'direto, pelo seu roteador',
+  'precheck.path.relay': 'por um servidor de retransmissão',
+  'precheck.retry': 'Testar novamente',
+  'precheck.advice.camera-permission':
+    'Seu navegador bloqueou a câmera. Permita-a nas configurações do site (o ícone ao lado do endereço) e teste novamente.',
+  'precheck.advice.camera-not-found':
+    'Nenhuma câmera encontrada. Conecte uma ou entre só com áudio.',
+  'precheck.advice.camera-in-use':
+    'Outro aplicativo está usando sua câmera. Feche-o e teste novamente.',
+  'precheck.advice.camera-failed': 'A câmera não iniciou. Reinicie o navegador e teste novamente.',
+  'precheck.advice.microphone-permission':
+    'Seu navegador bloqueou o microfone. Permita-o nas configurações do site (o ícone ao lado do endereço) e teste novamente.',
+  'precheck.advice.microphone-not-found':
+    'Nenhum microfone encontrado. Conecte um fone com microfone ou um microfone.',
+  'precheck.advice.microphone-in-use':
+    'Outro aplicativo está usando seu microfone. Feche-o e teste novamente.',
+  'precheck.advice.microphone-failed':
+    'O microfone não iniciou. Reinicie o navegador e teste novamente.',
+  'precheck.advice.speaker':
+    'Aumente o volume, verifique se o som não está mudo ou tente usar fones de ouvido.',
+  'precheck.advice.high-latency':
+    'Sua conexão demora a responder. Aproxime-se do roteador Wi-Fi ou use um cabo.',
+  'precheck.advice.packet-loss':
+    'Sua conexão está perdendo dados. Aproxime-se do roteador Wi-Fi ou pare vídeos em outros aparelhos.',
+  'precheck.advice.jitter':
+    'Sua conexão está instável. Aproxime-se do roteador Wi-Fi ou use um cabo.',
+  'precheck.advice.low-bandwidth':
+    'Sua conexão está lenta. Pause downloads e vídeos em outros aparelhos; você pode desligar a câmera durante a consulta.',
+  'precheck.advice.turn-unreachable':
+    'Algumas redes (no trabalho, em hotéis) podem bloquear a chamada. Se não conectar, tente outra rede.',
+  'precheck.advice.media-server-unreachable':
+    'Não conseguimos acessar nosso serviço de vídeo. Verifique sua internet; uma rede corporativa ou VPN pode bloqueá-lo.',
 };

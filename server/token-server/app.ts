@@ -27,6 +27,7 @@ import { registerChatRoutes } from './routes/chat.js';
 import { registerConsultRoutes } from './routes/consult.js';
 import { registerHealthRoutes, registerOpenApiDoc } from './routes/health.js';
 import { registerLobbyRoutes } from './routes/lobby.js';
+import { registerPrecheckRoutes } from './routes/precheck.js';
 import { createApp, mountMiddleware } from './routes/middleware.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
 import type { Env } from './routes/shared.js';
@@ -36,6 +37,7 @@ import type { Services } from './services/index.js';
 import { createServices } from './services/index.js';
 import type { MediaServer } from './services/media-server.js';
 import { webhookAuthorized } from './services/webhooks.js';
+import { PrecheckService } from './services/precheck.js';
 import type { PurgeReport } from './services/retention.js';
 import { resolveRetention } from './services/retention.js';
 import { registerAuditExportRoutes } from './routes/audit-export.js';
@@ -175,6 +177,10 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     ...deps,
     limiter: options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit),
   });
+  // Pre-call tests: throwaway sessions, no consultation (routes/precheck.ts); `precheck: false` removes them.
+  const precheckOptions = options.precheck === false ? undefined : (options.precheck ?? {});
+  const precheck = precheckOptions && new PrecheckService({ ov, logger, ...precheckOptions });
+  if (precheck) registerPrecheckRoutes(app, { ...deps, precheck, options: precheckOptions ?? {} });
   registerRecordingRoutes(app, deps);
   registerChatRoutes(app, deps);
   registerConsultRoutes(app, deps);
@@ -241,6 +247,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
         }
         services?.retention.stop();
         services?.tokens.close();
+        await precheck?.close();
         services?.recordings.close();
         await init.catch(() => undefined);
         await hub?.stop();

@@ -196,17 +196,20 @@ export class OpenViduClient implements MediaServer {
     return r.status === 204;
   }
 
-  /** Creates a connection; `undefined` when the session does not exist (404). */
+  /**
+   * Creates a connection; `undefined` when the session does not exist (404). `record` (default
+   * true) says whether a recording of the session includes it.
+   */
   async createConnection(
     sessionId: string,
-    props: { role: OpenViduRole; data: string },
+    props: { role: OpenViduRole; data: string; record?: boolean },
   ): Promise<OpenViduConnection | undefined> {
     const r = await this.json<OpenViduConnection>(
       'POST',
       `/openvidu/api/sessions/${encodeURIComponent(sessionId)}/connection`,
       'createConnection',
       [200, 404],
-      { type: 'WEBRTC', role: props.role, data: props.data, record: true },
+      { type: 'WEBRTC', role: props.role, data: props.data, record: props.record ?? true },
     );
     if (r.status === 404) return undefined;
     if (!r.data || typeof r.data.token !== 'string' || typeof r.data.connectionId !== 'string')

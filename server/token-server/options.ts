@@ -8,6 +8,7 @@ import { parseDatabaseUrl } from './db-postgres.js';
 import type { Logger } from './logger.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { RetentionOptions } from './services/retention.js';
+import type { PrecheckOptions } from './routes/precheck.js';
 import type { EventStreamLimits } from './services/event-streams.js';
 
 /** What a user tries to do in a consultation (the `authorize` hook's `action`). */
@@ -144,6 +145,12 @@ export interface TokenServerOptions {
   consentTimeoutMs?: number;
   /** Token endpoint limit per user + IP (default 10 burst, 1/s); `false` disables. */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * `POST /api/precheck` (pre-call tests without a consultation): open to callers without an access
+   * token by default, limited per IP; `{ anonymous: false }` requires signing in; `false` removes
+   * the route. See docs/token-server.md.
+   */
+  precheck?: PrecheckOptions | false;
   /** Largest request body in bytes (default 16 KiB; the webhook receiver allows 256 KiB). */
   maxBodyBytes?: number;
   /** On `close()`, how long to wait for requests in flight before closing the database, in ms (default 10000). */

@@ -1100,7 +1100,12 @@ class OpenViduBackend implements MediaBackend {
     }
     if (!pc) return undefined;
     try {
-      return summarizeStats(await pc.getStats(), direction, Date.now());
+      const summary = summarizeStats(await pc.getStats(), direction, Date.now());
+      const servers = pc.getConfiguration().iceServers ?? [];
+      summary.turnConfigured = servers.some((server) =>
+        [server.urls].flat().some((url) => /^turns?:/i.test(url)),
+      );
+      return summary;
     } catch (error) {
       this.logger.debug('getStats failed', { connectionId, error: messageOf(error) });
       return undefined;

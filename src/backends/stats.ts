@@ -92,6 +92,12 @@ export function summarizeStats(
   pair ??= stats.find(
     (s) => s['type'] === 'candidate-pair' && s['state'] === 'succeeded' && s['nominated'],
   );
+  const local = pair && byId.get(pair['localCandidateId']);
+  const candidateType =
+    local && typeof local['candidateType'] === 'string' ? local['candidateType'] : undefined;
+  const relayCandidate = stats.some(
+    (s) => s['type'] === 'local-candidate' && s['candidateType'] === 'relay',
+  );
   // The ICE pair's RTT (STUN checks) first: the RTCP-based one depends on the server's reports.
   const rttSeconds = (pair && num(pair, 'currentRoundTripTime')) ?? t.remoteRtt;
   const jitterSeconds = t.jitter.audio ?? t.jitter.video;
@@ -110,6 +116,8 @@ export function summarizeStats(
     targetKbps: kbps(t.targetBps),
     freezeCount: t.freezeCount,
     totalFreezesMs: t.freezeSeconds === undefined ? undefined : t.freezeSeconds * 1000,
+    candidateType,
+    relayCandidate: stats.some((s) => s['type'] === 'local-candidate') ? relayCandidate : undefined,
   };
   const result: BackendStats = {
     packetsLost: t.packetsLost,

@@ -50,3 +50,16 @@ export type { FakeRequest, FakeHandler, Deferred } from './fake-fetch.js';
 export { createFakePlatform } from './fake-platform.js';
 /** Types of the fake platform. @public */
 export type { FakePlatform, FakePlatformOptions } from './fake-platform.js';
+/** A scripted pre-call test and a client handing it out (`<consult-precheck>`'s `.client`). @public */
+export {
+  FakePrecheck,
+  FakePrecheckClient,
+  PRECHECK_OUTCOMES,
+  fakePrecheckResult,
+} from './fake-precheck.js';
+/** Types of {@link FakePrecheck}. @public */
+export type {
+  FakePrecheckOptions,
+  FakePrecheckOutcome,
+  PrecheckOutcomeName,
+} from './fake-precheck.js';

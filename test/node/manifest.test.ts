@@ -84,6 +84,7 @@ describe('custom-elements.json', () => {
   it('has every element', () => {
     assert.deepEqual(elements.map((e) => e.d.tagName).sort(), [
       'consult-chat',
+      'consult-precheck',
       'consult-prejoin',
       'consult-room',
       'consult-tile',

@@ -30,7 +30,8 @@ export interface MediaServer {
   /** A new connection and its token (LiveKit: a new identity and its access token). */
   createConnection(
     sessionId: string,
-    props: { role: OpenViduRole; data: string },
+    /** `record: false` keeps the connection out of recordings (OpenVidu; LiveKit records by egress). */
+    props: { role: OpenViduRole; data: string; record?: boolean },
   ): Promise<OpenViduConnection | undefined>;
   getConnection(sessionId: string, connectionId: string): Promise<OpenViduConnection | undefined>;
   /** Starts a composed recording to one MP4 (LiveKit: a room composite egress). */

@@ -1,0 +1,231 @@
+// End to end: the pre-call test through the real stack. The reference token server (anonymous
+// `POST /api/precheck`, behind the page's origin) and the dev media server (werift); Chromium with
+// the fake camera runs `<consult-precheck>` and `client.precheck()` (real openvidu-browser). A clean
+// loopback reads good; the dev server's network impairment (loss + delay on every connection) makes
+// the same test read poor with the matching advice; a stopped media server reads
+// media-server-unreachable.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { build } from 'esbuild';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { PrecheckResult } from '../../src/index.js';
+import { startDevMediaServer, type DevMediaServer } from '../../server/dev-media-server/index.js';
+import { startTokenServer, type RunningTokenServer } from '../../server/token-server/index.js';
+import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+const PAGE_ENTRY = `
+import { createConsultClient } from './src/index.ts';
+import './components/consult-precheck.ts';
+globalThis.harness = {
+  async precheck() {
+    const client = createConsultClient({ tokenUrl: '/api' });
+    const test = await client.precheck({ durationMs: 4000 });
+    try {
+      return await test.result;
+    } finally {
+      test.dispose();
+    }
+  },
+};
+`;
+
+interface Harness {
+  precheck(): Promise<PrecheckResult>;
+}
+declare const harness: Harness;
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+let media: DevMediaServer;
+let mediaClosed = false;
+let tokens: RunningTokenServer;
+let web: Server;
+let browser: Browser;
+let baseUrl: string;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+async function impair(method: 'PUT' | 'DELETE', body?: unknown): Promise<void> {
+  const response = await fetch(`${media.url}/openvidu/api/dev/impairment`, {
+    method,
+    headers: {
+      authorization: `Basic ${Buffer.from(`OPENVIDUAPP:${media.secret}`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  return text;
+}
+
+async function openPage(): Promise<Page> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  await page.goto(baseUrl);
+  await page.waitForFunction(() => 'harness' in globalThis);
+  return page;
+}
+
+function describeResult(r: PrecheckResult): string {
+  return JSON.stringify({ verdict: r.verdict, advice: r.advice, network: r.network });
+}
+
+describe(
+  'pre-call test through the token server and the dev media server',
+  { timeout: 180_000 },
+  () => {
+    before(async () => {
+      media = await startDevMediaServer({ port: 0, recording: false });
+      tokens = await startTokenServer({
+        port: 0,
+        openviduUrl: media.url,
+        openviduSecret: media.secret,
+        auth: { secret: 'e2e-precheck-secret-0123456789abcdef', issuer: 'e2e', audience: 'e2e' },
+        authorize: () => true,
+        env: {},
+        logger: silent,
+      });
+      const bundle = await build({
+        stdin: {
+          contents: PAGE_ENTRY,
+          resolveDir: root,
+          sourcefile: 'e2e-precheck.ts',
+          loader: 'ts',
+        },
+        bundle: true,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2021',
+        write: false,
+        logLevel: 'silent',
+        tsconfigRaw: {
+          compilerOptions: { experimentalDecorators: true, useDefineForClassFields: false },
+        },
+      });
+      const js = bundle.outputFiles[0]!.text;
+      // One origin for the page and the API (the token server behind `/api`, as a portal mounts it).
+      web = createServer((req, res) => {
+        if (req.url === '/sdk.js') {
+          res.setHeader('content-type', 'text/javascript');
+          res.end(js);
+        } else if (req.url?.startsWith('/api/')) {
+          void readBody(req)
+            .then((body) =>
+              fetch(`${tokens.url}${req.url}`, {
+                method: req.method ?? 'GET',
+                headers: { 'content-type': 'application/json' },
+                ...(req.method === 'POST' ? { body } : {}),
+              }),
+            )
+            .then(async (answer) => {
+              res.statusCode = answer.status;
+              res.setHeader(
+                'content-type',
+                answer.headers.get('content-type') ?? 'application/json',
+              );
+              res.end(await answer.text());
+            })
+            .catch(async (error: unknown) => {
+              res.statusCode = 502;
+              res.end(String(error));
+            });
+        } else {
+          res.setHeader('content-type', 'text/html');
+          res.end(
+            '<!doctype html><html lang="en"><meta charset="utf-8"><title>precheck</title><script src="/sdk.js"></script><consult-precheck></consult-precheck></html>',
+          );
+        }
+      });
+      await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+      baseUrl = `http://localhost:${(web.address() as AddressInfo).port}/`;
+      browser = await chromium.launch({
+        executablePath: process.env['CHROME_PATH'] || '/usr/bin/chromium',
+        args: chromiumFlags(),
+      });
+    });
+
+    after(async () => {
+      for (const context of contexts.splice(0)) await context.close();
+      await browser?.close();
+      await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
+      await tokens?.close();
+      if (!mediaClosed) await media?.close();
+    });
+
+    it('<consult-precheck> reads good on a clean loopback and fires consult-precheck-result', async () => {
+      const page = await openPage();
+      await page.evaluate(() => {
+        const el = document.querySelector('consult-precheck')!;
+        el.setAttribute('token-url', '/api');
+        el.addEventListener('consult-precheck-result', (e) => {
+          (globalThis as { precheckResult?: PrecheckResult }).precheckResult = (
+            e as Event & { detail: { result: PrecheckResult } }
+          ).detail.result;
+        });
+      });
+      const part = (name: string) => page.locator(`consult-precheck [part~="${name}"]`);
+      await part('start-button')
+        .click({ timeout: 15_000 })
+        .catch((error: unknown) => {
+          throw new Error(`${String(error)}; page errors: ${pageErrors.join(' | ')}`);
+        });
+      await part('preview').waitFor({ timeout: 15_000 });
+      await part('next-button').click();
+      await part('mic-level').waitFor();
+      await part('next-button').click();
+      await part('heard-button').click();
+      await part('verdict').waitFor({ timeout: 60_000 });
+      const result = await page.evaluate(
+        () => (globalThis as { precheckResult?: PrecheckResult }).precheckResult,
+      );
+      assert.ok(result, 'consult-precheck-result was dispatched');
+      assert.equal(result.verdict, 'good', describeResult(result));
+      assert.equal(result.speaker, 'heard');
+      assert.equal(result.network.status, 'ok');
+      assert.ok(result.network.samples >= 3, describeResult(result));
+      assert.ok((result.network.downKbps ?? 0) > 30, describeResult(result));
+      assert.ok(['host', 'srflx', 'prflx'].includes(result.network.candidateType ?? ''));
+      assert.equal(result.network.turn, 'not-configured');
+      assert.match(result.precheckId ?? '', /^precheck_/);
+      assert.match((await part('verdict').textContent()) ?? '', /You are ready/);
+    });
+
+    it('client.precheck() reads poor with advice when the media path loses and delays packets', async () => {
+      const page = await openPage();
+      await impair('PUT', { loss: 15, delayMs: 350 });
+      try {
+        const result = await page.evaluate(() => harness.precheck());
+        assert.equal(result.verdict, 'poor', describeResult(result));
+        assert.ok(
+          result.advice.includes('high-latency') || result.advice.includes('packet-loss'),
+          describeResult(result),
+        );
+        assert.ok((result.network.roundTripMs ?? 0) >= 400, describeResult(result));
+      } finally {
+        await impair('DELETE');
+      }
+    });
+
+    it('reads poor with media-server-unreachable when the media server is down', async () => {
+      const page = await openPage();
+      mediaClosed = true;
+      await media.close();
+      const result = await page.evaluate(() => harness.precheck());
+      assert.equal(result.network.status, 'failed', describeResult(result));
+      assert.equal(result.verdict, 'poor');
+      assert.deepEqual(result.advice, ['media-server-unreachable']);
+    });
+  },
+);
