@@ -13,7 +13,7 @@ import type {
   MediaBackendFactory,
 } from './backend.js';
 import { ChatManager, CHAT_SIGNAL_TYPE, validateChatText, type ChatReadiness } from './chat.js';
-import type { TokenResponse } from './contract.js';
+import type { DeviceCheckReport, TokenResponse } from './contract.js';
 import { Emitter } from './emitter.js';
 import { ConsultError } from './errors.js';
 import { LocalMedia } from './local-media.js';
@@ -113,6 +113,8 @@ export class ConsultSession implements ConsultSessionLike {
   private token: TokenResponse | undefined;
   /** `SessionOptions.displayName`, or the one `connect()` was given. */
   private displayName: string | undefined;
+  /** `connect()`'s device check, sent with every token request. */
+  private deviceCheck: DeviceCheckReport | undefined;
   private localConnectionId = '';
   private admission:
     { resolve(token: TokenResponse): void; reject(error: ConsultError): void } | undefined;
@@ -228,6 +230,7 @@ export class ConsultSession implements ConsultSessionLike {
     const c = this.state.connection;
     if (c !== 'idle') return Promise.reject(ConsultError.invalidState(`Cannot connect when ${c}.`));
     if (name?.trim()) this.displayName = name.trim();
+    if (options.deviceCheck) this.deviceCheck = options.deviceCheck;
     this.connectPromise = this.runConnect(c, options.signal ?? this.options.signal);
     return this.connectPromise;
   }
@@ -353,7 +356,11 @@ export class ConsultSession implements ConsultSessionLike {
       this.backendPromise = this.deps.backendFactory();
       // A factory failure surfaces when it is awaited below; don't let it go unhandled meanwhile.
       this.backendPromise.catch(() => undefined);
-      let result = await this.deps.api.requestToken(this.displayName, attempt.signal);
+      let result = await this.deps.api.requestToken(
+        this.displayName,
+        attempt.signal,
+        this.deviceCheck,
+      );
       let reason: ConnectionReason = 'token-received';
       if (result.status === 'waiting') {
         const c = this.state.connection;
@@ -515,7 +522,7 @@ export class ConsultSession implements ConsultSessionLike {
   private handleEventsOpen(): void {
     const admission = this.admission;
     if (!admission) return;
-    this.deps.api.requestToken(this.displayName, this.lifetime.signal).then(
+    this.deps.api.requestToken(this.displayName, this.lifetime.signal, this.deviceCheck).then(
       (result) => {
         if (result.status === 'token') admission.resolve(result.token);
       },
@@ -530,7 +537,7 @@ export class ConsultSession implements ConsultSessionLike {
         // answers 200 now that the caller is admitted.
         const admission = this.admission;
         if (!admission) return;
-        this.deps.api.requestToken(this.displayName, this.lifetime.signal).then(
+        this.deps.api.requestToken(this.displayName, this.lifetime.signal, this.deviceCheck).then(
           (result) => {
             if (result.status === 'token') admission.resolve(result.token);
             else this.deps.logger.debug('admitted, but the token server still says waiting');
