@@ -5,10 +5,7 @@
  * @packageDocumentation
  */
 import type { InviteRedemption } from './contract.js';
-import { ConsultError } from './errors.js';
-import { HttpClient } from './http.js';
-import { silentLogger } from './logger.js';
-import { browserPlatform, type Platform } from './platform.js';
+import type { Platform } from './platform.js';
 
 /** Options of {@link redeemInvite}. @public */
 export interface RedeemInviteOptions {
@@ -37,20 +34,7 @@ export interface RedeemInviteOptions {
 export async function redeemInvite(options: RedeemInviteOptions): Promise<InviteRedemption> {
   if (typeof options?.secret !== 'string' || options.secret === '')
     throw new TypeError('redeemInvite needs the invite secret');
-  const platform = options.platform ?? browserPlatform();
-  const http = new HttpClient({
-    fetch: options.fetch ?? platform.fetch,
-    clock: platform.clock,
-    logger: silentLogger,
-  });
-  const { data } = await http.request(`${options.apiUrl.replace(/\/+$/, '')}/invites/redeem`, {
-    method: 'POST',
-    body: { secret: options.secret },
-    signal: options.signal,
-    notFoundCode: 'invite-invalid',
-  });
-  const r = data as Partial<InviteRedemption> | null;
-  if (typeof r?.accessToken !== 'string' || typeof r.consultId !== 'string' || !r.user)
-    throw new ConsultError('invalid-response', 'The token server answered without a credential.');
-  return r as InviteRedemption;
+  // Loaded on demand: only a guest's page redeems an invite.
+  const { redeem } = await import('./invite-redeem.js');
+  return redeem(options);
 }

@@ -16,7 +16,7 @@ const entry = (consultId: string, userId: string, since: string): QueueEntry => 
   since,
 });
 
-function setup() {
+async function setup() {
   installEventSourceGlobals();
   const fake = createFakePlatform();
   const streams: FakeEventStream[] = [];
@@ -25,7 +25,7 @@ function setup() {
     streams.push(stream);
     return stream.response;
   });
-  const queue = createQueueClient({
+  const queue = await createQueueClient({
     apiUrl: 'https://portal.test/api/',
     auth: 'provider-token',
     platform: fake.platform,
@@ -46,7 +46,7 @@ const ids = (q: QueueClientLike) => q.state.waiting.map((e) => `${e.consultId}/$
 
 describe('queue client', () => {
   it('should start idle and open the stream with the bearer on start()', async () => {
-    const h = setup();
+    const h = await setup();
     assert.equal(h.queue.state.status, 'idle');
     h.queue.start();
     assert.equal(h.queue.state.status, 'connecting');
@@ -56,7 +56,7 @@ describe('queue client', () => {
   });
 
   it('should take the first snapshot silently, then announce who starts waiting and who leaves', async () => {
-    const h = setup();
+    const h = await setup();
     h.queue.start();
     await until(() => h.streams.length === 1);
     h.streams[0]?.send('queue', { waiting: [entry('c1', 'p1', '2026-01-01T10:00:00Z')] }, '5');
@@ -78,7 +78,7 @@ describe('queue client', () => {
   });
 
   it('should announce only people who are new when a resumed stream sends the whole queue again', async () => {
-    const h = setup();
+    const h = await setup();
     h.queue.start();
     await until(() => h.streams.length === 1);
     const p1 = entry('c1', 'p1', '2026-01-01T10:00:00Z');
@@ -97,7 +97,7 @@ describe('queue client', () => {
   });
 
   it('should admit and deny through the consult lobby endpoints and drop the person at once', async () => {
-    const h = setup();
+    const h = await setup();
     h.server.on('POST', /\/lobby\//, () => jsonResponse({ status: 'ok' }));
     h.queue.start();
     await until(() => h.streams.length === 1);
@@ -126,15 +126,30 @@ describe('queue client', () => {
     h.queue.close();
   });
 
+  it('should notify subscribers of each snapshot, and not after they unsubscribe', async () => {
+    const h = await setup();
+    const states: string[] = [];
+    const dropped: string[] = [];
+    h.queue.subscribe((s) => states.push(s.status));
+    h.queue.subscribe((s) => dropped.push(s.status))();
+    h.queue.start();
+    await until(() => h.streams.length === 1);
+    h.streams[0]?.send('queue', { waiting: [] }, '1');
+    await until(() => states.includes('live'));
+    assert.deepEqual(states, ['connecting', 'live']);
+    assert.deepEqual(dropped, []);
+    h.queue.close();
+  });
+
   it('should reject a failed admit with its ConsultError code and emit error', async () => {
-    const h = setup();
+    const h = await setup();
     h.server.on('POST', /\/admit$/, () => errorResponse(409, 'conflict'));
     await assert.rejects(h.queue.admit('c1', 'p1'), (e: ConsultError) => e.code === 'conflict');
     assert.equal(h.seen[0]?.[0], 'error');
   });
 
   it('should stop with state error forbidden when the server refuses the stream (403)', async () => {
-    const h = setup();
+    const h = await setup();
     h.server.on('GET', '/api/queue/events', () => errorResponse(403, 'forbidden'));
     h.queue.start();
     await until(() => h.queue.state.status === 'error');
@@ -144,7 +159,7 @@ describe('queue client', () => {
 
   it('should throw TypeError without apiUrl and stop everything on close()', async () => {
     assert.throws(() => createQueueClient({} as never), TypeError);
-    const h = setup();
+    const h = await setup();
     h.queue.start();
     await until(() => h.streams.length === 1);
     h.queue.close();

@@ -32,3 +32,8 @@ export {
   ConsultRequestLeaveEvent,
   type ConsultRequestLeaveEventDetail,
 } from './consult-request-leave.js';
+export { ConsultQueueOpenEvent, type ConsultQueueOpenEventDetail } from './consult-queue-open.js';
+export {
+  ConsultQueueWaitingEvent,
+  type ConsultQueueWaitingEventDetail,
+} from './consult-queue-waiting.js';

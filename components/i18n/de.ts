@@ -163,5 +163,6 @@ export const strings: ConsultStrings = {
   'error.recording-failed': 'Die Aufnahme ist fehlgeschlagen.',
   'error.invalid-state': 'Das ist gerade nicht möglich.',
   'error.aborted': 'Die Aktion wurde abgebrochen.',
+  'error.invite-invalid': 'Dieser Einladungslink ist nicht mehr gültig (benutzt, abgelaufen oder widerrufen).',
   'error.unknown': 'Etwas ist schiefgelaufen.',
 };

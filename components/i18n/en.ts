@@ -172,6 +172,7 @@ export const en = {
   'error.recording-failed': 'The recording failed.',
   'error.invalid-state': 'This is not possible right now.',
   'error.aborted': 'The action was cancelled.',
+  'error.invite-invalid': 'This invitation link is no longer valid (used, expired or revoked).',
   'error.unknown': 'Something went wrong.',
 };
 

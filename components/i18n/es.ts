@@ -162,5 +162,6 @@ export const strings: ConsultStrings = {
   'error.recording-failed': 'La grabación ha fallado.',
   'error.invalid-state': 'Esto no es posible ahora.',
   'error.aborted': 'Se canceló la acción.',
+  'error.invite-invalid': 'Este enlace de invitación ya no es válido (usado, caducado o revocado).',
   'error.unknown': 'Algo salió mal.',
 };

@@ -50,3 +50,7 @@ export type { FakeRequest, FakeHandler, Deferred } from './fake-fetch.js';
 export { createFakePlatform } from './fake-platform.js';
 /** Types of the fake platform. @public */
 export type { FakePlatform, FakePlatformOptions } from './fake-platform.js';
+/** A scriptable queue client for `<consult-queue>` tests and stories. @public */
+export { FakeQueue } from './fake-queue.js';
+/** Types of {@link FakeQueue}. @public */
+export type { FakeQueueCall } from './fake-queue.js';
