@@ -69,6 +69,9 @@ const npmInputs = {
         'components/consult-chat': 'components/consult-chat.ts',
         'components/consult-prejoin': 'components/consult-prejoin.ts',
         'components/consult-tile': 'components/consult-tile.ts',
+        'components/consult-queue': 'components/consult-queue.ts',
+        'components/consult-queue/consult-queue.component':
+          'components/consult-queue/consult-queue.component.ts',
         'components/consult-room/consult-room.component':
           'components/consult-room/consult-room.component.ts',
         'components/consult-chat/consult-chat.component':
@@ -136,7 +139,8 @@ const builds = [
 if (hasComponents) {
   builds.push(
     {
-      input: { 'consult-kit': 'components/cdn.ts' },
+      // `<consult-queue>` is its own entry: provider dashboards load it, the room's pages do not.
+      input: { 'consult-kit': 'components/cdn.ts', 'consult-queue': 'components/consult-queue.ts' },
       output: {
         dir: 'dist/cdn',
         format: 'es',

@@ -42,13 +42,21 @@ const random = (bytes: number): string => randomBytes(bytes).toString('base64url
 export const inviteGone = (status: InviteInfo['status'] | 'not-found'): ApiError => {
   switch (status) {
     case 'used':
-      return new ApiError(410, 'invite-used', 'This invitation has already been used.');
+      return new ApiError(410, 'invite-used', 'This invitation has already been used.', {
+        details: { reason: 'used' },
+      });
     case 'expired':
-      return new ApiError(410, 'invite-expired', 'This invitation has expired.');
+      return new ApiError(410, 'invite-expired', 'This invitation has expired.', {
+        details: { reason: 'expired' },
+      });
     case 'revoked':
-      return new ApiError(410, 'invite-revoked', 'This invitation was revoked.');
+      return new ApiError(410, 'invite-revoked', 'This invitation was revoked.', {
+        details: { reason: 'revoked' },
+      });
     default:
-      return new ApiError(404, 'invite-not-found', 'No such invitation.');
+      return new ApiError(404, 'invite-not-found', 'No such invitation.', {
+        details: { reason: 'not-found' },
+      });
   }
 };
 
