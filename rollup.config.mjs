@@ -72,6 +72,9 @@ const npmInputs = {
         'components/consult-prejoin': 'components/consult-prejoin.ts',
         'components/consult-tile': 'components/consult-tile.ts',
         'components/consult-precheck': 'components/consult-precheck.ts',
+        'components/consult-queue': 'components/consult-queue.ts',
+        'components/consult-queue/consult-queue.component':
+          'components/consult-queue/consult-queue.component.ts',
         'components/consult-room/consult-room.component':
           'components/consult-room/consult-room.component.ts',
         'components/consult-chat/consult-chat.component':
@@ -142,7 +145,8 @@ const builds = [
 if (hasComponents) {
   builds.push(
     {
-      input: { 'consult-kit': 'components/cdn.ts' },
+      // `<consult-queue>` is its own entry: provider dashboards load it, the room's pages do not.
+      input: { 'consult-kit': 'components/cdn.ts', 'consult-queue': 'components/consult-queue.ts' },
       output: {
         dir: 'dist/cdn',
         format: 'es',

@@ -4,6 +4,7 @@
  */
 import type {
   ConsentState,
+  DeviceCheckReport,
   LobbyEntry,
   ParticipantRole,
   RecordingInfo,
@@ -24,6 +25,8 @@ export type TokenResult =
 export interface FetchTokenRequest {
   consultId: string;
   displayName?: string;
+  /** The pre-join device check, when the page reported one (`ConnectOptions.deviceCheck`). */
+  deviceCheck?: DeviceCheckReport;
   signal?: AbortSignal;
 }
 
@@ -188,13 +191,18 @@ export class ConsultApi {
   }
 
   /** `POST …/token`, or the custom fetcher. */
-  async requestToken(displayName: string | undefined, signal?: AbortSignal): Promise<TokenResult> {
+  async requestToken(
+    displayName: string | undefined,
+    signal?: AbortSignal,
+    deviceCheck?: DeviceCheckReport,
+  ): Promise<TokenResult> {
     if (this.fetchToken) {
       let data: TokenResponse | WaitingResponse;
       try {
         data = await this.fetchToken({
           consultId: this.consultId,
           ...(displayName !== undefined ? { displayName } : {}),
+          ...(deviceCheck ? { deviceCheck } : {}),
           ...(signal ? { signal } : {}),
         });
       } catch (error) {
@@ -208,7 +216,10 @@ export class ConsultApi {
       throw ConsultError.invalidState('Neither tokenUrl nor fetchToken is set.');
     const result = await this.http.request(url, {
       method: 'POST',
-      body: displayName !== undefined ? { displayName } : {},
+      body: {
+        ...(displayName !== undefined ? { displayName } : {}),
+        ...(deviceCheck ? { deviceCheck } : {}),
+      },
       signal,
       retry: true,
     });

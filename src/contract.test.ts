@@ -21,6 +21,10 @@ const STATUS: Record<ApiErrorCode, number> = {
   'openvidu-unavailable': 503,
   'authorization-unavailable': 503,
   'recording-failed': 409,
+  'invite-not-found': 404,
+  'invite-used': 410,
+  'invite-expired': 410,
+  'invite-revoked': 410,
   internal: 500,
 };
 
@@ -41,6 +45,10 @@ const EXPECTED: Record<ApiErrorCode, ConsultErrorCode> = {
   'openvidu-unavailable': 'server-error',
   'authorization-unavailable': 'server-error',
   'recording-failed': 'recording-failed',
+  'invite-not-found': 'invite-invalid',
+  'invite-used': 'invite-invalid',
+  'invite-expired': 'invite-invalid',
+  'invite-revoked': 'invite-invalid',
   internal: 'server-error',
 };
 

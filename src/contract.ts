@@ -46,6 +46,37 @@ export type MediaBackendKind = (typeof MEDIA_BACKENDS)[number];
 export interface TokenRequest {
   /** Name to show; the server may prefer the authenticated user's name. */
   displayName?: string;
+  /**
+   * The caller's pre-join device check, shown to providers next to their place in the waiting
+   * room (`LobbyEntry.deviceCheck`, the provider's queue).
+   */
+  deviceCheck?: DeviceCheckReport;
+}
+
+/**
+ * Result of checking one capture device before joining: `ok`, `off` (the user chose to join
+ * without it), or why it failed. @public
+ */
+export type DeviceCheckResult =
+  'ok' | 'off' | 'denied' | 'missing' | 'in-use' | 'insecure' | 'unsupported' | 'error' | 'pending';
+
+/** Every {@link DeviceCheckResult}, for validation. @public */
+export const DEVICE_CHECK_RESULTS = [
+  'ok',
+  'off',
+  'denied',
+  'missing',
+  'in-use',
+  'insecure',
+  'unsupported',
+  'error',
+  'pending',
+] as const satisfies readonly DeviceCheckResult[];
+
+/** What a joining browser reports of its device check (`TokenRequest.deviceCheck`). @public */
+export interface DeviceCheckReport {
+  camera: DeviceCheckResult;
+  microphone: DeviceCheckResult;
 }
 
 /** `200` answer of `POST /api/consults/{consultId}/token`. @public */
@@ -106,6 +137,74 @@ export interface LobbyEntry {
   role: ParticipantRole;
   /** ISO 8601 time the person started waiting. */
   since: string;
+  /** Their device check, when their browser reported one (`TokenRequest.deviceCheck`). */
+  deviceCheck?: DeviceCheckReport;
+}
+
+/** One person waiting in the provider's queue (`GET /api/queue`). @public */
+export interface QueueEntry extends LobbyEntry {
+  consultId: string;
+}
+
+/** Answer of `GET /api/queue`: everyone waiting in the consults the caller may act on. @public */
+export interface QueueSnapshot {
+  /** Oldest first. */
+  waiting: QueueEntry[];
+}
+
+/**
+ * Events of `GET /api/queue/events` (Server-Sent Events, providers). A stream starts with `queue`
+ * (the whole queue); each `queue-consult` replaces one consult's part of it.
+ * @public
+ */
+export interface QueueServerEventMap {
+  /** The whole queue (first event of every stream, also after a `Last-Event-ID` resume). */
+  queue: QueueSnapshot;
+  /** Who waits in one consult now (an empty list: nobody any more). */
+  'queue-consult': { consultId: string; waiting: LobbyEntry[] };
+}
+
+/** An invitation for a guest without a portal account (`…/invites`). @public */
+export interface InviteInfo {
+  inviteId: string;
+  consultId: string;
+  role: 'guest';
+  /** The name the guest appears under (chosen by the provider). */
+  displayName: string;
+  /** ISO 8601 time the invite was created. */
+  createdAt: string;
+  /** ISO 8601 time after which it can no longer be redeemed. */
+  expiresAt: string;
+  /** `active` until redeemed (`used`), revoked, or expired. */
+  status: 'active' | 'used' | 'revoked' | 'expired';
+  /** ISO 8601 time it was redeemed. */
+  usedAt?: string;
+  /** ISO 8601 time it was revoked. */
+  revokedAt?: string;
+}
+
+/** Body of `POST /api/consults/{consultId}/invites`. @public */
+export interface CreateInviteRequest {
+  displayName: string;
+  /** Seconds until the invite expires (default 86400, at most 7 days). */
+  expiresInSec?: number;
+}
+
+/** Answer of `POST /api/consults/{consultId}/invites`: the secret is shown this once. @public */
+export interface CreateInviteResponse {
+  invite: InviteInfo;
+  /** The single-use secret to put in the link sent to the guest; stored only hashed. */
+  secret: string;
+}
+
+/** Answer of `POST /api/invites/redeem`: the guest's credential for that one consult. @public */
+export interface InviteRedemption {
+  consultId: string;
+  /** Bearer credential for the token server (this consult only; guest role). */
+  accessToken: string;
+  /** ISO 8601 time the credential expires. */
+  expiresAt: string;
+  user: { id: string; displayName: string; role: 'guest' };
 }
 
 /**
@@ -259,6 +358,10 @@ export const API_ERROR_CODES = [
   'openvidu-unavailable',
   'authorization-unavailable',
   'recording-failed',
+  'invite-not-found',
+  'invite-used',
+  'invite-expired',
+  'invite-revoked',
   'internal',
 ] as const;
 

@@ -61,6 +61,11 @@ export type ConsultErrorCode =
   | 'consent-required'
   /** A recording operation failed. */
   | 'recording-failed'
+  /**
+   * A guest invite cannot be redeemed: unknown, already used, expired or revoked (`details.reason`:
+   * `not-found`, `used`, `expired`, `revoked`).
+   */
+  | 'invite-invalid'
   /** The method was called in a state that does not allow it (e.g. chat before joining). */
   | 'invalid-state'
   /** The operation was cancelled through its AbortSignal. */

@@ -87,6 +87,10 @@ const SERVER_CODES: Record<ApiErrorCode, ConsultErrorCode | 'not-found'> = {
   'openvidu-unavailable': 'server-error',
   'authorization-unavailable': 'server-error',
   'recording-failed': 'recording-failed',
+  'invite-not-found': 'invite-invalid',
+  'invite-used': 'invite-invalid',
+  'invite-expired': 'invite-invalid',
+  'invite-revoked': 'invite-invalid',
   internal: 'server-error',
 };
 

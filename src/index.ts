@@ -88,6 +88,20 @@ export type {
   PublishOptions,
   MediaServerInfo,
 } from './backend.js';
+/** The provider's queue across consultations (lazy event stream). @public */
+export { createQueueClient } from './queue.js';
+/** Queue types. @public */
+export type {
+  QueueClientLike,
+  QueueClientOptions,
+  QueueEventMap,
+  QueueState,
+  QueueStatus,
+} from './queue.js';
+/** Invited guests: redeem the invite secret for a guest credential. @public */
+export { redeemInvite } from './invites.js';
+/** Options of {@link redeemInvite}. @public */
+export type { RedeemInviteOptions } from './invites.js';
 /** Token-server contract: the chat length limit, the error codes and the recording statuses. @public */
 export { MAX_CHAT_MESSAGE_LENGTH, API_ERROR_CODES, SERVER_RECORDING_STATUSES } from './contract.js';
 /** Token-server contract types (shared with server implementations). @public */
@@ -98,6 +112,15 @@ export type {
   RecordingNotice,
   WaitingResponse,
   LobbyEntry,
+  QueueEntry,
+  QueueSnapshot,
+  QueueServerEventMap,
+  DeviceCheckReport,
+  DeviceCheckResult,
+  InviteInfo,
+  InviteRedemption,
+  CreateInviteRequest,
+  CreateInviteResponse,
   RecordingStatus,
   RecordingInfo,
   ConsentEntry,

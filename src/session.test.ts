@@ -72,6 +72,18 @@ describe('ConsultSession connection', () => {
     await session.leave();
   });
 
+  it('should send the device check given to connect() with the token request', async () => {
+    const h = createHarness();
+    const session = h.client.createSession('c1', { displayName: 'Pat' });
+    await session.connect({ deviceCheck: { camera: 'denied', microphone: 'ok' } });
+    const [request] = h.server.requestsTo(PATHS.token, 'POST');
+    assert.deepEqual(request?.body, {
+      displayName: 'Pat',
+      deviceCheck: { camera: 'denied', microphone: 'ok' },
+    });
+    await session.leave();
+  });
+
   it("should keep the session's display name when connect() gets none or a blank one", async () => {
     for (const options of [undefined, {}, { displayName: '  ' }]) {
       const h = createHarness();

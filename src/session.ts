@@ -13,7 +13,7 @@ import type {
   MediaBackendFactory,
 } from './backend.js';
 import { ChatManager, CHAT_SIGNAL_TYPE, validateChatText, type ChatReadiness } from './chat.js';
-import type { TokenResponse } from './contract.js';
+import type { DeviceCheckReport, TokenResponse } from './contract.js';
 import { Emitter } from './emitter.js';
 import { ConsultError } from './errors.js';
 import { LocalMedia } from './local-media.js';
@@ -114,6 +114,8 @@ export class ConsultSession implements ConsultSessionLike {
   private token: TokenResponse | undefined;
   /** `SessionOptions.displayName`, or the one `connect()` was given. */
   private displayName: string | undefined;
+  /** `connect()`'s device check, sent with every token request. */
+  private deviceCheck: DeviceCheckReport | undefined;
   private localConnectionId = '';
   private admission:
     { resolve(token: TokenResponse): void; reject(error: ConsultError): void } | undefined;
@@ -233,6 +235,7 @@ export class ConsultSession implements ConsultSessionLike {
     const c = this.state.connection;
     if (c !== 'idle') return Promise.reject(ConsultError.invalidState(`Cannot connect when ${c}.`));
     if (name?.trim()) this.displayName = name.trim();
+    if (options.deviceCheck) this.deviceCheck = options.deviceCheck;
     this.connectPromise = this.runConnect(c, options.signal ?? this.options.signal);
     return this.connectPromise;
   }
@@ -381,7 +384,11 @@ export class ConsultSession implements ConsultSessionLike {
     try {
       this.apply(transition(from, 'fetching-token', 'join-requested'));
       this.deps.backendFactory.preload?.();
-      let result = await this.deps.api.requestToken(this.displayName, attempt.signal);
+      let result = await this.deps.api.requestToken(
+        this.displayName,
+        attempt.signal,
+        this.deviceCheck,
+      );
       let reason: ConnectionReason = 'token-received';
       if (result.status === 'waiting') {
         const c = this.state.connection;
@@ -549,7 +556,7 @@ export class ConsultSession implements ConsultSessionLike {
   private handleEventsOpen(): void {
     const admission = this.admission;
     if (!admission) return;
-    this.deps.api.requestToken(this.displayName, this.lifetime.signal).then(
+    this.deps.api.requestToken(this.displayName, this.lifetime.signal, this.deviceCheck).then(
       (result) => {
         if (result.status === 'token') admission.resolve(result.token);
       },
@@ -564,7 +571,7 @@ export class ConsultSession implements ConsultSessionLike {
         // answers 200 now that the caller is admitted.
         const admission = this.admission;
         if (!admission) return;
-        this.deps.api.requestToken(this.displayName, this.lifetime.signal).then(
+        this.deps.api.requestToken(this.displayName, this.lifetime.signal, this.deviceCheck).then(
           (result) => {
             if (result.status === 'token') admission.resolve(result.token);
             else this.deps.logger.debug('admitted, but the token server still says waiting');

@@ -6,6 +6,7 @@
 import type { ConsultError } from './errors.js';
 import type {
   ConsentState,
+  DeviceCheckReport,
   LobbyEntry,
   ParticipantRole,
   RecordingInfo,
@@ -232,6 +233,11 @@ export interface ConnectOptions {
    * server may still prefer the authenticated user's name.
    */
   displayName?: string;
+  /**
+   * The pre-join device check (camera and microphone results), sent with the token request so
+   * providers see it next to the caller's place in the waiting room and in their queue.
+   */
+  deviceCheck?: DeviceCheckReport;
 }
 
 /** Options of {@link ConsultSessionLike.sendMessage}. @public */

@@ -15,9 +15,10 @@ import type { ConsultJoinMode } from '../controllers/session-actions-controller.
 import { ConsultRequestLeaveEvent } from '../events/consult-request-leave.js';
 import type { ConsultPrejoin } from '../consult-prejoin/consult-prejoin.component.js';
 import type { PictureInPictureSupport } from '../controllers/picture-in-picture-support.js';
-import type { AuthProvider, FetchToken } from '../../src/index.js';
+import type { AuthProvider, DeviceCheckReport, FetchToken } from '../../src/index.js';
 import type { ConsultSessionLike, SessionState } from '../../src/index.js';
 import { buildOwnSession, defaultSessionFactory } from './session-factory.js';
+import { InviteController } from './invite-controller.js';
 import type { ConsultSessionFactory } from './session-factory.js';
 import { callViewOf, customStatesOf, roomSlice, RoomUi } from './room-view.js';
 import { screenOf, syncDialogs, type ConsultRoomLayout } from './room-view.js';
@@ -192,6 +193,13 @@ export class ConsultRoom extends ConsultElement {
   /** The token server: an API base, or a token URL template with `{consultId}`. */
   @property({ attribute: 'token-url' }) tokenUrl: string | undefined;
 
+  /**
+   * An invited guest's invite secret (from the link the provider sent). With `token-url`, the room
+   * redeems it once for a guest credential and the invite's consultation, then joins as a guest
+   * (no `consult-id` or `auth` needed). A used, expired or revoked invite shows `invite-invalid`.
+   */
+  @property() invite = '';
+
   /** The name to show to others (pre-fills the name field). */
   @property({ attribute: 'display-name' }) displayName = '';
 
@@ -250,6 +258,8 @@ export class ConsultRoom extends ConsultElement {
   private readonly ui = new RoomUi(this);
   private readonly localize = new LocalizeController(this);
   private readonly actions = new SessionActionsController(this, () => this.activeSession);
+  /** The last pre-join device check, sent with the token request. */
+  private deviceCheck: DeviceCheckReport | undefined;
   private readonly own = new OwnSessionController(this, () =>
     buildOwnSession(this, this.nameDraft ?? this.displayName, (e) => this.actions.fail(e)),
   );
@@ -280,6 +290,11 @@ export class ConsultRoom extends ConsultElement {
 
   constructor() {
     super();
+    // Registers itself: redeems `invite`, then sets `consultId` and `auth` (guests).
+    new InviteController(this, (e) => this.actions.fail(e));
+    this.addEventListener('consult-device-check', (e) => {
+      this.deviceCheck = { camera: e.detail.camera, microphone: e.detail.microphone };
+    });
     bridgeSessionEvents(this.controller, {
       consultId: () => this.consultId,
       hasJoined: () => this.hasJoined,
@@ -367,7 +382,11 @@ export class ConsultRoom extends ConsultElement {
     // Our own session takes the name from the name field at join time (a given session keeps
     // the name it was built with: the field is not shown for it).
     const displayName = this.session ? '' : typedName;
-    await this.actions.join(mode, { audioOnly: this.audioOnly, displayName });
+    await this.actions.join(mode, {
+      audioOnly: this.audioOnly,
+      displayName,
+      ...(this.deviceCheck ? { deviceCheck: this.deviceCheck } : {}),
+    });
   }
 
   private retryAfterFailure(): void {

@@ -5,7 +5,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ConsultErrorEvent } from '../events/consult-error.js';
-import { ConsultError, type ConsultSessionLike } from '../../src/index.js';
+import { ConsultError, type ConsultSessionLike, type DeviceCheckReport } from '../../src/index.js';
 
 /** How to join: with the chosen devices, with the microphone only, or with neither. @public */
 export type ConsultJoinMode = 'normal' | 'audio-only' | 'no-media';
@@ -14,7 +14,12 @@ export type ConsultJoinMode = 'normal' | 'audio-only' | 'no-media';
 export async function joinSession(
   session: ConsultSessionLike,
   mode: ConsultJoinMode,
-  options: { audioOnly: boolean; displayName: string; signal: AbortSignal },
+  options: {
+    audioOnly: boolean;
+    displayName: string;
+    signal: AbortSignal;
+    deviceCheck?: DeviceCheckReport;
+  },
 ): Promise<void> {
   if (mode === 'audio-only' || (options.audioOnly && mode === 'normal')) {
     await session.setAudioOnly(true);
@@ -25,6 +30,7 @@ export async function joinSession(
   await session.connect({
     signal: options.signal,
     ...(options.displayName ? { displayName: options.displayName } : {}),
+    ...(options.deviceCheck ? { deviceCheck: options.deviceCheck } : {}),
   });
 }
 
@@ -81,7 +87,7 @@ export class SessionActionsController implements ReactiveController {
   /** Joins the session (ignored while a join runs). */
   async join(
     mode: ConsultJoinMode,
-    options: { audioOnly: boolean; displayName: string },
+    options: { audioOnly: boolean; displayName: string; deviceCheck?: DeviceCheckReport },
   ): Promise<void> {
     if (this.joining) return;
     this.error = undefined;

@@ -41,3 +41,8 @@ export {
   ConsultPrecheckResultEvent,
   type ConsultPrecheckResultEventDetail,
 } from './consult-precheck-result.js';
+export { ConsultQueueOpenEvent, type ConsultQueueOpenEventDetail } from './consult-queue-open.js';
+export {
+  ConsultQueueWaitingEvent,
+  type ConsultQueueWaitingEventDetail,
+} from './consult-queue-waiting.js';

@@ -168,6 +168,7 @@ export const strings: ConsultStrings = {
   'error.recording-failed': 'فشل التسجيل.',
   'error.invalid-state': 'هذا غير ممكن الآن.',
   'error.aborted': 'تم إلغاء الإجراء.',
+  'error.invite-invalid': 'رابط الدعوة هذا لم يعد صالحًا (مستخدم أو منتهي الصلاحية أو ملغى).',
   'error.unknown': 'حدث خطأ ما.',
   'precheck.title': 'اختبر الكاميرا والميكروفون والاتصال',
   'precheck.intro': 'يستغرق هذا دقيقة تقريبًا. لا أحد غيرك يراك أو يسمعك.',

@@ -180,6 +180,7 @@ export const en = {
   'error.recording-failed': 'The recording failed.',
   'error.invalid-state': 'This is not possible right now.',
   'error.aborted': 'The action was cancelled.',
+  'error.invite-invalid': 'This invitation link is no longer valid (used, expired or revoked).',
   'error.unknown': 'Something went wrong.',
   'precheck.title': 'Test your camera, microphone and connection',
   'precheck.intro': 'This takes about a minute. Nobody else sees or hears you.',

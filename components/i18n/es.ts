@@ -170,6 +170,7 @@ export const strings: ConsultStrings = {
   'error.recording-failed': 'La grabación ha fallado.',
   'error.invalid-state': 'Esto no es posible ahora.',
   'error.aborted': 'Se canceló la acción.',
+  'error.invite-invalid': 'Este enlace de invitación ya no es válido (usado, caducado o revocado).',
   'error.unknown': 'Algo salió mal.',
   'precheck.title': 'Pruebe su cámara, micrófono y conexión',
   'precheck.intro': 'Tarda aproximadamente un minuto. Nadie más le ve ni le oye.',

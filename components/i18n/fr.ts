@@ -171,6 +171,7 @@ export const strings: ConsultStrings = {
   'error.recording-failed': 'L’enregistrement a échoué.',
   'error.invalid-state': 'Ce n’est pas possible pour le moment.',
   'error.aborted': 'L’action a été annulée.',
+  'error.invite-invalid': "Ce lien d'invitation n'est plus valable (utilisé, expiré ou révoqué).",
   'error.unknown': 'Une erreur est survenue.',
   'precheck.title': 'Testez votre caméra, votre micro et votre connexion',
   'precheck.intro':

@@ -169,6 +169,7 @@ export const strings: ConsultStrings = {
   'error.recording-failed': 'A gravação falhou.',
   'error.invalid-state': 'Isso não é possível agora.',
   'error.aborted': 'A ação foi cancelada.',
+  'error.invite-invalid': 'Este link de convite não é mais válido (usado, expirado ou revogado).',
   'error.unknown': 'Algo deu errado.',
   'precheck.title': 'Teste sua câmera, microfone e conexão',
   'precheck.intro': 'Leva cerca de um minuto. Ninguém mais vê ou ouve você.',

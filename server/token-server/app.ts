@@ -26,8 +26,10 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerChatRoutes } from './routes/chat.js';
 import { registerConsultRoutes } from './routes/consult.js';
 import { registerHealthRoutes, registerOpenApiDoc } from './routes/health.js';
+import { registerInviteRoutes } from './routes/invites.js';
 import { registerLobbyRoutes } from './routes/lobby.js';
 import { registerPrecheckRoutes } from './routes/precheck.js';
+import { registerQueueRoutes } from './routes/queue.js';
 import { createApp, mountMiddleware } from './routes/middleware.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
 import type { Env } from './routes/shared.js';
@@ -181,6 +183,14 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
   const precheckOptions = options.precheck === false ? undefined : (options.precheck ?? {});
   const precheck = precheckOptions && new PrecheckService({ ov, logger, ...precheckOptions });
   if (precheck) registerPrecheckRoutes(app, { ...deps, precheck, options: precheckOptions ?? {} });
+  registerQueueRoutes(app, deps);
+  registerInviteRoutes(app, {
+    ...deps,
+    limiter:
+      options.rateLimit === false
+        ? undefined
+        : new RateLimiter({ capacity: 10, refillPerSecond: 0.2 }),
+  });
   registerRecordingRoutes(app, deps);
   registerChatRoutes(app, deps);
   registerConsultRoutes(app, deps);
@@ -236,6 +246,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     close() {
       closing ??= (async () => {
         services?.streams.closeAll(SHUTDOWN_RETRY_MS);
+        services?.queue.closeAll(SHUTDOWN_RETRY_MS);
         if (inFlight > 0) {
           let timer: ReturnType<typeof setTimeout> | undefined;
           await new Promise<void>((resolve) => {

@@ -159,6 +159,34 @@ alter table consults add column erased_at timestamptz;
     version: 3,
     sql: `alter table messages add column recipients text[];`,
   },
+  {
+    // The provider's queue (a waiting person's device check, and finding the consults anyone waits
+    // in), and invited guests: invites and the guest sessions redeemed from them, secrets hashed.
+    version: 4,
+    sql: `
+alter table lobby add column device_check jsonb;
+create index lobby_waiting on lobby (consult_id) where status = 'waiting';
+create table invites (
+  id text primary key,
+  consult_id text not null references consults(id),
+  secret_hash text not null unique,
+  display_name text not null,
+  created_by text not null,
+  created_at timestamptz not null default now(),
+  expires_at timestamptz not null,
+  used_at timestamptz,
+  revoked_at timestamptz
+);
+create index invites_consult on invites (consult_id, created_at);
+create table guest_sessions (
+  credential_hash text primary key,
+  invite_id text not null references invites(id),
+  consult_id text not null,
+  expires_at timestamptz not null
+);
+create index guest_sessions_invite on guest_sessions (invite_id);
+`,
+  },
 ];
 
 /**

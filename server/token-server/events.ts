@@ -60,6 +60,8 @@ interface ConsultFeed {
  */
 export class EventHub {
   private readonly feeds = new Map<string, ConsultFeed>();
+  /** Listeners of every consult's wake-ups (the providers' queue). */
+  private readonly taps = new Set<(consultId: string) => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
   constructor(
@@ -109,11 +111,21 @@ export class EventHub {
   }
 
   /**
+   * Calls `listener` with the consult id of every event published from now on, on any instance
+   * (`*` when notifications may have been lost); returns the function that stops it.
+   */
+  tap(listener: (consultId: string) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
+
+  /**
    * Reads the consult's new events once and hands them to its ready streams. `*`: the LISTEN
    * connection came back after a drop; notifications may be lost, so every feed re-reads after its
    * streams' cursors.
    */
   wake(consultId: string): void {
+    for (const tap of this.taps) tap(consultId);
     if (consultId === '*') for (const id of [...this.feeds.keys()]) void this.pump(id);
     else void this.pump(consultId);
   }

@@ -28,7 +28,10 @@ export type ConsultAction =
   | 'messages.read'
   | 'audit.read'
   | 'consult.end'
-  | 'consult.erase';
+  | 'consult.erase'
+  | 'invite.create'
+  | 'invite.read'
+  | 'invite.revoke';
 
 /**
  * Decides whether `user` may do `action` in `consultId`. Return false for 403 (throw an `ApiError`

@@ -6,6 +6,7 @@ import { z } from '@hono/zod-openapi';
 import {
   API_ERROR_CODES,
   MEDIA_BACKENDS,
+  DEVICE_CHECK_RESULTS,
   MAX_CHAT_MESSAGE_LENGTH,
   SERVER_RECORDING_STATUSES,
 } from '../../src/contract.js';
@@ -59,7 +60,7 @@ const limitQuery = z.object({
 });
 export const LimitQuery = limitQuery;
 
-const displayName = z
+export const displayName = z
   .string()
   .trim()
   .min(1)
@@ -67,8 +68,13 @@ const displayName = z
   .regex(/^[^\p{Cc}]*$/u, 'no control characters')
   .refine((v) => cleanDisplayName(v) !== undefined, 'no visible characters');
 
+const deviceCheckResult = z.enum(DEVICE_CHECK_RESULTS);
+export const DeviceCheckSchema = z
+  .object({ camera: deviceCheckResult, microphone: deviceCheckResult })
+  .strict()
+  .openapi('DeviceCheck');
 export const TokenRequestSchema = z
-  .object({ displayName: displayName.optional() })
+  .object({ displayName: displayName.optional(), deviceCheck: DeviceCheckSchema.optional() })
   .strict()
   .openapi('TokenRequest');
 export const LoginRequestSchema = z
@@ -139,7 +145,13 @@ export const WaitingResponseSchema = z
   })
   .openapi('WaitingResponse');
 export const LobbyEntrySchema = z
-  .object({ userId: z.string(), displayName: z.string(), role, since: z.string() })
+  .object({
+    userId: z.string(),
+    displayName: z.string(),
+    role,
+    since: z.string(),
+    deviceCheck: DeviceCheckSchema.optional(),
+  })
   .openapi('LobbyEntry');
 export const LobbySchema = z.object({ waiting: z.array(LobbyEntrySchema) }).openapi('Lobby');
 export const LobbyDecisionSchema = z

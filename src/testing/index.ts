@@ -63,3 +63,7 @@ export type {
   FakePrecheckOutcome,
   PrecheckOutcomeName,
 } from './fake-precheck.js';
+/** A scriptable queue client for `<consult-queue>` tests and stories. @public */
+export { FakeQueue } from './fake-queue.js';
+/** Types of {@link FakeQueue}. @public */
+export type { FakeQueueCall } from './fake-queue.js';

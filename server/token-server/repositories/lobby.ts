@@ -1,7 +1,7 @@
 /**
  * The waiting room: who waits, who was admitted or denied, and when.
  */
-import type { LobbyEntry } from '../../../src/contract.js';
+import type { DeviceCheckReport, LobbyEntry } from '../../../src/contract.js';
 import type { Db } from '../db.js';
 import type { UserRef } from './connections.js';
 import { iso, role, str } from './rows.js';
@@ -25,13 +25,27 @@ export class LobbyRepository {
       : undefined;
   }
 
-  /** Puts the user in the waiting room; true when they were not waiting before. */
-  async enterLobby(consultId: string, user: UserRef): Promise<boolean> {
+  /**
+   * Puts the user in the waiting room; true when they were not waiting before. A device check
+   * sent again while waiting replaces the stored one.
+   */
+  async enterLobby(
+    consultId: string,
+    user: UserRef,
+    deviceCheck?: DeviceCheckReport,
+  ): Promise<boolean> {
+    const check = deviceCheck ? JSON.stringify(deviceCheck) : null;
     const { rows } = await this.db.query(
-      `insert into lobby (consult_id, user_id, display_name, role, status) values ($1, $2, $3, $4, 'waiting')
+      `insert into lobby (consult_id, user_id, display_name, role, status, device_check)
+       values ($1, $2, $3, $4, 'waiting', $5::jsonb)
        on conflict (consult_id, user_id) do nothing returning user_id`,
-      [consultId, user.id, user.displayName, user.role],
+      [consultId, user.id, user.displayName, user.role, check],
     );
+    if (rows.length === 0 && check !== null)
+      await this.db.query(
+        `update lobby set device_check = $3::jsonb where consult_id = $1 and user_id = $2 and status = 'waiting'`,
+        [consultId, user.id, check],
+      );
     return rows.length > 0;
   }
 
@@ -73,14 +87,30 @@ export class LobbyRepository {
 
   async waiting(consultId: string): Promise<LobbyEntry[]> {
     const { rows } = await this.db.query(
-      `select user_id, display_name, role, since from lobby where consult_id = $1 and status = 'waiting' order by since, user_id`,
+      `select user_id, display_name, role, since, device_check from lobby where consult_id = $1 and status = 'waiting' order by since, user_id`,
       [consultId],
     );
-    return rows.map((r) => ({
-      userId: str(r['user_id']),
-      displayName: str(r['display_name']),
-      role: role(r['role']),
-      since: iso(r['since']) ?? '',
-    }));
+    return rows.map(lobbyEntry);
   }
+}
+
+/** A waiting row as the contract's entry. */
+export function lobbyEntry(r: Record<string, unknown>): LobbyEntry {
+  const check = deviceCheckOf(r['device_check']);
+  return {
+    userId: str(r['user_id']),
+    displayName: str(r['display_name']),
+    role: role(r['role']),
+    since: iso(r['since']) ?? '',
+    ...(check ? { deviceCheck: check } : {}),
+  };
+}
+
+function deviceCheckOf(v: unknown): DeviceCheckReport | undefined {
+  const o: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  if (typeof o !== 'object' || o === null) return undefined;
+  const { camera, microphone } = o as Record<string, unknown>;
+  return typeof camera === 'string' && typeof microphone === 'string'
+    ? ({ camera, microphone } as DeviceCheckReport)
+    : undefined;
 }

@@ -60,7 +60,7 @@ export class RetentionRepository {
 
   /**
    * Deletes what a consultation holds about its participants (chat, events, recordings' rows,
-   * waiting room, consents, connections, participants) and marks it erased. Keeps the `consults`
+   * waiting room, consents, connections, guest invites, participants) and marks it erased. Keeps the `consults`
    * row (its id, times and end) and the audit trail.
    */
   async erase(consultId: string): Promise<ErasedCounts> {
@@ -77,6 +77,9 @@ export class RetentionRepository {
     await this.db.query('delete from lobby where consult_id = $1', [consultId]);
     await this.db.query('delete from consents where consult_id = $1', [consultId]);
     await this.db.query('delete from connections where consult_id = $1', [consultId]);
+    // Guest invites carry the guest's name; their sessions end with them.
+    await this.db.query('delete from guest_sessions where consult_id = $1', [consultId]);
+    await this.db.query('delete from invites where consult_id = $1', [consultId]);
     const participants = await this.count(
       'delete from participants where consult_id = $1 returning user_id',
       [consultId],

@@ -81,7 +81,13 @@ export function registerLobbyRoutes(app: App, deps: LobbyRouteDeps): void {
     if (limiter)
       throwIfLimited(limiter.take(`${user.id}|${c.get('ip')}`), 'Too many token requests.');
     await s.consults.ensureOpen(consultId);
-    const result = await s.lobby.join(consultId, user, requested?.displayName, c.get('ip'));
+    const result = await s.lobby.join(
+      consultId,
+      user,
+      requested?.displayName,
+      c.get('ip'),
+      requested?.deviceCheck,
+    );
     if ('waiting' in result) return c.json(result.waiting, 202);
     return c.json(result.token, 200);
   });

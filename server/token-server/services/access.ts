@@ -12,6 +12,8 @@ import type { Authorize, ConsultAction } from '../options.js';
 import type { ConnectionRepository } from '../repositories/connections.js';
 import type { ConsultRepository } from '../repositories/consults.js';
 import type { LobbyRepository } from '../repositories/lobby.js';
+import type { GuestIdentity } from './invites.js';
+import { GUEST_CREDENTIAL_PREFIX } from './invites.js';
 
 export interface AccessOptions {
   /** 403 unless the user is a provider. */
@@ -31,12 +33,47 @@ export interface AccessControlDeps {
   logger: Logger;
 }
 
+/** Resolves invited guests' session credentials (`ckg_…`). */
+export type GuestResolver = (credential: string) => Promise<GuestIdentity | undefined>;
+
+/**
+ * What an invited guest may do: their own way in and what every participant may do. Everything
+ * else (provider actions) is refused before the binding is asked.
+ */
+const GUEST_ACTIONS: ReadonlySet<ConsultAction> = new Set<ConsultAction>([
+  'token',
+  'events',
+  'consent',
+  'messages.read',
+  'recording.read',
+]);
+
+/** Guests authenticated from an invite, and the consult each is bound to. */
+const guestConsult = new WeakMap<AuthenticatedUser, string>();
+
+/** The consult an invited guest is bound to; undefined for everyone else. */
+export function guestBinding(user: AuthenticatedUser): string | undefined {
+  return guestConsult.get(user);
+}
+
 export class AccessControl {
+  /** Resolves invited guests' credentials; set once the invites service exists. */
+  guests: GuestResolver | undefined;
+
   constructor(private readonly deps: AccessControlDeps) {}
 
   /** The user behind the request's access token; 401 otherwise. */
   async authenticate(request: Request): Promise<AuthenticatedUser> {
     const { demo, primary, logger } = this.deps;
+    const { guests } = this;
+    const bearer = request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (guests && bearer?.startsWith(GUEST_CREDENTIAL_PREFIX)) {
+      // An invited guest: the invite is their binding to one consult (the portal never saw them).
+      const guest = await guests(bearer);
+      if (!guest) throw unauthorized('Invalid or expired guest session.');
+      guestConsult.set(guest.user, guest.consultId);
+      return guest.user;
+    }
     try {
       const user =
         demo && (!primary || DemoAuth.looksLikeDemo(request))
@@ -54,7 +91,10 @@ export class AccessControl {
     }
   }
 
-  /** Authenticates, then checks the role, the `authorize` hook and (optionally) the consult. */
+  /**
+   * Authenticates, then checks the role, the `authorize` hook (for an invited guest: their invite's
+   * consult) and (optionally) the consult.
+   */
   async check(
     request: Request,
     consultId: string,
@@ -64,11 +104,29 @@ export class AccessControl {
     const user = await this.authenticate(request);
     if (opts.providerOnly && user.role !== 'provider')
       throw forbidden('Only providers may do this.');
-    if (!(await this.deps.authorize(user, consultId, action)))
+    const bound = guestConsult.get(user);
+    if (bound !== undefined) {
+      if (bound !== consultId || !GUEST_ACTIONS.has(action))
+        throw forbidden('Not allowed in this consultation.');
+    } else if (!(await this.deps.authorize(user, consultId, action)))
       throw forbidden('Not allowed in this consultation.');
     if (opts.mustExist && !(await this.deps.consults.getConsult(consultId)))
       throw consultNotFound();
     return user;
+  }
+
+  /**
+   * Whether an authenticated user may do `action` in `consultId` (the binding only; no role or
+   * existence checks). Used where the consult is not in the request (the provider's queue).
+   */
+  async allowed(
+    user: AuthenticatedUser,
+    consultId: string,
+    action: ConsultAction,
+  ): Promise<boolean> {
+    const bound = guestConsult.get(user);
+    if (bound !== undefined) return bound === consultId && GUEST_ACTIONS.has(action);
+    return await this.deps.authorize(user, consultId, action);
   }
 
   /** 404 unless the consultation exists. */

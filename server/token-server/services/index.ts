@@ -22,6 +22,10 @@ import { RetentionRepository } from '../repositories/retention.js';
 import type { ResolvedRetention } from './retention.js';
 import { RetentionService } from './retention.js';
 import { TokenService } from './tokens.js';
+import { InviteRepository } from '../repositories/invites.js';
+import { QueueRepository } from '../repositories/queue.js';
+import { InviteService } from './invites.js';
+import { QueueService } from './queue.js';
 import { WebhookService } from './webhooks.js';
 
 export interface Services {
@@ -36,6 +40,8 @@ export interface Services {
   streams: EventStreams;
   webhooks: WebhookService;
   retention: RetentionService;
+  queue: QueueService;
+  invites: InviteService;
 }
 
 export interface ServicesDeps {
@@ -78,6 +84,20 @@ export function createServices(deps: ServicesDeps): Services {
     logger,
   });
   const audit = new AuditLog(store.auditTrail);
+  const invites = new InviteService({
+    invites: new InviteRepository(store.db),
+    consults: consultRows,
+    audit,
+  });
+  access.guests = (credential) => invites.authenticate(credential);
+  const queue = new QueueService({
+    rows: new QueueRepository(store.db),
+    hub,
+    access,
+    audit,
+    logger,
+    heartbeatMs: deps.heartbeatMs,
+  });
   const tokens = new TokenService({
     ov,
     connections,
@@ -172,5 +192,7 @@ export function createServices(deps: ServicesDeps): Services {
     streams,
     webhooks,
     retention,
+    queue,
+    invites,
   };
 }

@@ -5,6 +5,7 @@
  * `lobby` events. No OpenVidu token is ever stored or sent as an event.
  */
 import type {
+  DeviceCheckReport,
   LobbyEntry,
   ParticipantRole,
   RecordingNotice,
@@ -79,6 +80,7 @@ export class LobbyService {
     user: AuthenticatedUser,
     requestedName: string | undefined,
     ip: string | undefined,
+    deviceCheck?: DeviceCheckReport,
   ): Promise<JoinResult> {
     const { lobby: rows, audit } = this.deps;
     const who: UserRef = {
@@ -93,7 +95,7 @@ export class LobbyService {
       throw new ApiError(403, 'admission-denied', 'The provider declined admission.');
     if (user.role !== 'provider' && (await this.hasWaitingRoom(consultId))) {
       if (lobby?.status !== 'admitted') {
-        if (await rows.enterLobby(consultId, who)) {
+        if (await rows.enterLobby(consultId, who, deviceCheck)) {
           await audit.record(consultId, 'lobby.entered', user, { ip });
           await this.publishQueue(consultId);
         }
