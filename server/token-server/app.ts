@@ -21,20 +21,9 @@ import { createMetrics, noMetrics, resolveMetricsToken } from './metrics.js';
 import { OpenViduClient } from './openvidu-client.js';
 import type { ResolvedOptions, TokenServerOptions } from './options.js';
 import { resolveOptions } from './options.js';
-import { RateLimiter } from './rate-limit.js';
-import { registerAuthRoutes } from './routes/auth.js';
-import { registerChatRoutes } from './routes/chat.js';
-import { registerConsultRoutes } from './routes/consult.js';
-import { registerHealthRoutes, registerOpenApiDoc } from './routes/health.js';
-import { registerInviteRoutes } from './routes/invites.js';
-import { registerLobbyRoutes } from './routes/lobby.js';
-import { registerPrecheckRoutes } from './routes/precheck.js';
-import { registerQueueRoutes } from './routes/queue.js';
+import { registerRoutes } from './routes/index.js';
 import { createApp, mountMiddleware } from './routes/middleware.js';
-import { registerRecordingRoutes } from './routes/recordings.js';
 import type { Env } from './routes/shared.js';
-import { registerLiveKitWebhookRoute } from './routes/livekit-webhook.js';
-import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { Services } from './services/index.js';
 import { createServices } from './services/index.js';
 import type { MediaServer } from './services/media-server.js';
@@ -42,7 +31,6 @@ import { webhookAuthorized } from './services/webhooks.js';
 import { PrecheckService } from './services/precheck.js';
 import type { PurgeReport } from './services/retention.js';
 import { resolveRetention } from './services/retention.js';
-import { registerAuditExportRoutes } from './routes/audit-export.js';
 import { Store } from './store.js';
 
 export { mapRecordingStatus } from './services/recording-status.js';
@@ -170,51 +158,23 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
     webhookAuthorized: (request) => webhookAuthorized(cfg.webhook, request),
     metrics: () => metrics ?? noMetrics,
   });
-  if (demo)
-    registerAuthRoutes(app, {
-      demo,
-      limiter: new RateLimiter({ capacity: 10, refillPerSecond: 0.2 }),
-    });
-  registerLobbyRoutes(app, {
-    ...deps,
-    limiter: options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit),
-  });
   // Pre-call tests: throwaway sessions, no consultation (routes/precheck.ts); `precheck: false` removes them.
   const precheckOptions = options.precheck === false ? undefined : (options.precheck ?? {});
   const precheck = precheckOptions && new PrecheckService({ ov, logger, ...precheckOptions });
-  if (precheck) registerPrecheckRoutes(app, { ...deps, precheck, options: precheckOptions ?? {} });
-  registerQueueRoutes(app, deps);
-  registerInviteRoutes(app, {
-    ...deps,
-    limiter:
-      options.rateLimit === false
-        ? undefined
-        : new RateLimiter({ capacity: 10, refillPerSecond: 0.2 }),
-  });
-  registerRecordingRoutes(app, deps);
-  registerChatRoutes(app, deps);
-  registerConsultRoutes(app, deps);
-  registerAuditExportRoutes(app, deps);
-  registerWebhookRoutes(app, { ...deps, metrics: () => metrics ?? noMetrics });
-  if (cfg.livekit)
-    registerLiveKitWebhookRoute(app, {
-      ...deps,
-      apiKey: cfg.livekit.apiKey,
-      apiSecret: cfg.livekit.apiSecret,
-      media: ov,
-      logger,
-    });
-  registerHealthRoutes(app, {
+  registerRoutes(app, {
+    cfg,
+    options,
+    deps,
     ov,
-    openviduTimeoutMs: cfg.openviduTimeoutMs,
     logger,
+    demo,
+    precheck,
+    metrics: () => metrics,
     pingDatabase: async () => {
       await init;
       await st().db.query('select 1');
     },
-    metrics: () => metrics,
   });
-  registerOpenApiDoc(app);
 
   // Graceful shutdown: refuse new requests, end the event streams with a short `retry:` so clients
   // reconnect (through the load balancer, to another instance) with their Last-Event-ID, wait for
