@@ -47,7 +47,9 @@ const budgets = [
   {
     name: 'SDK (ESM, minified, without openvidu-browser)',
     files: () => staticClosure(join(dist, 'size/sdk/sdk.js')),
-    limit: 16 * 1024,
+    // 16 → 16.5 KB: mute requests, the backend chosen from the token answer (with its preload) and
+    // the waiting room's device check (measured 16.2 KB; queue, precheck and invites are lazy chunks).
+    limit: 16.5 * 1024,
     required: true,
   },
   {
@@ -61,13 +63,17 @@ const budgets = [
   {
     name: 'CDN entry before openvidu-browser loads',
     files: () => staticClosure(join(dist, 'cdn/consult-kit.js')),
-    limit: 47 * 1024,
+    // 47 → 50 KB: the English strings of charting mode, mute requests, the pre-call test and guest
+    // invites (measured 49.6 KB; the elements' code beyond the room is in lazy chunks).
+    limit: 50 * 1024,
     required: existsSync(join(root, 'components/index.ts')),
   },
   {
     name: 'IIFE, everything (openvidu-browser included)',
     files: () => [join(dist, 'cdn/consult-kit.iife.js')],
-    limit: 116 * 1024,
+    // 116 → 128 KB: the IIFE inlines every chunk: <consult-precheck>, charting mode, the LiveKit
+    // adapter and the queue client (measured 126.9 KB; livekit-client itself stays a separate file).
+    limit: 128 * 1024,
     required: existsSync(join(root, 'components/index.ts')),
   },
 ];

@@ -171,7 +171,8 @@ export const strings: ConsultStrings = {
   'error.recording-failed': 'Die Aufnahme ist fehlgeschlagen.',
   'error.invalid-state': 'Das ist gerade nicht möglich.',
   'error.aborted': 'Die Aktion wurde abgebrochen.',
-  'error.invite-invalid': 'Dieser Einladungslink ist nicht mehr gültig (benutzt, abgelaufen oder widerrufen).',
+  'error.invite-invalid':
+    'Dieser Einladungslink ist nicht mehr gültig (benutzt, abgelaufen oder widerrufen).',
   'error.unknown': 'Etwas ist schiefgelaufen.',
   'precheck.title': 'Kamera, Mikrofon und Verbindung testen',
   'precheck.intro': 'Das dauert etwa eine Minute. Niemand sonst sieht oder hört Sie.',
