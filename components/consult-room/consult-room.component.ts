@@ -12,7 +12,6 @@ import { SessionController } from '../controllers/session-controller.js';
 import type { ConsultStrings } from '../i18n/en.js';
 import { SessionActionsController } from '../controllers/session-actions-controller.js';
 import type { ConsultJoinMode } from '../controllers/session-actions-controller.js';
-import { ConsultRequestLeaveEvent } from '../events/consult-request-leave.js';
 import type { ConsultPrejoin } from '../consult-prejoin/consult-prejoin.component.js';
 import type { PictureInPictureSupport } from '../controllers/picture-in-picture-support.js';
 import type { AuthProvider, DeviceCheckReport, FetchToken } from '../../src/index.js';
@@ -23,10 +22,9 @@ import type { ConsultSessionFactory } from './session-factory.js';
 import { callViewOf, customStatesOf, roomSlice, RoomUi } from './room-view.js';
 import { screenOf, syncDialogs, type ConsultRoomLayout } from './room-view.js';
 import { ChartingController } from './charting.js';
+import { chartingControlOf, chartingWindowViewOf, muteRequestViewOf } from './charting-views.js';
+import type { ChartingRoom } from './charting-views.js';
 import { renderCall } from './views/call.js';
-import type { ChartingView } from './charting-window.js';
-import { renderChartingPlaceholder } from './views/charting.js';
-import type { MuteRequestView } from './views/mute-request.js';
 import { downloadRecording, renderEnded, renderFailed, type EndedView } from './views/ended.js';
 import { renderPrejoin } from './views/prejoin.js';
 import { renderConnecting, renderDenied, renderWaiting } from './views/status.js';
@@ -374,7 +372,10 @@ export class ConsultRoom extends ConsultElement {
     syncDialogs(this.dialogs, this.ui, screen === 'call' ? state : undefined);
     this.setCustomState('charting', this.charting.mode !== undefined);
     if (screen !== 'call' || !state || this.noCharting) this.charting.close();
-    else this.charting.renderWindow(() => this.chartingView(state));
+    else
+      this.charting.renderWindow(() =>
+        chartingWindowViewOf(this.chartingRoom(), state, this.callView(state)),
+      );
   }
 
   private async joinWith(mode: ConsultJoinMode, typedName: string): Promise<void> {
@@ -441,81 +442,36 @@ export class ConsultRoom extends ConsultElement {
   private readonly answerConsent = (granted: boolean): void =>
     void this.actions.act((s) => s.setRecordingConsent(granted));
 
-  private muteRequestView(state: SessionState): MuteRequestView {
+  /** What the charting and mute-request views read and call (charting-views.ts). */
+  private chartingRoom(): ChartingRoom {
     return {
+      charting: this.charting,
+      noCharting: this.noCharting,
+      noChat: this.noChat,
       t: this.localize.t.bind(this.localize),
-      pending: this.muteRequested && state.localMedia.audioEnabled,
-      onMute: () => {
-        this.muteRequested = false;
-        void this.actions.act((s) => s.setMicrophoneEnabled(false));
-      },
-      onDismiss: () => (this.muteRequested = false),
-    };
-  }
-
-  private chartingView(state: SessionState): ChartingView {
-    const media = state.localMedia;
-    const view = this.callView(state);
-    const local = state.participants.find((p) => p.isLocal);
-    return {
-      t: view.t,
       lang: this.localize.tag,
       dir: this.localize.dir,
       elapsedSeconds: this.clock.elapsedSeconds,
-      recording: state.recording.status === 'recording',
-      media,
-      remote: state.participants.find((p) => !p.isLocal),
-      localStream: local?.stream ?? media.previewStream,
-      unread: state.chat.unread,
-      showChat: !this.noChat,
-      leaveConfirm: this.charting.leaveConfirm,
-      muteRequest: view.muteRequest,
-      onMicrophone: view.controls.onMicrophone,
-      onCamera: view.controls.onCamera,
-      onChat: () => {
+      muteRequested: this.muteRequested,
+      clearMuteRequest: () => (this.muteRequested = false),
+      setMicrophoneEnabled: (on) => void this.actions.act((s) => s.setMicrophoneEnabled(on)),
+      openChat: () => {
         this.charting.close();
         this.ui.set({ chatOpen: true });
         void this.updateComplete.then(() =>
           this.renderRoot.querySelector<HTMLElement>('consult-chat')?.focus(),
         );
       },
-      onBack: () => this.charting.close(),
-      onLeave: () => {
-        const request = new ConsultRequestLeaveEvent({ source: 'user' });
-        this.dispatchEvent(request);
-        if (request.defaultPrevented) return;
-        this.charting.leaveConfirm = true;
-        this.requestUpdate();
-      },
-      onLeaveCancel: () => {
-        this.charting.leaveConfirm = false;
-        this.requestUpdate();
-      },
-      onLeaveConfirm: () => void this.leave(),
-    };
-  }
-
-  private chartingControl(state: SessionState): Parameters<typeof callViewOf>[1]['charting'] {
-    const available = this.charting.available;
-    if (this.noCharting || !available) return undefined;
-    // Video Picture-in-Picture needs the other person's video.
-    if (available === 'video' && !state.participants.some((p) => !p.isLocal && p.stream))
-      return undefined;
-    const open = this.charting.mode !== undefined;
-    const onBack = (): void => this.charting.close();
-    return {
-      open,
-      onToggle: () => (open ? onBack() : void this.charting.open()),
-      ...(this.charting.mode === 'document'
-        ? { placeholder: renderChartingPlaceholder(this.localize.t.bind(this.localize), onBack) }
-        : {}),
+      leave: () => void this.leave(),
+      dispatchEvent: (event) => this.dispatchEvent(event),
+      requestUpdate: () => this.requestUpdate(),
     };
   }
 
   private callView(state: SessionState): ReturnType<typeof callViewOf> {
     return callViewOf(this, {
-      charting: this.chartingControl(state),
-      muteRequest: this.muteRequestView(state),
+      charting: chartingControlOf(this.chartingRoom(), state),
+      muteRequest: muteRequestViewOf(this.chartingRoom(), state),
       onMuteRequestSent: (name) =>
         this.announcer.announce(this.localize.t('announce.muteRequestSent', { name })),
       state,
