@@ -271,6 +271,32 @@ export function renderCall(state: SessionState, v: CallView): TemplateResult {
   `;
 }
 
+/** The call timer and the recording indicator (also in the charting window). */
+export const callStatusStyles = css`
+  .timer {
+    display: inline-flex;
+    align-items: center;
+    gap: var(--_space-xs);
+    font-variant-numeric: tabular-nums;
+  }
+  .recording-indicator {
+    display: inline-flex;
+    align-items: center;
+    gap: var(--_space-xs);
+    padding: 2px var(--_space-s);
+    border-radius: 999px;
+    background: var(--_danger);
+    color: var(--_on-danger);
+    font-weight: 600;
+  }
+  .dot {
+    inline-size: 0.6rem;
+    block-size: 0.6rem;
+    border-radius: 50%;
+    background: currentColor;
+  }
+`;
+
 export const callStyles = css`
   .call {
     flex: 1;
@@ -296,28 +322,7 @@ export const callStyles = css`
     gap: var(--_space-m);
     min-block-size: 1.75rem;
   }
-  .timer {
-    display: inline-flex;
-    align-items: center;
-    gap: var(--_space-xs);
-    font-variant-numeric: tabular-nums;
-  }
-  .recording-indicator {
-    display: inline-flex;
-    align-items: center;
-    gap: var(--_space-xs);
-    padding: 2px var(--_space-s);
-    border-radius: 999px;
-    background: var(--_danger);
-    color: var(--_on-danger);
-    font-weight: 600;
-  }
-  .dot {
-    inline-size: 0.6rem;
-    block-size: 0.6rem;
-    border-radius: 50%;
-    background: currentColor;
-  }
+  ${callStatusStyles}
   .awaiting {
     color: var(--_muted);
     font-size: var(--_font-size-s);

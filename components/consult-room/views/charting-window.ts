@@ -13,6 +13,8 @@ import type { LocalMediaState, Participant } from '../../../src/index.js';
 import { formatDuration } from '../device-check.js';
 import { renderMuteRequest, type MuteRequestView } from './mute-request.js';
 import type { Translate } from './shared.js';
+import { callStatusStyles } from './call.js';
+import { controlStateStyles } from './controls.js';
 
 /** What the charting window shows and does. */
 export interface ChartingView {
@@ -187,28 +189,7 @@ export const chartingWindowStyles = css`
     align-items: center;
     gap: var(--_space-m);
   }
-  .timer {
-    display: inline-flex;
-    align-items: center;
-    gap: var(--_space-xs);
-    font-variant-numeric: tabular-nums;
-  }
-  .recording-indicator {
-    display: inline-flex;
-    align-items: center;
-    gap: var(--_space-xs);
-    padding: 2px var(--_space-s);
-    border-radius: 999px;
-    background: var(--_danger);
-    color: var(--_on-danger);
-    font-weight: 600;
-  }
-  .dot {
-    inline-size: 0.6rem;
-    block-size: 0.6rem;
-    border-radius: 50%;
-    background: currentColor;
-  }
+  ${callStatusStyles}
   .stage {
     position: relative;
     flex: 1;
@@ -264,32 +245,7 @@ export const chartingWindowStyles = css`
     align-items: center;
     justify-content: center;
   }
-  .control[aria-pressed='false'] {
-    background: var(--_bg);
-    border-style: dashed;
-  }
-  .control.pressed {
-    background: var(--_accent);
-    color: var(--_on-accent);
-    border-color: transparent;
-  }
-  [part~='leave-button'] {
-    background: var(--_danger);
-    color: var(--_on-danger);
-    border-color: transparent;
-  }
-  .badge {
-    position: absolute;
-    inset-block-start: -6px;
-    inset-inline-end: -6px;
-    min-inline-size: 1.4rem;
-    padding-inline: 4px;
-    border-radius: 999px;
-    background: var(--_danger);
-    color: var(--_on-danger);
-    font-weight: 700;
-    line-height: 1.4rem;
-  }
+  ${controlStateStyles}
   @media (forced-colors: active) {
     .control.pressed {
       border: 2px solid ButtonText;

@@ -114,22 +114,8 @@ export function renderControls(v: ControlsView): TemplateResult {
   </div>`;
 }
 
-export const controlsStyles = css`
-  .controls {
-    display: flex;
-    flex-wrap: wrap;
-    justify-content: center;
-    gap: var(--_space-s);
-  }
-  .control {
-    position: relative;
-    display: inline-flex;
-    flex-direction: column;
-    align-items: center;
-    gap: 2px;
-    min-inline-size: 4.5rem;
-    font-size: var(--_font-size-s);
-  }
+/** A control's pressed and off states, Leave and the unread badge (also in the charting window). */
+export const controlStateStyles = css`
   .control[aria-pressed='false'] {
     background: var(--_bg);
     border-style: dashed;
@@ -156,6 +142,25 @@ export const controlsStyles = css`
     font-weight: 700;
     line-height: 1.4rem;
   }
+`;
+
+export const controlsStyles = css`
+  .controls {
+    display: flex;
+    flex-wrap: wrap;
+    justify-content: center;
+    gap: var(--_space-s);
+  }
+  .control {
+    position: relative;
+    display: inline-flex;
+    flex-direction: column;
+    align-items: center;
+    gap: 2px;
+    min-inline-size: 4.5rem;
+    font-size: var(--_font-size-s);
+  }
+  ${controlStateStyles}
   @media (max-width: 40rem) {
     .control .label {
       font-size: 0.75rem;
