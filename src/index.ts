@@ -103,7 +103,12 @@ export { redeemInvite } from './invites.js';
 /** Options of {@link redeemInvite}. @public */
 export type { RedeemInviteOptions } from './invites.js';
 /** Token-server contract: the chat length limit, the error codes and the recording statuses. @public */
-export { MAX_CHAT_MESSAGE_LENGTH, API_ERROR_CODES, SERVER_RECORDING_STATUSES } from './contract.js';
+export {
+  MAX_CHAT_MESSAGE_LENGTH,
+  API_ERROR_CODES,
+  MEDIA_BACKENDS,
+  SERVER_RECORDING_STATUSES,
+} from './contract.js';
 /** Token-server contract types (shared with server implementations). @public */
 export type {
   ParticipantRole,

@@ -73,6 +73,23 @@ const keyOf = (e: { consultId: string; userId: string }): string => `${e.consult
  * @cssproperty --consult-color-danger - Errors and device problems.
  * @cssproperty --consult-color-success - A passed device check.
  * @cssproperty --consult-space-m - Main spacing.
+ * @cssproperty [--consult-color-border=light-dark(#767d88, #8b929d)] - Borders of buttons, inputs and dialogs.
+ * @cssproperty [--consult-color-focus=light-dark(#0b57d0, #a8c7fa)] - Focus outline.
+ * @cssproperty [--consult-color-on-accent=light-dark(#ffffff, #062e6f)] - Text and icons on the accent colour; keep it in contrast with the accent.
+ * @cssproperty [--consult-color-on-danger=light-dark(#ffffff, #601410)] - Text and icons on the danger colour; keep it in contrast with the danger colour.
+ * @cssproperty --consult-color-own-message - Background of own messages.
+ * @cssproperty [--consult-color-surface-raised=light-dark(#e3e7ed, #2f333b)] - Raised surfaces: hovered buttons, headers, the composer.
+ * @cssproperty [--consult-color-warning=light-dark(#7a4d00, #ffcf70)] - Warning banners and marks.
+ * @cssproperty --consult-font-family - Font family.
+ * @cssproperty [--consult-font-size=1rem] - Base font size.
+ * @cssproperty [--consult-font-size-small=0.875rem] - Secondary text (names, times, counters).
+ * @cssproperty [--consult-radius-l=16px] - Large radius (tiles, dialogs, panels).
+ * @cssproperty --consult-radius-m - Radius of messages and controls.
+ * @cssproperty [--consult-radius-s=6px] - Small radius (badges, error messages).
+ * @cssproperty [--consult-space-l=20px] - Large spacing (around screens and dialogs).
+ * @cssproperty [--consult-space-s=8px] - Small spacing (between related items).
+ * @cssproperty [--consult-space-xs=4px] - Smallest spacing (inside controls).
+ * @cssproperty [--consult-transition-duration=160ms] - Duration of transitions; 0ms under prefers-reduced-motion.
  *
  * @cssstate loading - The first snapshot has not arrived yet.
  * @cssstate empty - Nobody is waiting.

@@ -86,6 +86,7 @@ describe('custom-elements.json', () => {
       'consult-chat',
       'consult-precheck',
       'consult-prejoin',
+      'consult-queue',
       'consult-room',
       'consult-tile',
     ]);
