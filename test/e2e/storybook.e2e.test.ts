@@ -156,7 +156,7 @@ async function waitForStory(page: Page): Promise<StoryCheck> {
       (window as unknown as { __STORYBOOK_PREVIEW__?: Preview }).__STORYBOOK_PREVIEW__
         ?.currentRender?.phase ?? 'unknown';
     const element = document.querySelector<HTMLElement & { updateComplete?: Promise<unknown> }>(
-      '#storybook-root consult-room, #storybook-root consult-chat, #storybook-root consult-prejoin, #storybook-root consult-precheck',
+      '#storybook-root consult-room, #storybook-root consult-chat, #storybook-root consult-prejoin, #storybook-root consult-precheck, #storybook-root consult-queue',
     );
     await element?.updateComplete;
     // Two frames: lazily loaded translations and the video elements settle.
