@@ -5,7 +5,13 @@
  * `@ts-expect-error`. An unused `@ts-expect-error` is itself an error, so an event that falls back
  * to plain `Event` (a missing map entry) fails the typecheck.
  */
-import type { ConsultError, Participant, RecordingState } from '../../src/index.js';
+import type {
+  ConsultError,
+  Participant,
+  PrecheckResult,
+  QueueEntry,
+  RecordingState,
+} from '../../src/index.js';
 import type { ConsultChat } from '../consult-chat/consult-chat.component.js';
 import type { ConsultRoom } from '../consult-room/consult-room.component.js';
 import type {
@@ -16,6 +22,9 @@ import type {
   ConsultJoinEvent,
   ConsultLeaveEvent,
   ConsultLeaveEventDetail,
+  ConsultPrecheckResultEvent,
+  ConsultQueueOpenEvent,
+  ConsultQueueWaitingEvent,
   ConsultRequestLeaveEvent,
 } from './index.js';
 
@@ -76,6 +85,19 @@ room.addEventListener('consult-charting-change', (e) => {
   expectType<ConsultChartingChangeEvent>()(e);
   expectType<boolean>()(e.detail.open);
   expectType<ConsultChartingMode>()(e.detail.mode);
+});
+el.addEventListener('consult-precheck-result', (e) => {
+  expectType<ConsultPrecheckResultEvent>()(e);
+  expectType<PrecheckResult>()(e.detail.result);
+});
+el.addEventListener('consult-queue-open', (e) => {
+  expectType<ConsultQueueOpenEvent>()(e);
+  expectType<string>()(e.detail.consultId);
+  expectType<QueueEntry>()(e.detail.entry);
+});
+el.addEventListener('consult-queue-waiting', (e) => {
+  expectType<ConsultQueueWaitingEvent>()(e);
+  expectType<QueueEntry>()(e.detail.entry);
 });
 // The map is global, so document and window listeners are typed as well (events are composed).
 document.addEventListener('consult-leave', (e) => {
