@@ -92,7 +92,8 @@ export async function serveEgressFile(
   const segments = parseRelativePath(relative);
   if (!segments) return plain(404);
   if (method === 'GET' || method === 'HEAD') return serveFileUnder(root, segments, method, range);
-  if (method !== 'DELETE') return new Response(null, { status: 405, headers: { Allow: 'GET, HEAD, DELETE' } });
+  if (method !== 'DELETE')
+    return new Response(null, { status: 405, headers: { Allow: 'GET, HEAD, DELETE' } });
   if (busy(segments.join('/'))) return plain(409);
   try {
     const rootReal = await realpath(resolve(root));

@@ -80,7 +80,9 @@ export function createLiveKitServices(options: LiveKitServicesOptions): LiveKitS
   const app = new Hono<{ Bindings: { peer?: PeerInfo } }>();
   app.all(`${TWIRP_PREFIX}*`, (c) =>
     serveTwirp(c.req.raw, services, authenticate, (error) =>
-      logger.error('twirp method failed', { error: error instanceof Error ? error.name : 'unknown' }),
+      logger.error('twirp method failed', {
+        error: error instanceof Error ? error.name : 'unknown',
+      }),
     ),
   );
   app.all(`${EGRESS_FILES_PREFIX}*`, async (c) => {
@@ -88,7 +90,8 @@ export function createLiveKitServices(options: LiveKitServicesOptions): LiveKitS
     if (authorization) {
       try {
         const grants = await authenticate(authorization);
-        if (grants.roomRecord !== true) throw new TwirpError('unauthenticated', 'permissions denied');
+        if (grants.roomRecord !== true)
+          throw new TwirpError('unauthenticated', 'permissions denied');
       } catch (e) {
         if (e instanceof TwirpError) return twirpErrorResponse(e);
         throw e;
