@@ -4,7 +4,8 @@
  * FAILED with its error), reports each step as LiveKit's egress webhooks, and keeps its
  * `EgressInfo` (times in ns, as LiveKit) for ListEgress after it ends.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
+import { sep } from 'node:path';
 import {
   EgressInfo,
   EgressSourceType,
@@ -176,6 +177,13 @@ export class LiveKitEgress {
     const { info } = entry;
     try {
       await mkdir(dir, { recursive: true });
+      // The path was checked by name; a symlinked folder must not lead the recorder elsewhere.
+      const [realDir, realRoot] = await Promise.all([
+        realpath(dir),
+        realpath(this.options.recordingsDir),
+      ]);
+      if (realDir !== realRoot && !realDir.startsWith(realRoot + sep))
+        throw new Error('the file path leaves the recordings folder');
       const recording = await this.options.rooms.recordRoom(info.roomName, {
         recordingId: info.egressId,
         dir,

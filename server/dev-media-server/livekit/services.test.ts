@@ -4,7 +4,7 @@
  * double behind them.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -444,6 +444,24 @@ describe('LiveKit services: egress and webhooks', () => {
       'invalid_argument',
     );
     assert.equal(rooms.recordings.filter((r) => r.room === 'rec-3').length, 0);
+
+    // A folder that is a symlink out of the recordings folder: the egress fails, nothing is recorded.
+    const outside = await mkdtemp(join(tmpdir(), 'lk-outside-'));
+    await symlink(outside, join(dir, 'link'));
+    const linked = await egress.startRoomCompositeEgress('rec-3', {
+      file: new EncodedFileOutput({ filepath: 'link/x.mp4' }),
+    });
+    await waitFor(
+      () =>
+        inbox.received.some(
+          (w) => w.body.includes('egress_ended') && w.body.includes(linked.egressId),
+        ),
+      'egress_ended',
+    );
+    const [failed] = await egress.listEgress({ egressId: linked.egressId });
+    assert.equal(failed?.status, EgressStatus.EGRESS_FAILED);
+    assert.equal(rooms.recordings.filter((r) => r.room === 'rec-3').length, 0);
+    await rm(outside, { recursive: true, force: true });
     assert.deepEqual(
       (await readdir(join(dir, '..'))).filter((n) => n === 'evil.mp4' || n === 'b.mp4'),
       [],
