@@ -50,8 +50,22 @@ export async function serveRecordingFile(
   rangeHeader: string | undefined,
 ): Promise<Response> {
   if (!isValidRecordingId(recordingId) || !isValidFileName(fileName)) return notFound();
+  return serveFileUnder(root, [recordingId, fileName], method, rangeHeader);
+}
+
+/**
+ * Serves the file at `segments` (already validated by the caller) under `root`: 404 unless the
+ * resolved path, symlinks included, is a regular file inside `root`.
+ */
+export async function serveFileUnder(
+  root: string,
+  segments: readonly string[],
+  method: string,
+  rangeHeader: string | undefined,
+): Promise<Response> {
+  const fileName = segments.at(-1) ?? '';
   const rootAbs = resolve(root);
-  const candidate = resolve(rootAbs, recordingId, fileName);
+  const candidate = resolve(rootAbs, ...segments);
   if (!candidate.startsWith(rootAbs + sep)) return notFound();
   let real: string;
   let size: number;

@@ -17,13 +17,13 @@ export type WebhookEventName =
   | 'signalSent'
   | 'filterEventDispatched';
 
-export interface WebhookOptions {
+export interface WebhookOptions<E extends string = WebhookEventName> {
   /** Endpoint receiving `POST` with the event JSON. */
   url: string;
   /** Extra headers, as an object or as OpenVidu-style `"Name: value"` strings. */
   headers?: Record<string, string> | string[];
   /** Events to send (default: all). */
-  events?: WebhookEventName[];
+  events?: E[];
   /** Attempts per event including the first (default 5). */
   maxAttempts?: number;
   /** First retry delay in ms, doubled on each retry (default 500). */
@@ -52,7 +52,22 @@ export function normalizeHeaders(headers: WebhookOptions['headers']): Record<str
   return out;
 }
 
-export class WebhookSender {
+/**
+ * How a queued event becomes the request body and its own headers, on each attempt (so a signature
+ * that expires is made afresh for a retry). The default is the event as JSON with `Content-Type:
+ * application/json`.
+ */
+export type WebhookEncoder = (
+  body: object,
+) => Promise<{ body: string; headers: Record<string, string> }>;
+
+const encodeJson: WebhookEncoder = (body) =>
+  Promise.resolve({
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json' },
+  });
+
+export class WebhookSender<E extends string = WebhookEventName> {
   private readonly queue: object[] = [];
   private readonly headers: Record<string, string>;
   private readonly events: ReadonlySet<string> | undefined;
@@ -66,16 +81,17 @@ export class WebhookSender {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly options: WebhookOptions,
+    private readonly options: WebhookOptions<E>,
     private readonly timers: TimerRegistry,
     private readonly logger: Logger,
+    private readonly encode: WebhookEncoder = encodeJson,
   ) {
     this.headers = normalizeHeaders(options.headers);
     this.events = options.events ? new Set(options.events) : undefined;
   }
 
   /** Queues one event; never throws, never blocks. */
-  send(event: WebhookEventName, body: object): void {
+  send(event: E, body: object): void {
     if (this.closed) return;
     if (this.events && !this.events.has(event)) return;
     const max = this.options.maxQueue ?? 10_000;
@@ -146,10 +162,11 @@ export class WebhookSender {
     for (let attempt = 1; attempt <= maxAttempts && !this.closed; attempt++) {
       let retryable: boolean;
       try {
+        const encoded = await this.encode(body);
         const res = await fetch(this.options.url, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', ...this.headers },
-          body: JSON.stringify(body),
+          headers: { ...encoded.headers, ...this.headers },
+          body: encoded.body,
           signal: AbortSignal.any([
             this.abort.signal,
             AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
