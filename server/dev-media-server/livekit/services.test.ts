@@ -238,7 +238,9 @@ describe('LiveKit services: RoomService', () => {
     const res = await fetch(`${served.url}/twirp/livekit.RoomService/CreateRoom`, {
       method: 'POST',
       headers: { ...auth, 'Content-Type': 'application/protobuf' },
-      body: new CreateRoomRequest({ name: 'binary-room', maxParticipants: 3 }).toBinary(),
+      body: new Uint8Array(
+        new CreateRoomRequest({ name: 'binary-room', maxParticipants: 3 }).toBinary(),
+      ),
     });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/protobuf');
