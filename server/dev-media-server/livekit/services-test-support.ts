@@ -3,6 +3,7 @@
  * with the recorder's file behaviour: `stop()` writes `<dir>/<name>.mp4`), a webhook receiver on
  * loopback, and the services served over a real HTTP server with `@hono/node-server`.
  */
+import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,7 @@ import {
   TrackType,
   type DataPacket_Kind,
 } from '@livekit/protocol';
+import { AccessToken, type VideoGrant } from 'livekit-server-sdk';
 import type { ActiveRecording } from '../media/types.js';
 import type { CreateRoomOptions, LiveKitRooms, UpdateParticipantOptions } from './contract.js';
 import {
@@ -254,4 +256,33 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 50
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+export const KEY = 'lk-dev-key';
+export const SECRET = 'lk-dev-secret-0123456789abcdef0123456789';
+export const opts = { failover: false, requestTimeout: 5 };
+
+/** Rejects with a Twirp error of this HTTP status and code. */
+export async function rejectsWith(
+  p: Promise<unknown>,
+  status: number,
+  code: string,
+): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    const err = e as { status?: number; code?: string; message?: string };
+    assert.equal(err.status, status, `status of ${err.message}`);
+    assert.equal(err.code, code);
+    return true;
+  });
+}
+
+/** An API token with these grants (5 minutes unless `ttl` says otherwise). */
+export async function jwt(
+  grant: VideoGrant,
+  key = KEY,
+  secret = SECRET,
+  ttl: number | string = '5m',
+): Promise<string> {
+  const at = new AccessToken(key, secret, { ttl });
+  at.addGrant(grant);
+  return at.toJwt();
 }

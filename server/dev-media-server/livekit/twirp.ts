@@ -213,7 +213,9 @@ export async function serveTwirp(
       ? new Response(answer.toJsonString({ emitDefaultValues: true }), {
           headers: { 'Content-Type': 'application/json' },
         })
-      : new Response(answer.toBinary(), { headers: { 'Content-Type': 'application/protobuf' } });
+      : new Response(new Uint8Array(answer.toBinary()), {
+          headers: { 'Content-Type': 'application/protobuf' },
+        });
   } catch (e) {
     if (e instanceof TwirpError) return twirpErrorResponse(e);
     onInternal(e);
