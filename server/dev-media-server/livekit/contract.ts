@@ -51,7 +51,12 @@ export interface LiveKitRooms {
     update: UpdateParticipantOptions,
   ): ParticipantInfo | undefined;
   /** Mutes or unmutes a published track (RoomService.MutePublishedTrack). */
-  mutePublishedTrack(room: string, identity: string, trackSid: string, muted: boolean): TrackInfo | undefined;
+  mutePublishedTrack(
+    room: string,
+    identity: string,
+    trackSid: string,
+    muted: boolean,
+  ): TrackInfo | undefined;
   /** Sends a data packet from the server to everyone, or to the identities given; false when the room is unknown. */
   sendData(
     room: string,
