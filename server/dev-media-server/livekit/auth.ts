@@ -71,9 +71,9 @@ export async function verifyJoinToken(
       throw new LiveKitAuthError('unknown API key');
     throw new LiveKitAuthError('invalid token');
   }
-  const video = (typeof payload['video'] === 'object' && payload['video'] !== null
-    ? payload['video']
-    : {}) as VideoClaim;
+  const video = (
+    typeof payload['video'] === 'object' && payload['video'] !== null ? payload['video'] : {}
+  ) as VideoClaim;
   const identity = typeof payload.sub === 'string' ? payload.sub : '';
   if (video.roomJoin !== true) throw new LiveKitAuthError('permissions denied: no roomJoin grant');
   if (typeof video.room !== 'string' || video.room === '')

@@ -133,7 +133,8 @@ export class Participant {
         onCandidate: (candidateInit) =>
           this.send({ case: 'trickle', value: { candidateInit, target: SignalTarget.SUBSCRIBER } }),
       },
-      (sdp, id) => this.send({ case: 'offer', value: new SessionDescription({ type: 'offer', sdp, id }) }),
+      (sdp, id) =>
+        this.send({ case: 'offer', value: new SessionDescription({ type: 'offer', sdp, id }) }),
     );
     this.subscriber.onAnswered(() => {
       for (const down of this.downTracks.values()) down.published.keyframes.request();
@@ -150,11 +151,19 @@ export class Participant {
     if (this.closed || this.downTracks.has(track.sid) || !this.permission.canSubscribe) return;
     const subscriber = this.subscriber ?? this.startSubscriber();
     const slot = subscriber.addTrack(track.kind, publisher.sid, track.sid);
-    const down = new DownTrack(track, slot.track, slot.sender, slot.receiver, this.host.logger, (d) => {
-      if (this.downTracks.get(track.sid) === d) this.downTracks.delete(track.sid);
-      subscriber.removeTrack(d.sender);
-      subscriber.negotiate();
-    });
+    // An ended subscription leaves its m-section idle rather than inactive: werift rejects inactive
+    // m-sections (port 0) inside the BUNDLE group, which browsers refuse when it is the group's tag.
+    // The client learns of the end from the ParticipantUpdate.
+    const down = new DownTrack(
+      track,
+      slot.track,
+      slot.sender,
+      slot.receiver,
+      this.host.logger,
+      (d) => {
+        if (this.downTracks.get(track.sid) === d) this.downTracks.delete(track.sid);
+      },
+    );
     this.downTracks.set(track.sid, down);
     subscriber.negotiate();
   }
@@ -169,12 +178,15 @@ export class Participant {
         void this.answerPublisher(message.value);
         return;
       case 'answer':
-        this.subscriber?.handleAnswer(message.value.sdp).catch((error: unknown) =>
-          this.host.logger.warn('subscriber answer rejected', { error: errorMessage(error) }),
-        );
+        this.subscriber
+          ?.handleAnswer(message.value.sdp)
+          .catch((error: unknown) =>
+            this.host.logger.warn('subscriber answer rejected', { error: errorMessage(error) }),
+          );
         return;
       case 'trickle': {
-        const transport = message.value.target === SignalTarget.SUBSCRIBER ? this.subscriber : this.publisher;
+        const transport =
+          message.value.target === SignalTarget.SUBSCRIBER ? this.subscriber : this.publisher;
         transport?.addCandidate(message.value.candidateInit);
         return;
       }
@@ -185,9 +197,11 @@ export class Participant {
         this.setMuted(message.value.sid, message.value.muted);
         return;
       case 'subscription':
-        for (const sid of message.value.trackSids) this.host.setSubscribed(this, sid, message.value.subscribe);
+        for (const sid of message.value.trackSids)
+          this.host.setSubscribed(this, sid, message.value.subscribe);
         for (const pt of message.value.participantTracks)
-          for (const sid of pt.trackSids) this.host.setSubscribed(this, sid, message.value.subscribe);
+          for (const sid of pt.trackSids)
+            this.host.setSubscribed(this, sid, message.value.subscribe);
         return;
       case 'updateMetadata':
         this.updateOwnMetadata(message.value);
@@ -232,7 +246,9 @@ export class Participant {
         case: 'requestResponse',
         value: new RequestResponse({
           reason: RequestResponse_Reason.NOT_ALLOWED,
-          message: this.permission.canPublish ? 'unsupported or duplicate track' : 'not allowed to publish',
+          message: this.permission.canPublish
+            ? 'unsupported or duplicate track'
+            : 'not allowed to publish',
           request: { case: 'addTrack', value: req },
         }),
       });
@@ -274,9 +290,15 @@ export class Participant {
     this.bindSections(offer.sdp);
     try {
       const sdp = await this.publisher.answer(offer.sdp);
-      this.send({ case: 'answer', value: new SessionDescription({ type: 'answer', sdp, id: offer.id }) });
+      this.send({
+        case: 'answer',
+        value: new SessionDescription({ type: 'answer', sdp, id: offer.id }),
+      });
     } catch (error) {
-      this.host.logger.warn('publisher offer failed', { participant: this.sid, error: errorMessage(error) });
+      this.host.logger.warn('publisher offer failed', {
+        participant: this.sid,
+        error: errorMessage(error),
+      });
     }
   }
 
@@ -292,7 +314,10 @@ export class Participant {
         continue;
       }
       if (!sending) continue;
-      let cid = section.trackId !== undefined && this.announced.has(section.trackId) ? section.trackId : undefined;
+      let cid =
+        section.trackId !== undefined && this.announced.has(section.trackId)
+          ? section.trackId
+          : undefined;
       const type = section.kind === 'audio' ? TrackType.AUDIO : TrackType.VIDEO;
       cid ??= [...this.announced.entries()].find(([, info]) => info.type === type)?.[0];
       const info = cid === undefined ? undefined : this.announced.get(cid);
@@ -303,16 +328,24 @@ export class Participant {
     }
   }
 
-  private onTrack(track: MediaStreamTrack, receiver: RTCRtpReceiver, transceiver: RTCRtpTransceiver): void {
+  private onTrack(
+    track: MediaStreamTrack,
+    receiver: RTCRtpReceiver,
+    transceiver: RTCRtpTransceiver,
+  ): void {
     const info = transceiver.mid ? this.byMid.get(transceiver.mid) : undefined;
     if (!info || this.closed) {
-      this.host.logger.debug('track without an announced publication ignored', { participant: this.sid });
+      this.host.logger.debug('track without an announced publication ignored', {
+        participant: this.sid,
+      });
       return;
     }
     let published = this.tracks.get(info.sid);
     if (!published) {
       const kind: MediaKind = info.type === TrackType.AUDIO ? 'audio' : 'video';
-      published = new PublishedTrack(info, kind, transceiver, this.host.logger, () => this.host.packetForwarded());
+      published = new PublishedTrack(info, kind, transceiver, this.host.logger, () =>
+        this.host.packetForwarded(),
+      );
       published.attach(track, receiver);
       this.tracks.set(info.sid, published);
       this.host.trackPublished(this, published);
@@ -340,7 +373,12 @@ export class Participant {
     this.host.dataReceived(this, label, packet);
   }
 
-  private updateOwnMetadata(req: { metadata: string; name: string; attributes: Record<string, string>; requestId: number }): void {
+  private updateOwnMetadata(req: {
+    metadata: string;
+    name: string;
+    attributes: Record<string, string>;
+    requestId: number;
+  }): void {
     if (!this.permission.canUpdateMetadata) {
       this.send({
         case: 'requestResponse',

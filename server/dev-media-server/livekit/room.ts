@@ -5,10 +5,8 @@
  */
 import {
   Codec,
-  DataPacket,
   DataPacket_Kind,
   DisconnectReason,
-  ICEServer,
   JoinResponse,
   LeaveRequest,
   LeaveRequest_Action,
@@ -18,13 +16,13 @@ import {
   ServerInfo_Edition,
   TrackSource,
 } from '@livekit/protocol';
-import type { ParticipantInfo } from '@livekit/protocol';
+import type { ParticipantInfo, DataPacket, ICEServer } from '@livekit/protocol';
 import type { MediaStreamTrack, PeerConfig } from 'werift';
 import type { RecordableStream, StreamRegistry } from '../media/recorder.js';
 import type { Logger } from '../logger.js';
 import type { LiveKitEvents } from './contract.js';
 import { newSid } from './ids.js';
-import { Participant } from './participant.js';
+import type { Participant } from './participant.js';
 import type { ParticipantHost } from './participant.js';
 import type { PublishedTrack } from './tracks.js';
 import { LOSSY_LABEL, RELIABLE_LABEL } from './transports.js';
@@ -121,7 +119,9 @@ export class Room implements ParticipantHost {
     this.closeTimer = undefined;
     this.participants.set(participant.identity, participant);
     participant.state = ParticipantInfo_State.JOINED;
-    const others = [...this.participants.values()].filter((p) => p !== participant && !p.permission.hidden);
+    const others = [...this.participants.values()].filter(
+      (p) => p !== participant && !p.permission.hidden,
+    );
     participant.send({
       case: 'join',
       value: new JoinResponse({
@@ -137,6 +137,9 @@ export class Room implements ParticipantHost {
         }),
         iceServers: this.deps.iceServers,
         subscriberPrimary: participant.permission.canSubscribe,
+        // The client then negotiates its publisher PC (data channels first) right after joining, so
+        // its SCTP association comes up with DTLS instead of in a later renegotiation.
+        fastPublish: true,
         pingInterval: PING_INTERVAL_S,
         pingTimeout: PING_TIMEOUT_S,
         enabledPublishCodecs: [new Codec({ mime: 'video/VP8' }), new Codec({ mime: 'audio/opus' })],
@@ -146,8 +149,13 @@ export class Room implements ParticipantHost {
     participant.state = ParticipantInfo_State.ACTIVE;
     this.broadcast([participant.info()], participant);
     if (participant.autoSubscribe)
-      for (const other of others) for (const track of other.tracks.values()) participant.subscribe(other, track);
-    this.deps.events?.emit({ event: 'participant_joined', room: this.info(), participant: participant.info() });
+      for (const other of others)
+        for (const track of other.tracks.values()) participant.subscribe(other, track);
+    this.deps.events?.emit({
+      event: 'participant_joined',
+      room: this.info(),
+      participant: participant.info(),
+    });
   }
 
   /** A new socket of a participant in its reconnect window: keep it (no media resume, see docs). */
@@ -163,13 +171,22 @@ export class Room implements ParticipantHost {
   remove(participant: Participant, reason: DisconnectReason, notify: boolean): void {
     if (this.participants.get(participant.identity) !== participant) return;
     this.participants.delete(participant.identity);
+    this.logger.info('livekit participant left', {
+      room: this.sid,
+      participant: participant.sid,
+      reason: DisconnectReason[reason],
+    });
     const timer = this.lostTimers.get(participant);
     if (timer) clearTimeout(timer);
     this.lostTimers.delete(participant);
     if (notify)
       participant.send({
         case: 'leave',
-        value: new LeaveRequest({ canReconnect: false, reason, action: LeaveRequest_Action.DISCONNECT }),
+        value: new LeaveRequest({
+          canReconnect: false,
+          reason,
+          action: LeaveRequest_Action.DISCONNECT,
+        }),
       });
     participant.signal?.close(1000, 'removed');
     const tracks = [...participant.tracks.values()];
@@ -187,14 +204,19 @@ export class Room implements ParticipantHost {
         participant: participant.info(),
         track: track.info.clone(),
       });
-    this.deps.events?.emit({ event: 'participant_left', room: this.info(), participant: participant.info() });
+    this.deps.events?.emit({
+      event: 'participant_left',
+      room: this.info(),
+      participant: participant.info(),
+    });
     if (this.participants.size === 0) this.armCloseTimer(this.settings.departureTimeoutSec);
   }
 
   /** Disconnects everyone and forgets the room. */
   close(reason: DisconnectReason = DisconnectReason.ROOM_DELETED): void {
     if (this.closed) return;
-    for (const participant of [...this.participants.values()]) this.remove(participant, reason, true);
+    for (const participant of [...this.participants.values()])
+      this.remove(participant, reason, true);
     this.closed = true;
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
@@ -206,7 +228,8 @@ export class Room implements ParticipantHost {
   updateMetadata(metadata: string): void {
     this.settings.metadata = metadata;
     const room = this.info();
-    for (const participant of this.participants.values()) participant.send({ case: 'roomUpdate', value: { room } });
+    for (const participant of this.participants.values())
+      participant.send({ case: 'roomUpdate', value: { room } });
   }
 
   // ── ParticipantHost ──
@@ -259,14 +282,21 @@ export class Room implements ParticipantHost {
   }
 
   /** Sends a data packet to everyone but `from`, or to the identities in `destinations`. */
-  relay(packet: DataPacket, kind: DataPacket_Kind, destinations: string[], from?: Participant): void {
+  relay(
+    packet: DataPacket,
+    kind: DataPacket_Kind,
+    destinations: string[],
+    from?: Participant,
+  ): void {
     const bytes = packet.toBinary();
     const label = kind === DataPacket_Kind.LOSSY ? LOSSY_LABEL : RELIABLE_LABEL;
     const only = destinations.length > 0 ? new Set(destinations) : undefined;
     for (const participant of this.participants.values()) {
       if (participant === from || (only && !only.has(participant.identity))) continue;
       if (!participant.subscriber?.send(label, bytes))
-        this.logger.debug('data packet not delivered: channel not open', { participant: participant.sid });
+        this.logger.debug('data packet not delivered: channel not open', {
+          participant: participant.sid,
+        });
     }
   }
 
@@ -286,7 +316,15 @@ export class Room implements ParticipantHost {
   }
 
   signalLost(participant: Participant): void {
-    if (this.participants.get(participant.identity) !== participant || this.lostTimers.has(participant)) return;
+    if (
+      this.participants.get(participant.identity) !== participant ||
+      this.lostTimers.has(participant)
+    )
+      return;
+    this.logger.info('livekit signal socket lost; participant kept for its reconnect window', {
+      room: this.sid,
+      participant: participant.sid,
+    });
     const timer = setTimeout(() => {
       this.lostTimers.delete(participant);
       this.remove(participant, DisconnectReason.SIGNAL_CLOSE, false);
@@ -330,7 +368,11 @@ export class Room implements ParticipantHost {
       streamId: participant.sid,
       hasAudio: audio !== undefined,
       hasVideo: video !== undefined,
-      tracks: (): { generation: number; audio: MediaStreamTrack | undefined; video: MediaStreamTrack | undefined } => ({
+      tracks: (): {
+        generation: number;
+        audio: MediaStreamTrack | undefined;
+        video: MediaStreamTrack | undefined;
+      } => ({
         generation,
         audio: audio?.sourceTrack,
         video: video?.sourceTrack,
@@ -362,7 +404,10 @@ export class Room implements ParticipantHost {
 
   private armCloseTimer(seconds: number): void {
     if (this.closeTimer) clearTimeout(this.closeTimer);
-    this.closeTimer = setTimeout(() => this.close(DisconnectReason.ROOM_CLOSED), Math.max(0, seconds) * 1000);
+    this.closeTimer = setTimeout(
+      () => this.close(DisconnectReason.ROOM_CLOSED),
+      Math.max(0, seconds) * 1000,
+    );
     this.closeTimer.unref();
   }
 }

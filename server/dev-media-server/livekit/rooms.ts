@@ -4,14 +4,25 @@
  * first join, as LiveKit does).
  */
 import { mkdir } from 'node:fs/promises';
-import { DataPacket, DataPacket_Kind, DisconnectReason, UserPacket } from '@livekit/protocol';
-import type { ICEServer, ParticipantInfo, Room as RoomInfo, TrackInfo } from '@livekit/protocol';
+import { DataPacket, DisconnectReason, UserPacket } from '@livekit/protocol';
+import type {
+  ICEServer,
+  ParticipantInfo,
+  Room as RoomInfo,
+  TrackInfo,
+  DataPacket_Kind,
+} from '@livekit/protocol';
 import type { PeerConfig } from 'werift';
 import { startRecording } from '../media/recorder.js';
 import type { ActiveRecording } from '../media/types.js';
 import type { Logger } from '../logger.js';
 import type { JoinGrant } from './auth.js';
-import type { CreateRoomOptions, LiveKitEvents, LiveKitRooms, UpdateParticipantOptions } from './contract.js';
+import type {
+  CreateRoomOptions,
+  LiveKitEvents,
+  LiveKitRooms,
+  UpdateParticipantOptions,
+} from './contract.js';
 import { Participant } from './participant.js';
 import { Room } from './room.js';
 
@@ -39,7 +50,9 @@ export class RoomRegistry implements LiveKitRooms {
   }
 
   listRooms(names?: string[]): RoomInfo[] {
-    const rooms = names ? names.map((n) => this.rooms.get(n)).filter((r): r is Room => !!r) : [...this.rooms.values()];
+    const rooms = names
+      ? names.map((n) => this.rooms.get(n)).filter((r): r is Room => !!r)
+      : [...this.rooms.values()];
     return rooms.map((r) => r.info());
   }
 
@@ -74,7 +87,11 @@ export class RoomRegistry implements LiveKitRooms {
     return true;
   }
 
-  updateParticipant(room: string, identity: string, update: UpdateParticipantOptions): ParticipantInfo | undefined {
+  updateParticipant(
+    room: string,
+    identity: string,
+    update: UpdateParticipantOptions,
+  ): ParticipantInfo | undefined {
     const participant = this.rooms.get(room)?.participants.get(identity);
     if (!participant) return undefined;
     if (update.metadata !== undefined) participant.metadata = update.metadata;
@@ -88,7 +105,12 @@ export class RoomRegistry implements LiveKitRooms {
     return participant.info();
   }
 
-  mutePublishedTrack(room: string, identity: string, trackSid: string, muted: boolean): TrackInfo | undefined {
+  mutePublishedTrack(
+    room: string,
+    identity: string,
+    trackSid: string,
+    muted: boolean,
+  ): TrackInfo | undefined {
     const participant = this.rooms.get(room)?.participants.get(identity);
     const info = participant?.setMuted(trackSid, muted);
     if (!participant || !info) return undefined;
@@ -128,7 +150,9 @@ export class RoomRegistry implements LiveKitRooms {
     const found = this.rooms.get(room);
     if (!found) return undefined;
     await mkdir(options.dir, { recursive: true });
-    const streamIds = [...found.participants.values()].filter((p) => p.tracks.size > 0).map((p) => p.sid);
+    const streamIds = [...found.participants.values()]
+      .filter((p) => p.tracks.size > 0)
+      .map((p) => p.sid);
     const recording = await startRecording(
       {
         recordingId: options.recordingId,
@@ -172,7 +196,10 @@ export class RoomRegistry implements LiveKitRooms {
     return { room, participant };
   }
 
-  findParticipant(roomName: string, sid: string): { room: Room; participant: Participant } | undefined {
+  findParticipant(
+    roomName: string,
+    sid: string,
+  ): { room: Room; participant: Participant } | undefined {
     const room = this.rooms.get(roomName);
     const participant = room && [...room.participants.values()].find((p) => p.sid === sid);
     return room && participant ? { room, participant } : undefined;
@@ -208,7 +235,8 @@ export class RoomRegistry implements LiveKitRooms {
         iceServers: this.options.iceServers,
         reconnectWindowMs: this.options.reconnectWindowMs,
         onClosed: (closed) => {
-          if (this.rooms.get(closed.settings.name) === closed) this.rooms.delete(closed.settings.name);
+          if (this.rooms.get(closed.settings.name) === closed)
+            this.rooms.delete(closed.settings.name);
         },
         onForward: () => this.forwardedPackets++,
       },

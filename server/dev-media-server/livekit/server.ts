@@ -72,7 +72,13 @@ export interface LiveKitDevServer {
   credentialsGenerated: boolean;
   /** The room registry (what the Twirp services call). */
   rooms: LiveKitRooms;
-  stats(): { rooms: number; participants: number; recordings: number; sockets: number; forwardedPackets: number };
+  stats(): {
+    rooms: number;
+    participants: number;
+    recordings: number;
+    sockets: number;
+    forwardedPackets: number;
+  };
   close(): Promise<void>;
 }
 
@@ -87,8 +93,10 @@ export function resolveCredentials(
       `The dev media server refuses LiveKit's well-known dev secret "${DEV_API_SECRET}" on a non-loopback host: ` +
         'pass another secret (--api-secret) or none to get a random one.',
     );
-  if (apiSecret !== undefined) return { apiKey: apiKey ?? DEV_API_KEY, apiSecret, generated: false };
-  if (loopback) return { apiKey: apiKey ?? DEV_API_KEY, apiSecret: DEV_API_SECRET, generated: false };
+  if (apiSecret !== undefined)
+    return { apiKey: apiKey ?? DEV_API_KEY, apiSecret, generated: false };
+  if (loopback)
+    return { apiKey: apiKey ?? DEV_API_KEY, apiSecret: DEV_API_SECRET, generated: false };
   return {
     apiKey: apiKey ?? `API${randomBytes(6).toString('hex')}`,
     apiSecret: randomBytes(24).toString('base64url'),
@@ -105,7 +113,9 @@ function cors(response: Response): Response {
 }
 
 function text(status: number, body: string): Response {
-  return cors(new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
+  return cors(
+    new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } }),
+  );
 }
 
 function jsonError(status: number, code: string, message: string): Response {
@@ -117,7 +127,42 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-export async function startLiveKitDevServer(options: LiveKitDevServerOptions = {}): Promise<LiveKitDevServer> {
+/** Every plain HTTP request: Twirp to the services, `/rtc/validate`, 404 JSON for the rest. */
+function httpHandler(
+  options: LiveKitDevServerOptions,
+  credentials: LiveKitCredentials,
+  logger: Logger,
+): (req: Request) => Promise<Response> {
+  return async (req) => {
+    const url = new URL(req.url);
+    if (url.pathname.startsWith('/twirp/')) {
+      if (!options.services) return jsonError(404, 'not_found', 'no Twirp services in this server');
+      try {
+        return await options.services(req);
+      } catch (error) {
+        logger.warn('twirp service failed', { error: errorMessage(error) });
+        return jsonError(500, 'internal', 'the service failed');
+      }
+    }
+    if (url.pathname === '/rtc/v1/validate' || url.pathname === '/rtc/v1')
+      return text(404, 'this server speaks the v0 signalling path only (/rtc)');
+    if (url.pathname === '/rtc/validate') {
+      try {
+        await verifyJoinToken(url.searchParams.get('access_token') ?? '', credentials);
+        return text(200, 'success');
+      } catch (error) {
+        if (error instanceof LiveKitAuthError) return text(error.status, error.message);
+        return text(500, 'could not validate the request');
+      }
+    }
+    if (url.pathname === '/') return text(200, 'OK');
+    return jsonError(404, 'not_found', `no route for ${req.method} ${url.pathname}`);
+  };
+}
+
+export async function startLiveKitDevServer(
+  options: LiveKitDevServerOptions = {},
+): Promise<LiveKitDevServer> {
   const logger = options.logger ?? silentLogger;
   const host = options.host ?? '127.0.0.1';
   const credentials = resolveCredentials(options.apiKey, options.apiSecret, isLoopbackHost(host));
@@ -148,31 +193,7 @@ export async function startLiveKitDevServer(options: LiveKitDevServerOptions = {
     return verifyJoinToken(url.searchParams.get('access_token') ?? '', credentials);
   }
 
-  async function fetch(req: Request): Promise<Response> {
-    const url = new URL(req.url);
-    if (url.pathname.startsWith('/twirp/')) {
-      if (!options.services) return jsonError(404, 'not_found', 'no Twirp services in this server');
-      try {
-        return await options.services(req);
-      } catch (error) {
-        logger.warn('twirp service failed', { error: errorMessage(error) });
-        return jsonError(500, 'internal', 'the service failed');
-      }
-    }
-    if (url.pathname === '/rtc/v1/validate' || url.pathname === '/rtc/v1')
-      return text(404, 'this server speaks the v0 signalling path only (/rtc)');
-    if (url.pathname === '/rtc/validate') {
-      try {
-        await grantOf(url);
-        return text(200, 'success');
-      } catch (error) {
-        if (error instanceof LiveKitAuthError) return text(error.status, error.message);
-        return text(500, 'could not validate the request');
-      }
-    }
-    if (url.pathname === '/') return text(200, 'OK');
-    return jsonError(404, 'not_found', `no route for ${req.method} ${url.pathname}`);
-  }
+  const fetch = httpHandler(options, credentials, logger);
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -192,6 +213,7 @@ export async function startLiveKitDevServer(options: LiveKitDevServerOptions = {
 
   function onSocket(ws: WebSocket, url: URL, grant: JoinGrant): void {
     if (url.searchParams.get('reconnect') === '1') {
+      logger.info('livekit resume refused: the client rejoins', {});
       // No ICE-restart resume here: ask the client for a full reconnect (a new join).
       ws.send(
         encodeSignalResponse({
@@ -228,7 +250,8 @@ export async function startLiveKitDevServer(options: LiveKitDevServerOptions = {
         onClose: () => room.signalLost(participant),
       },
       logger,
-      PING_TIMEOUT_S * 1000,
+      // Twice the client's own timeout: a busy machine delays pings, and a drop costs a full rejoin.
+      2 * PING_TIMEOUT_S * 1000,
     );
     room.admit(participant);
     logger.info('livekit participant joined', { room: room.sid, participant: participant.sid });
@@ -250,7 +273,9 @@ export async function startLiveKitDevServer(options: LiveKitDevServerOptions = {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 7880);
-  const urlHost = options.announcedIp ?? (isLoopbackHost(host) || host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+  const urlHost =
+    options.announcedIp ??
+    (isLoopbackHost(host) || host === '0.0.0.0' || host === '::' ? 'localhost' : host);
   const url = (options.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
   const wsUrl = url.replace(/^http/, 'ws');
   logger.info('dev media server (LiveKit mode) listening', { url, port });
@@ -264,7 +289,11 @@ export async function startLiveKitDevServer(options: LiveKitDevServerOptions = {
     apiSecret: credentials.apiSecret,
     credentialsGenerated: credentials.generated,
     rooms,
-    stats: () => ({ ...rooms.stats(), sockets: wss.clients.size, forwardedPackets: rooms.forwardedPackets }),
+    stats: () => ({
+      ...rooms.stats(),
+      sockets: wss.clients.size,
+      forwardedPackets: rooms.forwardedPackets,
+    }),
     close: () =>
       (closing ??= (async () => {
         await rooms.close();

@@ -51,7 +51,9 @@ export class SignalConnection {
   ) {
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onSocketClosed());
-    ws.on('error', (error) => logger.debug('livekit signal socket error', { error: errorMessage(error) }));
+    ws.on('error', (error) =>
+      logger.debug('livekit signal socket error', { error: errorMessage(error) }),
+    );
     this.armWatchdog();
   }
 

@@ -109,7 +109,9 @@ export class PublishedTrack {
     if (ssrc === undefined) return false;
     source.receiver
       .sendRtcpPLI(ssrc)
-      .catch((error: unknown) => this.logger.debug('PLI send failed', { error: errorMessage(error) }));
+      .catch((error: unknown) =>
+        this.logger.debug('PLI send failed', { error: errorMessage(error) }),
+      );
     return true;
   }
 }

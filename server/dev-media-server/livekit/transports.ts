@@ -5,7 +5,7 @@
  *  - {@link SubscriberTransport}: the server offers; it carries one sendonly transceiver per
  *    subscribed track (stream id `<participant sid>|<track sid>`, as livekit-client unpacks it) and
  *    the server's `_reliable`/`_lossy` data channels. Changes are batched into one renegotiation;
- *    an offer waits for the previous answer.
+ *    an offer waits for the previous answer. Ended subscriptions keep their (idle) m-section.
  * ICE candidates trickle both ways as JSON `RTCIceCandidateInit` strings.
  */
 import {
@@ -53,7 +53,12 @@ export function parseMediaSections(sdp: string): SdpMediaSection[] {
   let current: SdpMediaSection | undefined;
   for (const line of sdp.split(/\r?\n/)) {
     if (line.startsWith('m=')) {
-      current = { mid: '', kind: line.slice(2).split(' ')[0] ?? '', direction: 'sendrecv', trackId: undefined };
+      current = {
+        mid: '',
+        kind: line.slice(2).split(' ')[0] ?? '',
+        direction: 'sendrecv',
+        trackId: undefined,
+      };
       sections.push(current);
     } else if (current) {
       if (line.startsWith('a=mid:')) current.mid = line.slice(6).trim();
@@ -132,9 +137,11 @@ abstract class Transport {
       if (this.early.length < 64) this.early.push(init);
       return;
     }
-    this.pc.addIceCandidate(init).catch((error: unknown) =>
-      this.options.logger.debug('client ICE candidate rejected', { error: errorMessage(error) }),
-    );
+    this.pc
+      .addIceCandidate(init)
+      .catch((error: unknown) =>
+        this.options.logger.debug('client ICE candidate rejected', { error: errorMessage(error) }),
+      );
   }
 
   onConnected(listener: () => void): void {
@@ -146,16 +153,17 @@ abstract class Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.pc.close().catch((error: unknown) =>
-      this.options.logger.debug('peer connection close failed', { error: errorMessage(error) }),
-    );
+    this.pc
+      .close()
+      .catch((error: unknown) =>
+        this.options.logger.debug('peer connection close failed', { error: errorMessage(error) }),
+      );
   }
 
   protected remoteDescriptionSet(): void {
     if (this.remoteSet) return;
     this.remoteSet = true;
-    for (const init of this.early.splice(0))
-      this.pc.addIceCandidate(init).catch(() => undefined);
+    for (const init of this.early.splice(0)) this.pc.addIceCandidate(init).catch(() => undefined);
   }
 }
 
@@ -208,11 +216,15 @@ export class PublisherTransport extends Transport {
     if (transport.dtlsTransport.state !== 'connected') return; // connect() starts it with DTLS
     // The browser (DTLS server here) waits for our INIT on a renegotiated association, while werift,
     // ICE-controlled, would wait for the browser's: send it.
-    const association = (transport as unknown as { sctp: { isServer: boolean; start(port?: number): Promise<void> } }).sctp;
+    const association = (
+      transport as unknown as { sctp: { isServer: boolean; start(port?: number): Promise<void> } }
+    ).sctp;
     association.isServer = false;
-    association.start(this.pc.sctpRemotePort).catch((error: unknown) =>
-      this.options.logger.warn('late SCTP start failed', { error: errorMessage(error) }),
-    );
+    association
+      .start(this.pc.sctpRemotePort)
+      .catch((error: unknown) =>
+        this.options.logger.warn('late SCTP start failed', { error: errorMessage(error) }),
+      );
   }
 
   /** Answers a client offer (offers are handled one at a time, in order). */
@@ -281,15 +293,6 @@ export class SubscriberTransport extends Transport {
     return { track, sender: transceiver.sender, receiver: transceiver.receiver, transceiver };
   }
 
-  removeTrack(sender: RTCRtpSender): void {
-    if (this.closed) return;
-    try {
-      this.pc.removeTrack(sender);
-    } catch (error) {
-      this.options.logger.debug('subscriber removeTrack failed', { error: errorMessage(error) });
-    }
-  }
-
   /** Sends `bytes` on the server's channel `label`; false when it is not open. */
   send(label: string, bytes: Uint8Array): boolean {
     const channel = this.channels.get(label);
@@ -314,6 +317,7 @@ export class SubscriberTransport extends Transport {
 
   async handleAnswer(sdp: string): Promise<void> {
     if (this.closed || !this.offering) return;
+    if (process.env['LK_DEBUG_SDP']) console.error(`DBG subscriber answer\n${sdp}`);
     try {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
       this.remoteDescriptionSet();
@@ -336,6 +340,8 @@ export class SubscriberTransport extends Transport {
       await this.pc.setLocalDescription(offer);
       const sdp = this.pc.localDescription?.sdp;
       if (!sdp || this.closed) return;
+      if (process.env['LK_DEBUG_SDP'])
+        console.error(`DBG subscriber offer ${this.offerId + 1}\n${sdp}`);
       this.sendOffer(sdp, ++this.offerId);
     } catch (error) {
       this.offering = false;

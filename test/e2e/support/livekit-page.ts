@@ -62,7 +62,12 @@ globalThis.harness = {
 /** Bundles {@link LIVEKIT_PAGE_ENTRY} with the repository's livekit-client (an IIFE script). */
 export async function bundleLiveKitPage(root: string): Promise<string> {
   const bundle = await build({
-    stdin: { contents: LIVEKIT_PAGE_ENTRY, resolveDir: root, sourcefile: 'livekit-entry.js', loader: 'js' },
+    stdin: {
+      contents: LIVEKIT_PAGE_ENTRY,
+      resolveDir: root,
+      sourcefile: 'livekit-entry.js',
+      loader: 'js',
+    },
     bundle: true,
     format: 'iife',
     platform: 'browser',
