@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { DevMediaServerOptions, IceServerOption } from './index.js';
-import { createJsonLogger, startDevMediaServer } from './index.js';
+import { createJsonLogger, startDevMediaServer, startLiveKitDevServer } from './index.js';
 import { ImpairmentError, parseImpairment } from './impairment.js';
 import { MEDIA_LOG_FIELDS, type LogLevel } from './logger.js';
 import { normalizeOrigin } from './origins.js';
@@ -35,7 +35,25 @@ Options:
                              loss=5%,delay=200ms,jitter=30ms,rate=300kbit (per direction; any
                              subset; change it at run time with PUT /openvidu/api/dev/impairment)
   --log-level <level>        debug | info | warn | error (default info; JSON lines on stderr)
+  --protocol <p>             openvidu (default) or livekit: LiveKit signalling for livekit-client
+                             (port 7880 by default; --port, --host, --public-url, --public-ip,
+                             --ice-port-range, --ice-server and --log-level apply)
+  --api-key <k>              LiveKit mode: API key (env LIVEKIT_API_KEY; default devkey on loopback)
+  --api-secret <s>           LiveKit mode: API secret (env LIVEKIT_API_SECRET; default secret on
+                             loopback, a random one printed below otherwise; "secret" is refused
+                             off loopback)
   -h, --help                 Show this help`;
+
+/** Options the LiveKit mode does not have. */
+const OPENVIDU_ONLY = [
+  'secret',
+  'allowed-origins',
+  'recordings-dir',
+  'no-recording',
+  'webhook-url',
+  'webhook-header',
+  'impair',
+] as const;
 
 /** I/O of `consult-kit dev-server`; `onListening` also gets the secret. */
 export type DevServerCliIo = CliIo<{ url: string; secret: string; port: number }>;
@@ -88,6 +106,8 @@ export function parseDevServerArgs(
   help: boolean;
   options: DevMediaServerOptions;
   logLevel: LogLevel;
+  protocol: 'openvidu' | 'livekit';
+  livekit: { apiKey?: string; apiSecret?: string };
 } {
   let parsed;
   try {
@@ -109,6 +129,9 @@ export function parseDevServerArgs(
         'webhook-header': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         impair: { type: 'string' },
+        protocol: { type: 'string' },
+        'api-key': { type: 'string' },
+        'api-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -116,6 +139,23 @@ export function parseDevServerArgs(
     throw new CliUsageError(errorMessage(err));
   }
   const v = parsed.values;
+  const protocol = v.protocol ?? 'openvidu';
+  if (protocol !== 'openvidu' && protocol !== 'livekit')
+    throw new CliUsageError('--protocol must be openvidu or livekit');
+  const livekit: { apiKey?: string; apiSecret?: string } = {};
+  if (protocol === 'livekit') {
+    for (const name of OPENVIDU_ONLY)
+      if (v[name] !== undefined)
+        throw new CliUsageError(`--${name} is not available with --protocol livekit`);
+    const apiKey = v['api-key'] ?? env['LIVEKIT_API_KEY'];
+    const apiSecret = v['api-secret'] ?? env['LIVEKIT_API_SECRET'];
+    if (apiKey === '' || apiSecret === '')
+      throw new CliUsageError('the LiveKit API key and secret must not be empty');
+    if (apiKey !== undefined) livekit.apiKey = apiKey;
+    if (apiSecret !== undefined) livekit.apiSecret = apiSecret;
+  } else if (v['api-key'] !== undefined || v['api-secret'] !== undefined) {
+    throw new CliUsageError('--api-key and --api-secret need --protocol livekit');
+  }
   const options: DevMediaServerOptions = {};
   if (v.port !== undefined) options.port = parsePort(v.port, '--port');
   if (v.secret !== undefined) {
@@ -169,7 +209,7 @@ export function parseDevServerArgs(
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new CliUsageError('--log-level must be debug, info, warn or error');
   }
-  return { help: v.help === true, options, logLevel };
+  return { help: v.help === true, options, logLevel, protocol, livekit };
 }
 
 function impairmentLine(i: DevMediaServerOptions['impairment']): string {
@@ -201,6 +241,7 @@ export async function runDevServerCli(argv: string[], io: DevServerCliIo = {}): 
     return 0;
   }
   const logger = createJsonLogger(parsed.logLevel, (line) => err(`${line}\n`), MEDIA_LOG_FIELDS);
+  if (parsed.protocol === 'livekit') return runLiveKitMode(parsed, logger, io);
   let server;
   try {
     server = await startDevMediaServer({ ...parsed.options, logger });
@@ -224,6 +265,46 @@ export async function runDevServerCli(argv: string[], io: DevServerCliIo = {}): 
   );
   io.onListening?.({ url: server.url, secret: server.secret, port: server.port });
 
+  await untilStopped(io);
+  await server.close();
+  return 0;
+}
+
+/** `--protocol livekit`: the LiveKit mode until interrupted. */
+async function runLiveKitMode(
+  parsed: ReturnType<typeof parseDevServerArgs>,
+  logger: ReturnType<typeof createJsonLogger>,
+  io: DevServerCliIo,
+): Promise<number> {
+  const { out, err } = cliOutput(io);
+  const o = parsed.options;
+  let server;
+  try {
+    server = await startLiveKitDevServer({
+      ...(o.port !== undefined ? { port: o.port } : {}),
+      ...(o.host !== undefined ? { host: o.host } : {}),
+      ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
+      ...(o.announcedIp !== undefined ? { announcedIp: o.announcedIp } : {}),
+      ...(o.icePortRange !== undefined ? { icePortRange: o.icePortRange } : {}),
+      ...(o.iceServers !== undefined ? { iceServers: o.iceServers } : {}),
+      ...parsed.livekit,
+      logger,
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    err(
+      `consult-kit dev-server: could not start: ${
+        code === 'EADDRINUSE' ? `port ${o.port ?? 7880} is already in use` : errorMessage(e)
+      }\n`,
+    );
+    return 1;
+  }
+  out(
+    `LiveKit-compatible dev media server running\n  URL:        ${server.wsUrl}\n  API key:    ${server.apiKey}\n  API secret: ${server.apiSecret}${
+      server.credentialsGenerated ? ' (generated for this run)' : ''
+    }\n`,
+  );
+  io.onListening?.({ url: server.url, secret: server.apiSecret, port: server.port });
   await untilStopped(io);
   await server.close();
   return 0;

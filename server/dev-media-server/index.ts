@@ -31,6 +31,7 @@ import { TimerRegistry } from './timers.js';
 import type { WebhookOptions, WebhookStats } from './webhook.js';
 import { WebhookSender, normalizeHeaders } from './webhook.js';
 import { errorMessage } from '../shared/errors.js';
+import type { LiveKitDevServer, LiveKitDevServerOptions } from './livekit/server.js';
 
 export { createJsonLogger, silentLogger } from './logger.js';
 export type { Logger, LogLevel } from './logger.js';
@@ -38,6 +39,8 @@ export type { WebhookEventName, WebhookOptions } from './webhook.js';
 export type { MediaRouter } from './media/types.js';
 export type { ImpairmentRule, LinkImpairment } from './impairment.js';
 export { parseImpairment } from './impairment.js';
+export type { LiveKitDevServer, LiveKitDevServerOptions } from './livekit/server.js';
+export type { LiveKitEvents, LiveKitRoomEvent, LiveKitRooms } from './livekit/contract.js';
 
 /** An ICE server as `RTCIceServer` (the browser gets each URL as OpenVidu's `{url, username, credential}`). */
 export interface IceServerOption {
@@ -248,10 +251,38 @@ function originRefused(req: IncomingMessage, allowed: readonly string[] | undefi
   return allowed !== undefined && origin !== undefined && !isAllowedOrigin(origin, allowed);
 }
 
-/** Starts the server; resolves once it listens. */
+/**
+ * Starts the server; resolves once it listens. `protocol: 'livekit'` starts the LiveKit mode instead
+ * (livekit/server.ts, loaded on demand): LiveKit signalling for livekit-client, `devkey`/`secret` on
+ * loopback.
+ */
+export function startDevMediaServer(
+  options: LiveKitDevServerOptions & { protocol: 'livekit' },
+): Promise<LiveKitDevServer>;
+export function startDevMediaServer(
+  options?: DevMediaServerOptions & { protocol?: 'openvidu' },
+): Promise<DevMediaServer>;
 export async function startDevMediaServer(
-  options: DevMediaServerOptions = {},
-): Promise<DevMediaServer> {
+  options:
+    | (LiveKitDevServerOptions & { protocol: 'livekit' })
+    | (DevMediaServerOptions & { protocol?: 'openvidu' }) = {},
+): Promise<DevMediaServer | LiveKitDevServer> {
+  if (options.protocol === 'livekit') {
+    const { startLiveKitDevServer } = await import('./livekit/server.js');
+    return startLiveKitDevServer(options);
+  }
+  return startOpenViduServer(options);
+}
+
+/** Starts the LiveKit mode (see {@link startDevMediaServer}). */
+export async function startLiveKitDevServer(
+  options: LiveKitDevServerOptions = {},
+): Promise<LiveKitDevServer> {
+  const livekit = await import('./livekit/server.js');
+  return livekit.startLiveKitDevServer(options);
+}
+
+async function startOpenViduServer(options: DevMediaServerOptions): Promise<DevMediaServer> {
   const logger = options.logger ?? silentLogger;
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopbackHost(host);

@@ -1,0 +1,351 @@
+/**
+ * The two werift peer connections of a LiveKit participant (livekit-client's "v0" dual-PC mode):
+ *  - {@link PublisherTransport}: the client offers, the server answers recvonly; it carries the
+ *    client's tracks and its `_reliable`/`_lossy` data channels.
+ *  - {@link SubscriberTransport}: the server offers; it carries one sendonly transceiver per
+ *    subscribed track (stream id `<participant sid>|<track sid>`, as livekit-client unpacks it) and
+ *    the server's `_reliable`/`_lossy` data channels. Changes are batched into one renegotiation;
+ *    an offer waits for the previous answer. Ended subscriptions keep their (idle) m-section.
+ * ICE candidates trickle both ways as JSON `RTCIceCandidateInit` strings.
+ */
+import {
+  MediaStream,
+  MediaStreamTrack,
+  RTCPeerConnection,
+  useAbsSendTime,
+  useFIR,
+  useNACK,
+  useOPUS,
+  usePLI,
+  useREMB,
+  useRepairedRtpStreamId,
+  useSdesMid,
+  useSdesRTPStreamId,
+  useVP8,
+} from 'werift';
+import type {
+  PeerConfig,
+  RTCDataChannel,
+  RTCIceCandidate,
+  RTCRtpReceiver,
+  RTCRtpSender,
+  RTCRtpTransceiver,
+} from 'werift';
+import { withoutDefaultStunServer } from '../media/peer.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../logger.js';
+import type { MediaKind } from './tracks.js';
+
+export const RELIABLE_LABEL = '_reliable';
+export const LOSSY_LABEL = '_lossy';
+
+export interface SdpMediaSection {
+  mid: string;
+  kind: string;
+  direction: string;
+  /** Track id of `a=msid:<stream> <track>`. */
+  trackId: string | undefined;
+}
+
+/** The m-sections of an SDP: mid, kind, direction and msid track id. */
+export function parseMediaSections(sdp: string): SdpMediaSection[] {
+  const sections: SdpMediaSection[] = [];
+  let current: SdpMediaSection | undefined;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      current = {
+        mid: '',
+        kind: line.slice(2).split(' ')[0] ?? '',
+        direction: 'sendrecv',
+        trackId: undefined,
+      };
+      sections.push(current);
+    } else if (current) {
+      if (line.startsWith('a=mid:')) current.mid = line.slice(6).trim();
+      else if (/^a=(sendrecv|sendonly|recvonly|inactive)$/.test(line.trim()))
+        current.direction = line.trim().slice(2);
+      else if (line.startsWith('a=msid:')) current.trackId = line.slice(7).trim().split(' ')[1];
+    }
+  }
+  return sections;
+}
+
+/** The browser's candidate as LiveKit carries it (`TrickleRequest.candidateInit`). */
+export function candidateToJson(candidate: RTCIceCandidate): string {
+  const line = candidate.candidate.startsWith('candidate:')
+    ? candidate.candidate
+    : `candidate:${candidate.candidate}`;
+  return JSON.stringify({
+    candidate: line,
+    sdpMid: candidate.sdpMid ?? '0',
+    sdpMLineIndex: candidate.sdpMLineIndex ?? 0,
+  });
+}
+
+interface CandidateInit {
+  candidate: string;
+  sdpMid?: string;
+  sdpMLineIndex?: number;
+}
+
+/** Parses `candidateInit`; undefined for junk and for the end-of-candidates marker. */
+export function parseCandidateInit(json: string): CandidateInit | undefined {
+  try {
+    const value = JSON.parse(json) as Partial<CandidateInit>;
+    if (typeof value.candidate !== 'string' || value.candidate.trim() === '') return undefined;
+    return {
+      candidate: value.candidate,
+      ...(typeof value.sdpMid === 'string' ? { sdpMid: value.sdpMid } : {}),
+      ...(typeof value.sdpMLineIndex === 'number' ? { sdpMLineIndex: value.sdpMLineIndex } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface TransportOptions {
+  baseConfig: Partial<PeerConfig>;
+  logger: Logger;
+  /** A server candidate to trickle to the client. */
+  onCandidate(candidateInit: string): void;
+}
+
+abstract class Transport {
+  readonly pc: RTCPeerConnection;
+  protected closed = false;
+  private remoteSet = false;
+  private readonly early: CandidateInit[] = [];
+
+  constructor(
+    protected readonly options: TransportOptions,
+    config: Partial<PeerConfig>,
+  ) {
+    this.pc = new RTCPeerConnection({ ...options.baseConfig, ...config });
+    this.pc.onIceCandidate.subscribe((candidate) => {
+      if (candidate?.candidate && !this.closed) options.onCandidate(candidateToJson(candidate));
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  addCandidate(json: string): void {
+    const init = parseCandidateInit(json);
+    if (!init || this.closed) return;
+    if (!this.remoteSet) {
+      if (this.early.length < 64) this.early.push(init);
+      return;
+    }
+    this.pc
+      .addIceCandidate(init)
+      .catch((error: unknown) =>
+        this.options.logger.debug('client ICE candidate rejected', { error: errorMessage(error) }),
+      );
+  }
+
+  onConnected(listener: () => void): void {
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') listener();
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc
+      .close()
+      .catch((error: unknown) =>
+        this.options.logger.debug('peer connection close failed', { error: errorMessage(error) }),
+      );
+  }
+
+  protected remoteDescriptionSet(): void {
+    if (this.remoteSet) return;
+    this.remoteSet = true;
+    for (const init of this.early.splice(0)) this.pc.addIceCandidate(init).catch(() => undefined);
+  }
+}
+
+const VIDEO_FEEDBACK = [useNACK(), usePLI(), useFIR()];
+
+export interface PublisherTransportHandlers {
+  /** A track (or simulcast layer) arrived on the m-section `mid`. */
+  onTrack(track: MediaStreamTrack, receiver: RTCRtpReceiver, transceiver: RTCRtpTransceiver): void;
+  onData(label: string, data: Buffer): void;
+}
+
+export class PublisherTransport extends Transport {
+  private chain: Promise<unknown> = Promise.resolve();
+  private sctpStarted = false;
+
+  constructor(options: TransportOptions, handlers: PublisherTransportHandlers) {
+    super(options, {
+      // REMB, not transport-cc: see media/remb.ts.
+      codecs: {
+        video: [useVP8({ rtcpFeedback: [...VIDEO_FEEDBACK, useREMB()] })],
+        audio: [useOPUS()],
+      },
+      headerExtensions: {
+        video: [useSdesMid(), useAbsSendTime(), useSdesRTPStreamId(), useRepairedRtpStreamId()],
+        audio: [useSdesMid()],
+      },
+    });
+    this.pc.onTrack.subscribe((track) => {
+      const transceiver = this.pc
+        .getTransceivers()
+        .find((t) => t.receiver.track === track || t.receiver.tracks.includes(track));
+      if (transceiver) handlers.onTrack(track, transceiver.receiver, transceiver);
+    });
+    this.pc.onDataChannel.subscribe((channel: RTCDataChannel) => {
+      channel.onMessage.subscribe((data) => {
+        if (typeof data !== 'string') handlers.onData(channel.label, data);
+      });
+    });
+  }
+
+  /**
+   * livekit-client's dual-PC mode creates its data channels on first use, so the `m=application`
+   * often arrives in a renegotiation. werift starts SCTP only when DTLS comes up: start it here when
+   * DTLS is already up.
+   */
+  private startLateSctp(): void {
+    const transport = this.pc.sctpTransport;
+    if (!transport || this.sctpStarted) return;
+    this.sctpStarted = true;
+    if (transport.dtlsTransport.state !== 'connected') return; // connect() starts it with DTLS
+    // The browser (DTLS server here) waits for our INIT on a renegotiated association, while werift,
+    // ICE-controlled, would wait for the browser's: send it.
+    const association = (
+      transport as unknown as { sctp: { isServer: boolean; start(port?: number): Promise<void> } }
+    ).sctp;
+    association.isServer = false;
+    association
+      .start(this.pc.sctpRemotePort)
+      .catch((error: unknown) =>
+        this.options.logger.warn('late SCTP start failed', { error: errorMessage(error) }),
+      );
+  }
+
+  /** Answers a client offer (offers are handled one at a time, in order). */
+  answer(sdp: string): Promise<string> {
+    const run = this.chain.then(async () => {
+      if (this.closed) throw new Error('publisher transport is closed');
+      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+      withoutDefaultStunServer(this.pc, this.options.baseConfig);
+      this.remoteDescriptionSet();
+      for (const transceiver of this.pc.getTransceivers())
+        if (transceiver.direction !== 'inactive') transceiver.setDirection('recvonly');
+      const answer = await this.pc.createAnswer();
+      await this.pc.setLocalDescription(answer);
+      const local = this.pc.localDescription?.sdp;
+      if (!local) throw new Error('werift produced no answer');
+      this.startLateSctp();
+      return local;
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}
+
+export interface DownTrackSlot {
+  track: MediaStreamTrack;
+  sender: RTCRtpSender;
+  receiver: RTCRtpReceiver;
+  transceiver: RTCRtpTransceiver;
+}
+
+export class SubscriberTransport extends Transport {
+  private readonly channels = new Map<string, RTCDataChannel>();
+  private offering = false;
+  private again = false;
+  private scheduled = false;
+  private offerId = 0;
+  /** Called after each answer is applied (new down tracks ask for key frames then). */
+  private readonly answeredListeners = new Set<() => void>();
+
+  constructor(
+    options: TransportOptions,
+    private readonly sendOffer: (sdp: string, id: number) => void,
+  ) {
+    super(options, {
+      codecs: { video: [useVP8({ rtcpFeedback: VIDEO_FEEDBACK })], audio: [useOPUS()] },
+      headerExtensions: { video: [useSdesMid(), useAbsSendTime()], audio: [useSdesMid()] },
+    });
+    this.channels.set(RELIABLE_LABEL, this.pc.createDataChannel(RELIABLE_LABEL, { ordered: true }));
+    this.channels.set(
+      LOSSY_LABEL,
+      this.pc.createDataChannel(LOSSY_LABEL, { ordered: false, maxRetransmits: 0 }),
+    );
+  }
+
+  onAnswered(listener: () => void): void {
+    this.answeredListeners.add(listener);
+  }
+
+  /** Adds a sendonly transceiver for a track of `participantSid`; the caller renegotiates. */
+  addTrack(kind: MediaKind, participantSid: string, trackSid: string): DownTrackSlot {
+    const track = new MediaStreamTrack({ kind });
+    const transceiver = this.pc.addTransceiver(track, {
+      direction: 'sendonly',
+      streams: [new MediaStream({ id: `${participantSid}|${trackSid}` })],
+    });
+    return { track, sender: transceiver.sender, receiver: transceiver.receiver, transceiver };
+  }
+
+  /** Sends `bytes` on the server's channel `label`; false when it is not open. */
+  send(label: string, bytes: Uint8Array): boolean {
+    const channel = this.channels.get(label);
+    if (!channel || channel.readyState !== 'open') return false;
+    channel.send(Buffer.from(bytes));
+    return true;
+  }
+
+  /** Schedules one offer for everything changed in this tick (or after the pending answer). */
+  negotiate(): void {
+    if (this.closed || this.scheduled) return;
+    if (this.offering) {
+      this.again = true;
+      return;
+    }
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.offer();
+    });
+  }
+
+  async handleAnswer(sdp: string): Promise<void> {
+    if (this.closed || !this.offering) return;
+    if (process.env['LK_DEBUG_SDP']) console.error(`DBG subscriber answer\n${sdp}`);
+    try {
+      await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      this.remoteDescriptionSet();
+    } finally {
+      this.offering = false;
+    }
+    for (const listener of this.answeredListeners) listener();
+    if (this.again) {
+      this.again = false;
+      this.negotiate();
+    }
+  }
+
+  private async offer(): Promise<void> {
+    if (this.closed || this.offering) return;
+    this.offering = true;
+    try {
+      const offer = await this.pc.createOffer();
+      withoutDefaultStunServer(this.pc, this.options.baseConfig);
+      await this.pc.setLocalDescription(offer);
+      const sdp = this.pc.localDescription?.sdp;
+      if (!sdp || this.closed) return;
+      if (process.env['LK_DEBUG_SDP'])
+        console.error(`DBG subscriber offer ${this.offerId + 1}\n${sdp}`);
+      this.sendOffer(sdp, ++this.offerId);
+    } catch (error) {
+      this.offering = false;
+      this.options.logger.warn('subscriber offer failed', { error: errorMessage(error) });
+    }
+  }
+}

@@ -1,0 +1,197 @@
+// End to end: the SDK's own `livekit` backend (src/backends/livekit.ts over the real livekit-client,
+// bundled with esbuild) in two Chromium pages against the dev media server's LiveKit mode. Tokens
+// are minted here with livekit-server-sdk (the token server's LiveKit path also needs the Twirp
+// RoomService, which this server takes from its `services` option). Proves connect, publish,
+// automatic subscribe with decoded video, a signal with its sender, and a removal.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { build } from 'esbuild';
+import { AccessToken } from 'livekit-server-sdk';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  startLiveKitDevServer,
+  type LiveKitDevServer,
+} from '../../server/dev-media-server/livekit/server.js';
+import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
+import { waitUntil } from './support/browser.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const ROOM = 'consult-sdk';
+
+const PAGE_ENTRY = `
+import { createLiveKitBackend } from './src/backends/livekit.ts';
+const events = [];
+const media = {};
+let backend;
+globalThis.harness = {
+  events,
+  async connect(url, token) {
+    backend = createLiveKitBackend({ url });
+    for (const name of ['connectionCreated', 'connectionDestroyed', 'streamCreated', 'streamDestroyed',
+      'streamSubscribed', 'signal', 'disconnected', 'exception']) {
+      backend.on(name, (detail) => {
+        if (name === 'streamSubscribed') media[detail.streamId] = detail.mediaStream;
+        events.push([name, name === 'streamSubscribed' ? { streamId: detail.streamId } : detail]);
+      });
+    }
+    return (await backend.connect(token, '')).connectionId;
+  },
+  async publish() {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+    await backend.publish({ audioTrack: stream.getAudioTracks()[0], videoTrack: stream.getVideoTracks()[0], audioEnabled: true, videoEnabled: true });
+  },
+  async signal(type, data, to) { await backend.sendSignal(type, data, to); },
+  async framesDecoded(streamId) {
+    const track = media[streamId] && media[streamId].getVideoTracks()[0];
+    if (!track) return 0;
+    const video = document.createElement('video');
+    video.muted = true;
+    video.srcObject = new MediaStream([track]);
+    document.body.append(video);
+    await video.play().catch(() => undefined);
+    const frames = await new Promise((resolve) => {
+      let n = 0;
+      const tick = () => { n++; if (n >= 5) resolve(n); else video.requestVideoFrameCallback(tick); };
+      video.requestVideoFrameCallback(tick);
+      setTimeout(() => resolve(n), 8000);
+    });
+    video.remove();
+    return frames;
+  },
+};
+`;
+
+type EventList = [string, Record<string, unknown>][];
+interface Harness {
+  events: EventList;
+  connect(url: string, token: string): Promise<string>;
+  publish(): Promise<void>;
+  signal(type: string, data: string, to: string[]): Promise<void>;
+  framesDecoded(streamId: string): Promise<number>;
+}
+type H = { harness: Harness };
+
+let server: LiveKitDevServer;
+let web: Server;
+let browser: Browser;
+let baseUrl: string;
+
+async function token(identity: string): Promise<string> {
+  const at = new AccessToken(server.apiKey, server.apiSecret, {
+    identity,
+    metadata: JSON.stringify({
+      userId: identity,
+      displayName: identity.toUpperCase(),
+      role: 'patient',
+    }),
+  });
+  at.addGrant({ roomJoin: true, room: ROOM });
+  return at.toJwt();
+}
+
+async function page(): Promise<Page> {
+  const p = await (await browser.newContext()).newPage();
+  await p.goto(baseUrl);
+  await p.waitForFunction(() => 'harness' in globalThis);
+  return p;
+}
+
+function event(
+  p: Page,
+  name: string,
+  match: (d: Record<string, unknown>) => boolean = () => true,
+): Promise<Record<string, unknown>> {
+  return waitUntil(
+    `${name} event`,
+    async () => {
+      const events = await p.evaluate(() => (globalThis as unknown as H).harness.events);
+      return events.find(([n, d]) => n === name && match(d))?.[1];
+    },
+    30_000,
+    100,
+  );
+}
+
+void describe(
+  'SDK livekit backend through the dev media server (LiveKit mode)',
+  { timeout: 180_000 },
+  () => {
+    before(async () => {
+      server = await startLiveKitDevServer({ port: 0 });
+      const bundle = await build({
+        stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'e2e-entry.ts', loader: 'ts' },
+        bundle: true,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2021',
+        write: false,
+        logLevel: 'silent',
+      });
+      const js = bundle.outputFiles[0]!.text;
+      web = createServer((req, res) => {
+        res.setHeader('content-type', req.url === '/sdk.js' ? 'text/javascript' : 'text/html');
+        res.end(
+          req.url === '/sdk.js'
+            ? js
+            : '<!doctype html><meta charset="utf-8"><script src="/sdk.js"></script>',
+        );
+      });
+      await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+      baseUrl = `http://localhost:${(web.address() as AddressInfo).port}/`;
+      browser = await chromium.launch({
+        executablePath: process.env['CHROME_PATH'] || '/usr/bin/chromium',
+        args: chromiumFlags(),
+      });
+    });
+
+    after(async () => {
+      await browser?.close();
+      await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
+      await server?.close();
+    });
+
+    void it('connects, publishes, subscribes with decoded video, signals, and is removed', async () => {
+      const a = await page();
+      const b = await page();
+      const aId = await a.evaluate(
+        ([url, t]) => (globalThis as unknown as H).harness.connect(url!, t!),
+        [server.wsUrl, await token('ann')],
+      );
+      await a.evaluate(() => (globalThis as unknown as H).harness.publish());
+      const bId = await b.evaluate(
+        ([url, t]) => (globalThis as unknown as H).harness.connect(url!, t!),
+        [server.wsUrl, await token('ben')],
+      );
+      assert.notEqual(aId, bId);
+
+      const created = await event(b, 'connectionCreated', (d) => d['connectionId'] === aId);
+      assert.match(String(created['serverData']), /"userId":"ann"/);
+      const stream = await event(b, 'streamCreated', (d) => d['connectionId'] === aId);
+      const subscribed = await event(
+        b,
+        'streamSubscribed',
+        (d) => d['streamId'] === stream['streamId'],
+      );
+      const frames = await b.evaluate(
+        (id) => (globalThis as unknown as H).harness.framesDecoded(id),
+        String(subscribed['streamId']),
+      );
+      console.log(`ben decoded ${frames} frames of ann's camera`);
+      assert.ok(frames >= 5, `decoded ${frames} frames`);
+
+      await b.evaluate(
+        ([to]) => (globalThis as unknown as H).harness.signal('chat', 'hello ann', [to!]),
+        [aId],
+      );
+      const chat = await event(a, 'signal', (d) => d['type'] === 'chat');
+      assert.equal(chat['data'], 'hello ann');
+      assert.equal(chat['from'], bId);
+
+      assert.equal(server.rooms.removeParticipant(ROOM, 'ben'), true);
+      await event(b, 'disconnected');
+      await event(a, 'connectionDestroyed', (d) => d['connectionId'] === bId);
+    });
+  },
+);
