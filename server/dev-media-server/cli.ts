@@ -27,9 +27,9 @@ Options:
   --ice-port-range <a-b>     UDP port range for ICE, e.g. 40000-40100
   --ice-server <url[,user,credential]>
                              STUN/TURN server for browsers and the media plane (repeatable)
-  --recordings-dir <dir>     Recording folder (default ./recordings)
+  --recordings-dir <dir>     Recording (LiveKit mode: egress file) folder (default ./recordings)
   --no-recording             Disable the recording API (501)
-  --webhook-url <url>        POST OpenVidu webhook events there
+  --webhook-url <url>        POST webhook events there (LiveKit mode: LiveKit's, signed with the key pair)
   --webhook-header <h: v>    Header sent with webhooks (repeatable)
   --impair <spec>            Impair every connection's media path, e.g.
                              loss=5%,delay=200ms,jitter=30ms,rate=300kbit (per direction; any
@@ -37,7 +37,8 @@ Options:
   --log-level <level>        debug | info | warn | error (default info; JSON lines on stderr)
   --protocol <p>             openvidu (default) or livekit: LiveKit signalling for livekit-client
                              (port 7880 by default; --port, --host, --public-url, --public-ip,
-                             --ice-port-range, --ice-server and --log-level apply)
+                             --ice-port-range, --ice-server, --recordings-dir, --webhook-url,
+                             --webhook-header and --log-level apply)
   --api-key <k>              LiveKit mode: API key (env LIVEKIT_API_KEY; default devkey on loopback)
   --api-secret <s>           LiveKit mode: API secret (env LIVEKIT_API_SECRET; default secret on
                              loopback, a random one printed below otherwise; "secret" is refused
@@ -45,15 +46,7 @@ Options:
   -h, --help                 Show this help`;
 
 /** Options the LiveKit mode does not have. */
-const OPENVIDU_ONLY = [
-  'secret',
-  'allowed-origins',
-  'recordings-dir',
-  'no-recording',
-  'webhook-url',
-  'webhook-header',
-  'impair',
-] as const;
+const OPENVIDU_ONLY = ['secret', 'allowed-origins', 'no-recording', 'impair'] as const;
 
 /** I/O of `consult-kit dev-server`; `onListening` also gets the secret. */
 export type DevServerCliIo = CliIo<{ url: string; secret: string; port: number }>;
@@ -287,6 +280,8 @@ async function runLiveKitMode(
       ...(o.announcedIp !== undefined ? { announcedIp: o.announcedIp } : {}),
       ...(o.icePortRange !== undefined ? { icePortRange: o.icePortRange } : {}),
       ...(o.iceServers !== undefined ? { iceServers: o.iceServers } : {}),
+      ...(o.recordingsDir !== undefined ? { recordingsDir: o.recordingsDir } : {}),
+      ...(o.webhook ? { webhook: { url: o.webhook.url, headers: o.webhook.headers ?? [] } } : {}),
       ...parsed.livekit,
       logger,
     });

@@ -2,7 +2,8 @@
  * The dev media server's LiveKit mode (`--protocol livekit`): livekit-client's signalling WebSocket
  * at `/rtc` (protobuf `SignalRequest`/`SignalResponse`, the "v0" dual peer connection mode; `/rtc/v1`
  * is refused with 404 so the client falls back to it), `GET /rtc/validate` (why a connect failed,
- * as LiveKit answers it), and every `/twirp/` request handed to the injected services.
+ * as LiveKit answers it), and every `/twirp/` and `/egress-files/` request handed to the room and
+ * egress services (services.ts: built in, over this server's rooms, unless a test injects others).
  *
  * @example
  * ```ts
@@ -11,6 +12,7 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
+import { resolve as resolvePath } from 'node:path';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
@@ -29,6 +31,9 @@ import { LeaveRequest, LeaveRequest_Action, DisconnectReason } from '@livekit/pr
 import { RoomRegistry } from './rooms.js';
 import { SignalConnection, encodeSignalResponse } from './signal-connection.js';
 import { PING_TIMEOUT_S } from './room.js';
+import { EGRESS_FILES_PREFIX, TWIRP_PREFIX, createLiveKitServices } from './services.js';
+import type { LiveKitServices, PeerInfo } from './services.js';
+import type { LiveKitWebhookOptions } from './webhook.js';
 
 /** LiveKit's own development key pair (`livekit-server --dev`), accepted on a loopback host only. */
 export const DEV_API_KEY = 'devkey';
@@ -51,10 +56,17 @@ export interface LiveKitDevServerOptions {
   icePortRange?: [number, number];
   /** STUN/TURN servers for browsers (JoinResponse `iceServers`) and the media plane. */
   iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
-  /** Every HTTP request under `/twirp/` (RoomService, Egress); 404 JSON when absent. */
-  services?: (req: Request) => Response | Promise<Response>;
-  /** Where room, participant and track events go (webhooks). */
+  /**
+   * Every HTTP request under `/twirp/` and `/egress-files/`, with the peer's address. Default: the
+   * built-in room service, egress and webhooks ({@link createLiveKitServices}) over this server's rooms.
+   */
+  services?: (req: Request, peer: PeerInfo) => Response | Promise<Response>;
+  /** Where room, participant and track events go; default the built-in services' webhooks. */
   events?: LiveKitEvents;
+  /** Folder for egress files (default `./recordings`); used by the built-in services. */
+  recordingsDir?: string;
+  /** Where the built-in services send LiveKit's signed webhooks (none without it). */
+  webhook?: LiveKitWebhookOptions;
   /** How long a participant whose socket dropped is kept for its reconnect (default 10 000 ms). */
   reconnectWindowMs?: number;
   logger?: Logger;
@@ -129,16 +141,16 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
 
 /** Every plain HTTP request: Twirp to the services, `/rtc/validate`, 404 JSON for the rest. */
 function httpHandler(
-  options: LiveKitDevServerOptions,
+  services: LiveKitDevServerOptions['services'],
   credentials: LiveKitCredentials,
   logger: Logger,
-): (req: Request) => Promise<Response> {
-  return async (req) => {
+): (req: Request, peer: PeerInfo) => Promise<Response> {
+  return async (req, peer) => {
     const url = new URL(req.url);
-    if (url.pathname.startsWith('/twirp/')) {
-      if (!options.services) return jsonError(404, 'not_found', 'no Twirp services in this server');
+    if (url.pathname.startsWith(TWIRP_PREFIX) || url.pathname.startsWith(EGRESS_FILES_PREFIX)) {
+      if (!services) return jsonError(404, 'not_found', 'no Twirp services in this server');
       try {
-        return await options.services(req);
+        return await services(req, peer);
       } catch (error) {
         logger.warn('twirp service failed', { error: errorMessage(error) });
         return jsonError(500, 'internal', 'the service failed');
@@ -158,6 +170,23 @@ function httpHandler(
     if (url.pathname === '/') return text(200, 'OK');
     return jsonError(404, 'not_found', `no route for ${req.method} ${url.pathname}`);
   };
+}
+
+/** The room service, egress and webhooks over these rooms (services.ts). */
+function builtInServices(
+  options: LiveKitDevServerOptions,
+  rooms: LiveKitRooms,
+  credentials: LiveKitCredentials,
+  logger: Logger,
+): LiveKitServices {
+  return createLiveKitServices({
+    rooms,
+    apiKey: credentials.apiKey,
+    apiSecret: credentials.apiSecret,
+    recordingsDir: resolvePath(options.recordingsDir ?? 'recordings'),
+    ...(options.webhook ? { webhook: options.webhook } : {}),
+    logger,
+  });
 }
 
 export async function startLiveKitDevServer(
@@ -180,20 +209,30 @@ export async function startLiveKitDevServer(
         credential: s.credential ?? '',
       }),
   );
+  const holder: { services?: LiveKitServices } = {};
   const rooms = new RoomRegistry({
     logger,
     baseConfig,
     iceServers: browserIce.length > 0 ? browserIce : DEFAULT_BROWSER_ICE,
-    events: options.events,
+    // The built-in services exist only once the rooms do: events reach them through this forwarder.
+    events: options.events ?? { emit: (event) => holder.services?.events.emit(event) },
     reconnectWindowMs: options.reconnectWindowMs ?? 10_000,
   });
+  const builtIn = options.services
+    ? undefined
+    : builtInServices(options, rooms, credentials, logger);
+  holder.services = builtIn;
+  const services =
+    options.services ?? ((req: Request, peer: PeerInfo) => builtIn!.fetch(req, peer));
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
 
   async function grantOf(url: URL): Promise<JoinGrant> {
     return verifyJoinToken(url.searchParams.get('access_token') ?? '', credentials);
   }
 
-  const fetch = httpHandler(options, credentials, logger);
+  const handle = httpHandler(services, credentials, logger);
+  const fetch = (req: Request, env: { incoming?: { socket: { remoteAddress?: string } } }) =>
+    handle(req, { remoteAddress: env.incoming?.socket.remoteAddress });
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -296,7 +335,10 @@ export async function startLiveKitDevServer(
     }),
     close: () =>
       (closing ??= (async () => {
+        // Rooms first (their last events still reach the webhooks), then the services finish the
+        // egress files and drain the webhooks.
         await rooms.close();
+        await builtIn?.close();
         for (const client of wss.clients) client.terminate();
         wss.close();
         await new Promise<void>((done) => {
