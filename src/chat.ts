@@ -2,7 +2,8 @@
  * Chat over backend signals of type `chat` (payload {@link ChatSignalPayload}). Senders are taken
  * from the connection's server data, never from the payload. Outgoing messages wait in an outbox
  * until the session is connected and go out in order; receivers drop duplicates by id, so a resend
- * after a reconnect never shows twice.
+ * after a reconnect never shows twice. The token server's history is merged in once connected
+ * (`loadHistory`); on LiveKit the sender also relays each message to it (`relay`).
  * @packageDocumentation
  */
 import {
@@ -11,6 +12,7 @@ import {
   type ParticipantRole,
   type StoredChatMessage,
 } from './contract.js';
+import type { ConsultApi } from './api.js';
 import { ConsultError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { StateStore } from './store.js';
@@ -199,6 +201,39 @@ export class ChatManager {
         fresh.length === 0 ? s.chat.messages : sortStable([...fresh, ...s.chat.messages]);
       return { ...s, chat: { ...s.chat, messages, historyLoaded: true } };
     });
+  }
+
+  /** Loads the token server's history once connected (without a token server there is none). */
+  async loadHistory(api: ConsultApi, signal: AbortSignal): Promise<void> {
+    if (!api.hasServer) {
+      this.mergeHistory(undefined);
+      return;
+    }
+    try {
+      const stored = await api.messages(signal);
+      if (!signal.aborted) this.mergeHistory(stored);
+    } catch (error) {
+      if (signal.aborted) return;
+      this.ctx.logger.warn('chat history could not be loaded', {
+        code: error instanceof ConsultError ? error.code : 'unknown',
+      });
+      this.mergeHistory(undefined);
+    }
+  }
+
+  /**
+   * LiveKit's webhooks carry no data packets, so the token server learns of a chat message from its
+   * sender: one POST per message sent (the id makes a retry harmless). A failure costs the history
+   * that message, not the conversation, so it is only logged.
+   */
+  relay(api: ConsultApi, data: string, to: readonly string[] | undefined): void {
+    api
+      .relayMessage(this.ctx.local().connectionId, data, to && to.length > 0 ? to : undefined)
+      .catch((error: unknown) =>
+        this.ctx.logger.warn('chat message not relayed to the history', {
+          code: ConsultError.from(error).code,
+        }),
+      );
   }
 
   /** Fails everything still waiting (the session ended). */

@@ -10,10 +10,24 @@
  * still picture, a small view) sends little on a perfect link. A signal a browser does not report
  * (Firefox has no `qualityLimitationReason`, `availableOutgoingBitrate` or freeze counters) is
  * unknown, never bad.
+ *
+ * {@link QualitySampler} does the sampling for a session: it owns the per-participant history (last
+ * stats, trackers) and the audio-only advisor, and writes `participants[].quality`. The session owns
+ * the timer and loads this module with its first sample, so pages that never join a call do not
+ * pay for it.
  * @packageDocumentation
  */
-import type { BackendStats } from './backend.js';
-import type { ConnectionQuality, QualityLevel } from './types.js';
+import type { BackendStats, MediaBackend } from './backend.js';
+import type { LocalMedia } from './local-media.js';
+import { patchParticipant } from './participants.js';
+import type { StateStore } from './store.js';
+import type {
+  ConnectionQuality,
+  Participant,
+  QualityLevel,
+  SessionEventMap,
+  SessionState,
+} from './types.js';
 
 import { AUDIO_ONLY_SUGGESTION_SAMPLES } from './quality-constants.js';
 
@@ -282,5 +296,82 @@ export class AudioOnlyAdvisor {
     if (this.suggested) return false;
     this.suggested = true;
     return true;
+  }
+}
+
+// ── Sampling a session ────────────────────────────────────────────────────────────────────────
+
+/** What the sampler needs from its session. @internal */
+export interface QualitySamplerContext {
+  store: StateStore<SessionState>;
+  emit<K extends keyof SessionEventMap>(event: K, detail: SessionEventMap[K]): void;
+  media: LocalMedia;
+  /** The session's backend now (a sample taken from a replaced backend is dropped). */
+  backend(): MediaBackend | undefined;
+}
+
+/** @internal */
+export class QualitySampler {
+  private readonly ctx: QualitySamplerContext;
+  private readonly lastStats = new Map<string, BackendStats>();
+  private readonly trackers = new Map<string, QualityTracker>();
+  private readonly advisor = new AudioOnlyAdvisor();
+
+  constructor(ctx: QualitySamplerContext) {
+    this.ctx = ctx;
+  }
+
+  /** Drops the history of a participant who left. */
+  forget(connectionId: string): void {
+    this.lastStats.delete(connectionId);
+    this.trackers.delete(connectionId);
+  }
+
+  /** Samples every participant once through `backend`. */
+  async sample(backend: MediaBackend): Promise<void> {
+    const { store, media } = this.ctx;
+    const audioOnly = media.state.audioOnly;
+    const results = await Promise.all(
+      store.state.participants.map(async (p) => {
+        const stats = await backend.getStats(p.id).catch(() => undefined);
+        if (!stats) return [p.id, undefined] as const;
+        const previous = this.lastStats.get(p.id);
+        this.lastStats.set(p.id, stats);
+        let tracker = this.trackers.get(p.id);
+        if (!tracker) this.trackers.set(p.id, (tracker = new QualityTracker()));
+        const computed = computeQuality(previous, stats, !audioOnly && p.videoEnabled, tracker);
+        // A media server that grades quality itself (LiveKit) is believed over the classifier.
+        const quality = stats.level ? { ...computed, level: stats.level } : computed;
+        return [p.id, quality] as const;
+      }),
+    );
+    if (this.ctx.backend() !== backend) return;
+    let localLevel: Participant['quality']['level'] = 'unknown';
+    const remoteLevels: Participant['quality']['level'][] = [];
+    store.update((s) => {
+      let participants = s.participants;
+      for (const [id, quality] of results) {
+        if (!quality) continue;
+        const p = participants.find((x) => x.id === id);
+        if (p?.isLocal) localLevel = quality.level;
+        else if (p && quality.level !== 'unknown') remoteLevels.push(quality.level);
+        participants = patchParticipant(participants, id, (x) => {
+          const q = x.quality;
+          const same =
+            q.level === quality.level &&
+            q.roundTripMs === quality.roundTripMs &&
+            q.packetLoss === quality.packetLoss &&
+            q.bitrateKbps === quality.bitrateKbps &&
+            q.jitterMs === quality.jitterMs;
+          return same ? x : { ...x, quality };
+        });
+      }
+      return participants === s.participants ? s : { ...s, participants };
+    });
+    if (this.advisor.observe(localLevel, remoteLevels) && !audioOnly) {
+      media.setAudioOnlySuggested(true);
+      const local = store.state.participants.find((p) => p.isLocal);
+      this.ctx.emit('audioOnlySuggested', { quality: local?.quality ?? { level: 'poor' } });
+    }
   }
 }

@@ -2,89 +2,46 @@
  * A consultation session: token (and waiting room), media connection, participants, local media,
  * chat, recording, lobby and quality, exposed as one immutable {@link SessionState} plus typed
  * events ({@link SessionEventMap}).
+ *
+ * This module owns the public class, the connect sequence and the teardown; each part of the state
+ * has its own manager, built here with what it needs injected: `connection-lifecycle.ts`
+ * (transitions, end, reconnection), `waiting-room.ts` (admission, lobby, the server event stream),
+ * `participant-roster.ts` (participants), `chat.ts` (outbox, unread, history), `recording.ts`
+ * (recording and consent), `local-media.ts` and `quality.ts` (loaded with the first sample).
  * @packageDocumentation
  */
-import { parseLobby, parseRecordingInfo, type ConsultApi } from './api.js';
-import type {
-  BackendEventMap,
-  BackendStats,
-  BackendStream,
-  MediaBackend,
-  MediaBackendFactory,
-} from './backend.js';
+import { parseRecordingInfo } from './api.js';
+import type { BackendEventMap, MediaBackend } from './backend.js';
+import { ConnectionLifecycle } from './connection-lifecycle.js';
 import { ChatManager, CHAT_SIGNAL_TYPE, validateChatText, type ChatReadiness } from './chat.js';
 import type { DeviceCheckReport, TokenResponse } from './contract.js';
 import { Emitter } from './emitter.js';
 import { ConsultError } from './errors.js';
 import { LocalMedia } from './local-media.js';
 import { acceptMuteRequest, MUTE_REQUEST_SIGNAL_TYPE, sendMuteRequest } from './mute-request.js';
-import type { Logger } from './logger.js';
-import { patchParticipant, remoteParticipant, withFields } from './participants.js';
-import type { Platform } from './platform.js';
-import type * as QualityModule from './quality.js';
-import type { AudioOnlyAdvisor, QualityTracker } from './quality.js';
+import { ParticipantRoster, type LocalIdentity } from './participant-roster.js';
 import { QUALITY_SAMPLE_INTERVAL_MS } from './quality-constants.js';
-import { INITIAL_RECORDING, RecordingManager, type RecordingDownload } from './recording.js';
-import type { ServerEvents } from './server-events.js';
-import { transition, type ConnectionStatus } from './state-machine.js';
+import type { QualitySampler } from './quality.js';
+import { RecordingManager, type RecordingDownload } from './recording.js';
+import { initialSessionState, type SessionDeps, type SessionOptions } from './session-options.js';
+import { transition } from './state-machine.js';
 import { StateStore } from './store.js';
 import { abortable } from './timers.js';
+import { WaitingRoom } from './waiting-room.js';
 import type {
   ChatMessage,
   ConnectionReason,
-  ConnectionState,
   ConnectOptions,
   ConsultSessionLike,
   DeviceInfo,
-  Participant,
   SendMessageOptions,
   SessionEventMap,
   SessionState,
   Unsubscribe,
 } from './types.js';
 
-/** Options of a session (`client.join()` / `client.createSession()`). @public */
-export interface SessionOptions {
-  /** Name to show; the token server may prefer the authenticated user's. */
-  displayName?: string;
-  /** Start with the microphone on. Default true. */
-  audio?: boolean;
-  /** Start with the camera on. Default true. */
-  video?: boolean;
-  /** Initial devices. */
-  devices?: { audioDeviceId?: string; videoDeviceId?: string; audioOutputId?: string };
-  /** Video constraints besides the device (resolution, frame rate). */
-  videoConstraints?: MediaTrackConstraints;
-  /** Cancels `join()` (token fetch, waiting, connecting). */
-  signal?: AbortSignal;
-}
-
-/** What a session is built from (the client supplies it). @internal */
-export interface SessionDeps {
-  api: ConsultApi;
-  backendFactory: MediaBackendFactory;
-  platform: Platform;
-  logger: Logger;
-  /** Backoff of the event stream (tests make it predictable). */
-  random?: () => number;
-}
-
-type NonFinal = Exclude<ConnectionState, 'disconnected' | 'failed'>;
-
-/** Initial state of a session. @internal */
-export function initialSessionState(consultId: string, media: LocalMedia): SessionState {
-  return {
-    consultId,
-    connection: 'idle',
-    connectionReason: 'initial',
-    participants: [],
-    localMedia: media.state,
-    devices: media.devices,
-    chat: { messages: [], unread: 0, historyLoaded: false },
-    recording: INITIAL_RECORDING,
-    lobby: [],
-  };
-}
+/** Options of a session. @public */
+export type { SessionOptions } from './session-options.js';
 
 /**
  * One consultation. Create it with `client.createSession()` (preview first, then `connect()`) or
@@ -104,12 +61,13 @@ export class ConsultSession implements ConsultSessionLike {
   private readonly media: LocalMedia;
   private readonly chat: ChatManager;
   private readonly recording: RecordingManager;
+  private readonly roster: ParticipantRoster;
+  private readonly waitingRoom: WaitingRoom;
+  private readonly lifecycle: ConnectionLifecycle;
   private readonly lifetime = new AbortController();
   private readonly cleanups: Unsubscribe[] = [];
   private backend: MediaBackend | undefined;
   private backendPromise: Promise<MediaBackend> | undefined;
-  private events: ServerEvents | undefined;
-  private eventsRequested = false;
   private connectPromise: Promise<void> | undefined;
   private token: TokenResponse | undefined;
   /** `SessionOptions.displayName`, or the one `connect()` was given. */
@@ -117,16 +75,11 @@ export class ConsultSession implements ConsultSessionLike {
   /** `connect()`'s device check, sent with every token request. */
   private deviceCheck: DeviceCheckReport | undefined;
   private localConnectionId = '';
-  private admission:
-    { resolve(token: TokenResponse): void; reject(error: ConsultError): void } | undefined;
-  private readonly streams = new Map<string, BackendStream>();
   private qualityTimer: unknown;
   private qualityBusy = false;
-  private readonly lastStats = new Map<string, BackendStats>();
-  private readonly qualityTrackers = new Map<string, QualityTracker>();
   /** Stats sampling only exists in a call, so its module loads with the first sample. */
-  private qualityModule: Promise<typeof QualityModule> | undefined;
-  private advisor: AudioOnlyAdvisor | undefined;
+  private samplerLoad: Promise<QualitySampler> | undefined;
+  private sampler: QualitySampler | undefined;
   /** Ids of the mute requests received (each is shown once). */
   private readonly muteRequestsSeen = new Set<string>();
 
@@ -148,6 +101,8 @@ export class ConsultSession implements ConsultSessionLike {
       ...(options.videoConstraints ? { videoConstraints: options.videoConstraints } : {}),
     });
     this.store = new StateStore(initialSessionState(consultId, this.media), deps.logger);
+    const { store, media } = this;
+    const now = (): number => deps.platform.clock.now();
     this.store.subscribe((state, previous) => {
       this.emitter.emit('stateChanged', { state, previous });
       if (state.connection !== previous.connection) {
@@ -161,30 +116,57 @@ export class ConsultSession implements ConsultSessionLike {
     const emit = <K extends keyof SessionEventMap>(event: K, detail: SessionEventMap[K]): void =>
       this.emitter.emit(event, detail);
     this.chat = new ChatManager({
-      store: this.store,
+      store,
       emit,
       logger: deps.logger,
-      now: () => deps.platform.clock.now(),
+      now,
       randomId: () => deps.platform.randomId(),
       readiness: () => this.chatReadiness(),
       sendSignal: async (type, data, to) => {
         if (!this.backend) throw ConsultError.invalidState('Not connected.');
         await this.backend.sendSignal(type, data, to);
         if (type === CHAT_SIGNAL_TYPE && this.token?.backend === 'livekit')
-          this.relayChat(data, to);
+          this.chat.relay(deps.api, data, to);
       },
       local: () => this.localIdentity(),
     });
     this.recording = new RecordingManager({
-      store: this.store,
+      store,
       emit,
       api: deps.api,
-      now: () => deps.platform.clock.now(),
+      now,
       localUserId: () => this.token?.userId,
       requireConnected: (action) => this.requireConnected(action),
     });
+    this.lifecycle = new ConnectionLifecycle({
+      store,
+      emit,
+      now,
+      lifetime: this.lifetime,
+      ended: () => this.chat.failAll(),
+      recovered: () => this.chat.flush(),
+      teardown: () => this.teardown(),
+    });
+    this.roster = new ParticipantRoster({
+      store,
+      emit,
+      media,
+      now,
+      localConnectionId: () => this.localConnectionId,
+      left: (connectionId) => this.sampler?.forget(connectionId),
+    });
+    this.waitingRoom = new WaitingRoom({
+      ...deps,
+      store,
+      emit,
+      lifetime: this.lifetime.signal,
+      requestToken: (signal) => deps.api.requestToken(this.displayName, signal, this.deviceCheck),
+      onEvent: (name, data) => this.handleServerEvent(name, data),
+      reportError: (error) => this.reportError(error),
+      requireConnected: (action) => this.requireConnected(action),
+    });
     this.cleanups.push(
-      this.media.on('change', () => this.syncLocalMedia()),
+      this.media.on('change', () => this.roster.syncLocalMedia()),
       this.media.on('devicesChanged', ({ devices }) => {
         this.store.update((s) => ({ ...s, devices }));
         this.emitter.emit('devicesChanged', { devices });
@@ -216,7 +198,8 @@ export class ConsultSession implements ConsultSessionLike {
 
   /** Starts the camera/microphone preview before joining. Resolves with the preview stream. */
   startPreview(options: { signal?: AbortSignal } = {}): Promise<MediaStream | undefined> {
-    if (this.isFinal()) return Promise.reject(ConsultError.invalidState('The session has ended.'));
+    if (this.lifecycle.isFinal())
+      return Promise.reject(ConsultError.invalidState('The session has ended.'));
     return this.media.start(options);
   }
 
@@ -230,7 +213,8 @@ export class ConsultSession implements ConsultSessionLike {
     const name: unknown = options.displayName;
     if (name !== undefined && typeof name !== 'string')
       throw new TypeError('displayName must be a string');
-    if (this.isFinal()) return Promise.reject(ConsultError.invalidState('The session has ended.'));
+    if (this.lifecycle.isFinal())
+      return Promise.reject(ConsultError.invalidState('The session has ended.'));
     if (this.connectPromise) return this.connectPromise;
     const c = this.state.connection;
     if (c !== 'idle') return Promise.reject(ConsultError.invalidState(`Cannot connect when ${c}.`));
@@ -242,11 +226,11 @@ export class ConsultSession implements ConsultSessionLike {
 
   /** Leaves the consultation and releases everything. Safe to call in any state. */
   async leave(): Promise<void> {
-    if (this.isFinal()) {
+    if (this.lifecycle.isFinal()) {
       await this.teardown();
       return;
     }
-    this.end('disconnected', 'left');
+    this.lifecycle.end('disconnected', 'left');
     await this.teardown();
   }
 
@@ -333,11 +317,11 @@ export class ConsultSession implements ConsultSessionLike {
   }
 
   async admit(userId: string): Promise<void> {
-    await this.lobbyAction(userId, 'admit');
+    await this.waitingRoom.act(userId, 'admit');
   }
 
   async deny(userId: string, reason?: string): Promise<void> {
-    await this.lobbyAction(userId, 'deny', reason);
+    await this.waitingRoom.act(userId, 'deny', reason);
   }
 
   /**
@@ -345,7 +329,7 @@ export class ConsultSession implements ConsultSessionLike {
    * ends with reason `evicted`) and get no new token. Rejects with a ConsultError.
    */
   async removeParticipant(userId: string): Promise<void> {
-    await this.lobbyAction(userId, 'remove');
+    await this.waitingRoom.act(userId, 'remove');
   }
 
   /**
@@ -382,7 +366,7 @@ export class ConsultSession implements ConsultSessionLike {
     this.lifetime.signal.addEventListener('abort', abort, { once: true });
     if (signal?.aborted) attempt.abort();
     try {
-      this.apply(transition(from, 'fetching-token', 'join-requested'));
+      this.lifecycle.apply(transition(from, 'fetching-token', 'join-requested'));
       this.deps.backendFactory.preload?.();
       let result = await this.deps.api.requestToken(
         this.displayName,
@@ -393,11 +377,11 @@ export class ConsultSession implements ConsultSessionLike {
       if (result.status === 'waiting') {
         const c = this.state.connection;
         if (c !== 'fetching-token') throw ConsultError.aborted();
-        this.apply(transition(c, 'waiting', 'waiting-room'));
+        this.lifecycle.apply(transition(c, 'waiting', 'waiting-room'));
         const position = result.waiting.position;
         if (position !== undefined) this.store.update((s) => ({ ...s, waitingPosition: position }));
         if (result.waiting.recording) this.recording.announce(false);
-        const token = await this.waitForAdmission(attempt.signal);
+        const token = await this.waitingRoom.waitForAdmission(attempt.signal);
         result = { status: 'token', token };
         reason = 'admitted';
       }
@@ -415,8 +399,8 @@ export class ConsultSession implements ConsultSessionLike {
         delete next.waitingPosition;
         return next;
       });
-      this.apply(transition(c, 'connecting', reason));
-      this.startServerEvents();
+      this.lifecycle.apply(transition(c, 'connecting', reason));
+      this.waitingRoom.startEvents();
       // The token says which media server it is for, so the backend is chosen only now.
       const serverUrl = result.token.serverUrl;
       this.backendPromise = this.deps.backendFactory({
@@ -468,27 +452,20 @@ export class ConsultSession implements ConsultSessionLike {
       this.media.attach(backend);
       const now = this.state.connection;
       if (now !== 'connecting') throw ConsultError.aborted();
-      this.store.update((s) => ({
-        ...s,
-        participants: [
-          this.localParticipant(),
-          ...s.participants.filter((p) => p.id !== connectionId),
-        ],
-        localParticipantId: connectionId,
-      }));
-      this.apply(transition(now, 'connected', 'media-connected'));
-      this.updateCallStarted();
+      this.roster.addLocal(this.localIdentity());
+      this.lifecycle.apply(transition(now, 'connected', 'media-connected'));
+      this.roster.updateCallStarted();
       this.chat.flush();
       this.startQuality();
-      void this.loadHistory();
+      void this.chat.loadHistory(this.deps.api, this.lifetime.signal);
     } catch (error) {
       const aborted = attempt.signal.aborted;
       const e = aborted
         ? ConsultError.aborted(signal?.reason)
         : ConsultError.from(error, 'connection-failed');
-      if (!this.isFinal()) {
-        if (aborted) this.end('disconnected', 'aborted');
-        else this.end('failed', e.code === 'admission-denied' ? 'denied' : 'error', e);
+      if (!this.lifecycle.isFinal()) {
+        if (aborted) this.lifecycle.end('disconnected', 'aborted');
+        else this.lifecycle.end('failed', e.code === 'admission-denied' ? 'denied' : 'error', e);
       }
       await this.teardown();
       throw e;
@@ -498,109 +475,9 @@ export class ConsultSession implements ConsultSessionLike {
     }
   }
 
-  private waitForAdmission(signal: AbortSignal): Promise<TokenResponse> {
-    const waiting = new Promise<TokenResponse>((resolve, reject) => {
-      this.admission = { resolve, reject };
-    });
-    if (!this.deps.api.eventsUrl()) {
-      this.admission?.reject(
-        ConsultError.invalidState(
-          'The waiting room needs the token server event stream (tokenUrl or eventsUrl).',
-        ),
-      );
-    }
-    this.startServerEvents();
-    return abortable(waiting, signal).finally(() => {
-      this.admission = undefined;
-    });
-  }
-
-  private startServerEvents(): void {
-    if (this.eventsRequested) return;
-    const url = this.deps.api.eventsUrl();
-    if (!url) return;
-    this.eventsRequested = true;
-    const { platform, logger } = this.deps;
-    // Loaded on demand (with @microsoft/fetch-event-source) so pages that only import the SDK do
-    // not pay for it; see the size budgets in docs/architecture.md.
-    import('./server-events.js').then(
-      ({ ServerEvents }) => {
-        if (this.lifetime.signal.aborted) return;
-        this.events = new ServerEvents({
-          url,
-          fetch: platform.fetch,
-          clock: platform.clock,
-          logger,
-          headers: () => this.deps.api.authHeaders(),
-          onEvent: (name, data) => this.handleServerEvent(name, data),
-          onOpen: () => this.handleEventsOpen(),
-          onFatal: (error) => {
-            if (this.admission) this.admission.reject(error);
-            else if (error.code === 'consult-ended') this.handleServerEvent('ended', {});
-            else this.reportError(error);
-          },
-          ...(this.deps.random ? { random: this.deps.random } : {}),
-        });
-        this.events.start();
-      },
-      (error: unknown) => {
-        const failure = ConsultError.from(error, 'network-error');
-        if (this.admission) this.admission.reject(failure);
-        else this.reportError(failure);
-      },
-    );
-  }
-
-  /** While waiting, re-ask for the token once the stream is open: an admission that happened
-   * before the stream connected would otherwise be missed. */
-  private handleEventsOpen(): void {
-    const admission = this.admission;
-    if (!admission) return;
-    this.deps.api.requestToken(this.displayName, this.lifetime.signal, this.deviceCheck).then(
-      (result) => {
-        if (result.status === 'token') admission.resolve(result.token);
-      },
-      (error: unknown) => this.deps.logger.debug('token re-check while waiting failed', { error }),
-    );
-  }
-
+  /** The token server's events the waiting room leaves to the session. */
   private handleServerEvent(name: string, data: unknown): void {
     switch (name) {
-      case 'admitted': {
-        // The event carries no token (the server never stores one): ask for it again, which
-        // answers 200 now that the caller is admitted.
-        const admission = this.admission;
-        if (!admission) return;
-        this.deps.api.requestToken(this.displayName, this.lifetime.signal, this.deviceCheck).then(
-          (result) => {
-            if (result.status === 'token') admission.resolve(result.token);
-            else this.deps.logger.debug('admitted, but the token server still says waiting');
-          },
-          (error: unknown) => admission.reject(ConsultError.from(error, 'network-error')),
-        );
-        return;
-      }
-      case 'denied': {
-        const reason =
-          typeof data === 'object' && data !== null
-            ? (data as { reason?: unknown }).reason
-            : undefined;
-        const given = typeof reason === 'string' && reason ? reason : undefined;
-        // The reason also goes in `details`, where <consult-room>'s denied screen reads it.
-        this.admission?.reject(
-          new ConsultError('admission-denied', given ?? 'Admission was denied.', {
-            recoverable: false,
-            ...(given !== undefined ? { details: { reason: given } } : {}),
-          }),
-        );
-        return;
-      }
-      case 'lobby': {
-        const lobby = parseLobby(data);
-        this.store.update((s) => ({ ...s, lobby }));
-        this.emitter.emit('lobbyChanged', { lobby });
-        return;
-      }
       case 'recording': {
         try {
           this.recording.applyInfo(parseRecordingInfo(data, this.consultId));
@@ -613,9 +490,8 @@ export class ConsultSession implements ConsultSessionLike {
         this.recording.onConsent(data);
         return;
       case 'ended':
-        if (!this.isFinal()) {
-          this.store.update((s) => ({ ...s, endedAt: this.deps.platform.clock.now() }));
-          this.end('disconnected', 'session-closed');
+        if (!this.lifecycle.isFinal()) {
+          this.lifecycle.closedByServer();
           void this.teardown();
         }
         return;
@@ -626,71 +502,13 @@ export class ConsultSession implements ConsultSessionLike {
 
   private attachBackend(backend: MediaBackend): void {
     this.backend = backend;
+    this.cleanups.push(...this.roster.attach(backend), ...this.lifecycle.attach(backend));
     const on = <K extends keyof BackendEventMap>(
       event: K,
       handler: (detail: BackendEventMap[K]) => void,
     ): void => {
       this.cleanups.push(backend.on(event, handler));
     };
-    on('connectionCreated', (connection) => {
-      if (connection.connectionId === this.localConnectionId) return;
-      if (this.state.participants.some((p) => p.id === connection.connectionId)) return;
-      const participant = remoteParticipant(connection, this.deps.platform.clock.now());
-      this.store.update((s) => ({ ...s, participants: [...s.participants, participant] }));
-      this.emitter.emit('participantJoined', { participant });
-      this.updateCallStarted();
-    });
-    on('connectionDestroyed', ({ connectionId, reason }) => {
-      const participant = this.state.participants.find((p) => p.id === connectionId && !p.isLocal);
-      if (!participant) return;
-      for (const [id, stream] of this.streams)
-        if (stream.connectionId === connectionId) this.streams.delete(id);
-      this.lastStats.delete(connectionId);
-      this.qualityTrackers.delete(connectionId);
-      this.store.update((s) => ({
-        ...s,
-        participants: s.participants.filter((p) => p.id !== connectionId),
-      }));
-      this.emitter.emit('participantLeft', { participant, reason });
-    });
-    on('streamCreated', (stream) => {
-      this.streams.set(stream.streamId, stream);
-      this.patch(stream.connectionId, (p) =>
-        stream.kind === 'screen'
-          ? withFields(p, { screenSharing: true })
-          : withFields(p, {
-              audioEnabled: stream.hasAudio && stream.audioActive,
-              videoEnabled: stream.hasVideo && stream.videoActive,
-            }),
-      );
-    });
-    on('streamSubscribed', ({ streamId, connectionId, mediaStream }) => {
-      const kind = this.streams.get(streamId)?.kind ?? 'camera';
-      this.patch(connectionId, (p) =>
-        withFields(p, kind === 'screen' ? { screenStream: mediaStream } : { stream: mediaStream }),
-      );
-    });
-    on('streamDestroyed', ({ streamId, connectionId }) => {
-      const kind = this.streams.get(streamId)?.kind ?? 'camera';
-      this.streams.delete(streamId);
-      this.patch(connectionId, (p) =>
-        kind === 'screen'
-          ? withFields(p, { screenSharing: false, screenStream: undefined })
-          : withFields(p, { stream: undefined, audioEnabled: false, videoEnabled: false }),
-      );
-    });
-    on('streamPropertyChanged', ({ connectionId, streamId, property, value }) => {
-      if (this.streams.get(streamId)?.kind === 'screen') return;
-      this.patch(connectionId, (p) =>
-        withFields(
-          p,
-          property === 'audioActive' ? { audioEnabled: value } : { videoEnabled: value },
-        ),
-      );
-    });
-    on('speakingChanged', ({ connectionId, speaking }) => {
-      this.patch(connectionId, (p) => withFields(p, { speaking }));
-    });
     on('signal', ({ type, data, from }) => {
       if (type === CHAT_SIGNAL_TYPE) this.chat.receive(data, from);
       if (type === MUTE_REQUEST_SIGNAL_TYPE) {
@@ -699,18 +517,6 @@ export class ConsultSession implements ConsultSessionLike {
         if (by) this.emitter.emit('muteRequested', { from: by });
       }
     });
-    on('reconnecting', () => {
-      const c = this.state.connection;
-      if (c === 'connected') this.apply(transition(c, 'reconnecting', 'network-lost'));
-    });
-    on('reconnected', () => {
-      const c = this.state.connection;
-      if (c === 'reconnecting') {
-        this.apply(transition(c, 'connected', 'network-recovered'));
-        this.chat.flush();
-      }
-    });
-    on('disconnected', ({ reason }) => this.handleBackendDisconnected(reason));
     on('recordingStarted', ({ recordingId }) => this.recording.onStarted(recordingId));
     on('recordingStopped', ({ recordingId }) => this.recording.onStopped(recordingId));
     on('exception', ({ name, message }) => {
@@ -721,67 +527,6 @@ export class ConsultSession implements ConsultSessionLike {
     });
   }
 
-  private handleBackendDisconnected(reason: string): void {
-    if (this.isFinal()) return;
-    switch (reason) {
-      case 'disconnect':
-        // We asked for it (leave); leave() has already ended the session.
-        return;
-      case 'forceDisconnectByUser':
-      case 'forceDisconnectByServer':
-        this.end('disconnected', 'evicted');
-        break;
-      case 'sessionClosedByServer':
-        this.store.update((s) => ({ ...s, endedAt: this.deps.platform.clock.now() }));
-        this.end('disconnected', 'session-closed');
-        break;
-      default:
-        this.end(
-          'failed',
-          'network-lost',
-          new ConsultError(
-            'connection-lost',
-            'The connection was lost and could not be recovered.',
-            {
-              details: { reason },
-            },
-          ),
-        );
-    }
-    void this.teardown();
-  }
-
-  /** Applies a transition computed by `transition()`. The only writer of `connection`. */
-  private apply(status: ConnectionStatus): void {
-    this.store.update((s) => ({
-      ...s,
-      connection: status.connection,
-      connectionReason: status.reason,
-    }));
-  }
-
-  /** Ends the session in a final state (no-op when already final). */
-  private end(to: 'disconnected' | 'failed', reason: ConnectionReason, error?: ConsultError): void {
-    const c = this.state.connection;
-    if (c === 'disconnected' || c === 'failed') return;
-    const from: NonFinal = c;
-    const status = transition(from, to, reason);
-    this.store.update((s) => ({
-      ...s,
-      connection: status.connection,
-      connectionReason: status.reason,
-      ...(error ? { error } : {}),
-    }));
-    if (error) this.emitter.emit('error', { error });
-    this.lifetime.abort();
-    this.chat.failAll();
-  }
-
-  private isFinal(): boolean {
-    const c = this.state.connection;
-    return c === 'disconnected' || c === 'failed';
-  }
-
   private tornDown = false;
 
   /** Releases the backend, media, event stream and timers. Idempotent. */
@@ -790,9 +535,8 @@ export class ConsultSession implements ConsultSessionLike {
     this.tornDown = true;
     this.lifetime.abort();
     this.stopQuality();
-    this.events?.stop();
+    this.waitingRoom.close();
     this.media.stop();
-    this.admission?.reject(ConsultError.aborted());
     const backend = this.backend;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.backend = undefined;
@@ -815,23 +559,6 @@ export class ConsultSession implements ConsultSessionLike {
       throw ConsultError.invalidState(`Cannot ${action} when ${c}.`);
   }
 
-  private async lobbyAction(
-    userId: string,
-    action: 'admit' | 'deny' | 'remove',
-    reason?: string,
-  ): Promise<void> {
-    if (typeof userId !== 'string' || userId === '')
-      throw new TypeError('userId must be a non-empty string');
-    this.requireConnected(action);
-    if (action === 'remove' && this.state.role !== 'provider')
-      throw new ConsultError('forbidden', 'Only providers may remove participants.');
-    try {
-      await this.deps.api.lobby(userId, action, reason);
-    } catch (error) {
-      throw ConsultError.from(error);
-    }
-  }
-
   private chatReadiness(): ChatReadiness {
     const c = this.state.connection;
     if (c === 'connected') return this.backend ? 'send' : 'queue';
@@ -839,108 +566,13 @@ export class ConsultSession implements ConsultSessionLike {
     return 'queue';
   }
 
-  private localIdentity(): {
-    connectionId: string;
-    userId?: string;
-    displayName: string;
-    role: Participant['role'];
-  } {
+  private localIdentity(): LocalIdentity {
     return {
       connectionId: this.localConnectionId,
       ...(this.token?.userId !== undefined ? { userId: this.token.userId } : {}),
       displayName: this.displayName ?? this.token?.displayName ?? 'Guest',
       role: this.token?.role ?? this.state.role ?? 'guest',
     };
-  }
-
-  private localParticipant(): Participant {
-    const identity = this.localIdentity();
-    const media = this.media.state;
-    const stream = media.previewStream;
-    const screenStream = this.media.screenStream;
-    return {
-      id: this.localConnectionId,
-      ...(identity.userId !== undefined ? { userId: identity.userId } : {}),
-      displayName: identity.displayName,
-      role: identity.role,
-      isLocal: true,
-      audioEnabled: media.audioEnabled,
-      videoEnabled: media.videoEnabled,
-      screenSharing: media.screenSharing,
-      speaking: false,
-      ...(stream ? { stream } : {}),
-      ...(screenStream ? { screenStream } : {}),
-      quality: { level: 'unknown' },
-      joinedAt: this.deps.platform.clock.now(),
-    };
-  }
-
-  private syncLocalMedia(): void {
-    const media = this.media.state;
-    this.store.update((s) => {
-      let participants = s.participants;
-      if (s.localParticipantId !== undefined) {
-        participants = patchParticipant(participants, s.localParticipantId, (p) =>
-          withFields(p, {
-            audioEnabled: media.audioEnabled,
-            videoEnabled: media.videoEnabled,
-            screenSharing: media.screenSharing,
-            stream: media.previewStream,
-            screenStream: this.media.screenStream,
-          }),
-        );
-      }
-      if (media === s.localMedia && participants === s.participants) return s;
-      return { ...s, localMedia: media, participants };
-    });
-  }
-
-  private patch(connectionId: string, update: (p: Participant) => Participant): void {
-    this.store.update((s) => {
-      const participants = patchParticipant(s.participants, connectionId, update);
-      return participants === s.participants ? s : { ...s, participants };
-    });
-  }
-
-  private updateCallStarted(): void {
-    const s = this.state;
-    if (s.callStartedAt !== undefined || s.localParticipantId === undefined) return;
-    if (s.participants.some((p) => !p.isLocal)) {
-      this.store.update((st) => ({ ...st, callStartedAt: this.deps.platform.clock.now() }));
-    }
-  }
-
-  private async loadHistory(): Promise<void> {
-    if (!this.deps.api.hasServer) {
-      this.chat.mergeHistory(undefined);
-      return;
-    }
-    try {
-      const stored = await this.deps.api.messages(this.lifetime.signal);
-      if (!this.lifetime.signal.aborted) this.chat.mergeHistory(stored);
-    } catch (error) {
-      if (this.lifetime.signal.aborted) return;
-      this.deps.logger.warn('chat history could not be loaded', {
-        code: error instanceof ConsultError ? error.code : 'unknown',
-      });
-      this.chat.mergeHistory(undefined);
-    }
-  }
-
-  /**
-   * LiveKit's webhooks carry no data packets, so the token server learns of a chat message from its
-   * sender: one POST per message sent (the id makes a retry harmless). A failure costs the history
-   * that message, not the conversation, so it is only logged.
-   */
-  private relayChat(data: string, to: readonly string[] | undefined): void {
-    const connectionId = this.localConnectionId;
-    this.deps.api
-      .relayMessage(connectionId, data, to && to.length > 0 ? to : undefined)
-      .catch((error: unknown) =>
-        this.deps.logger.warn('chat message not relayed to the history', {
-          code: ConsultError.from(error).code,
-        }),
-      );
   }
 
   // ── quality ────────────────────────────────────────────────────────────────────────────────
@@ -965,52 +597,16 @@ export class ConsultSession implements ConsultSessionLike {
   private async sampleQuality(): Promise<void> {
     const backend = this.backend;
     if (!backend || this.state.connection !== 'connected') return;
-    const { computeQuality, AudioOnlyAdvisor, QualityTracker } = await (this.qualityModule ??=
-      import('./quality.js'));
-    const advisor = (this.advisor ??= new AudioOnlyAdvisor());
-    const audioOnly = this.media.state.audioOnly;
-    const results = await Promise.all(
-      this.state.participants.map(async (p) => {
-        const stats = await backend.getStats(p.id).catch(() => undefined);
-        if (!stats) return [p.id, undefined] as const;
-        const previous = this.lastStats.get(p.id);
-        this.lastStats.set(p.id, stats);
-        let tracker = this.qualityTrackers.get(p.id);
-        if (!tracker) this.qualityTrackers.set(p.id, (tracker = new QualityTracker()));
-        const computed = computeQuality(previous, stats, !audioOnly && p.videoEnabled, tracker);
-        // A media server that grades quality itself (LiveKit) is believed over the classifier.
-        const quality = stats.level ? { ...computed, level: stats.level } : computed;
-        return [p.id, quality] as const;
-      }),
-    );
-    if (this.backend !== backend) return;
-    let localLevel: Participant['quality']['level'] = 'unknown';
-    const remoteLevels: Participant['quality']['level'][] = [];
-    this.store.update((s) => {
-      let participants = s.participants;
-      for (const [id, quality] of results) {
-        if (!quality) continue;
-        const p = participants.find((x) => x.id === id);
-        if (p?.isLocal) localLevel = quality.level;
-        else if (p && quality.level !== 'unknown') remoteLevels.push(quality.level);
-        participants = patchParticipant(participants, id, (x) => {
-          const q = x.quality;
-          const same =
-            q.level === quality.level &&
-            q.roundTripMs === quality.roundTripMs &&
-            q.packetLoss === quality.packetLoss &&
-            q.bitrateKbps === quality.bitrateKbps &&
-            q.jitterMs === quality.jitterMs;
-          return same ? x : { ...x, quality };
-        });
-      }
-      return participants === s.participants ? s : { ...s, participants };
-    });
-    if (advisor.observe(localLevel, remoteLevels) && !audioOnly) {
-      this.media.setAudioOnlySuggested(true);
-      const local = this.state.participants.find((p) => p.isLocal);
-      this.emitter.emit('audioOnlySuggested', { quality: local?.quality ?? { level: 'poor' } });
-    }
+    const sampler = await (this.samplerLoad ??= import('./quality.js').then(
+      ({ QualitySampler }) =>
+        (this.sampler = new QualitySampler({
+          store: this.store,
+          emit: (event, detail) => this.emitter.emit(event, detail),
+          media: this.media,
+          backend: () => this.backend,
+        })),
+    ));
+    await sampler.sample(backend);
   }
 }
 

@@ -20,132 +20,40 @@
  *   has no way to stop the server from sending them, so it saves decoding, not bandwidth.
  * - Events about participants already in the session arrive before `connect()` resolves, in
  *   OpenVidu's order: `connectionCreated` for each, then `streamCreated` for each stream.
+ *
+ * This module owns the connection (probe, connect, disconnect, teardown), the translation of the
+ * OpenVidu session's events, signals and statistics. The publisher is `openvidu-publisher.ts`, the
+ * remote streams `openvidu-subscribers.ts`, error translation `openvidu-errors.ts` and the
+ * structural openvidu-browser types `openvidu-types.ts`; all of them load with this chunk.
  * @packageDocumentation
  */
-import type {
-  OpenViduAdvancedConfiguration,
-  PublisherProperties,
-  SubscriberProperties,
-} from 'openvidu-browser';
 import type {
   BackendConnection,
   BackendEventMap,
   BackendStats,
-  BackendStream,
   MediaBackend,
   PublishOptions,
 } from '../backend.js';
 import { Emitter } from '../emitter.js';
 import { summarizeStats } from './stats.js';
-import { ConsultError, isAbortError, throwIfAborted, type ConsultErrorCode } from '../errors.js';
+import { ConsultError, throwIfAborted } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Unsubscribe } from '../types.js';
+import { exceptionConnectionId, messageOf, translateOpenViduError } from './openvidu-errors.js';
+import { LocalPublisher, SCREEN_SIGNAL } from './openvidu-publisher.js';
+import { RemoteStreams } from './openvidu-subscribers.js';
+import type {
+  OpenViduLike,
+  OvConnection,
+  OvSession,
+  OvSessionEvents,
+  OvStream,
+} from './openvidu-types.js';
 
-// ── The part of openvidu-browser the adapter uses ─────────────────────────────────────────────────
-// Narrow structural types: the real classes satisfy them (checked where the default factory builds
-// an `OpenVidu`), and tests can hand in small fakes through `openViduFactory`.
-
-/** A participant's connection, as openvidu-browser exposes it. @internal */
-export interface OvConnection {
-  readonly connectionId: string;
-  /** Client data and server data joined with `%/%` (either may be absent). */
-  readonly data: string;
-  readonly creationTime: number;
-}
-
-/** A published stream, local or remote. @internal */
-export interface OvStream {
-  readonly streamId: string;
-  readonly connection: OvConnection;
-  readonly hasAudio: boolean;
-  readonly hasVideo: boolean;
-  readonly audioActive: boolean;
-  readonly videoActive: boolean;
-  /** `CAMERA`, `SCREEN`, `CUSTOM` (a track given by the app) or `IPCAM`. */
-  readonly typeOfVideo?: string;
-  /** Undefined at runtime before the media is ready. */
-  getMediaStream(): MediaStream;
-  getRTCPeerConnection(): RTCPeerConnection;
-  /** openvidu-browser's internal emitter; `mediastream-updated` fires when the media is (re)built. */
-  readonly ee?: { on(event: string, listener: () => void): unknown };
-}
-
-/** The `streamDestroyed` event of a publisher. @internal */
-export interface OvStreamEvent {
-  readonly stream: OvStream;
-  readonly reason: string;
-}
-
-/** A local publisher. @internal */
-export interface OvPublisher {
-  readonly stream: OvStream;
-  publishAudio(enabled: boolean): void;
-  publishVideo(enabled: boolean, resource?: boolean | MediaStreamTrack): Promise<void>;
-  replaceTrack(track: MediaStreamTrack): Promise<void>;
-  on(type: 'streamDestroyed', handler: (event: OvStreamEvent) => void): unknown;
-}
-
-/** A subscription to a remote stream. @internal */
-export interface OvSubscriber {
-  readonly stream: OvStream;
-  subscribeToVideo(value: boolean): unknown;
-}
-
-/** The Session events the adapter listens to (payload fields it reads). @internal */
-export interface OvSessionEvents {
-  connectionCreated: { readonly connection: OvConnection };
-  connectionDestroyed: { readonly connection: OvConnection; readonly reason: string };
-  streamCreated: { readonly stream: OvStream };
-  streamDestroyed: { readonly stream: OvStream; readonly reason: string };
-  streamPropertyChanged: {
-    readonly stream: OvStream;
-    readonly changedProperty: string;
-    readonly newValue: unknown;
-  };
-  publisherStartSpeaking: { readonly connection: OvConnection };
-  publisherStopSpeaking: { readonly connection: OvConnection };
-  signal: { readonly type: string; readonly data?: string; readonly from?: OvConnection };
-  sessionDisconnected: { readonly reason: string };
-  reconnecting: unknown;
-  reconnected: unknown;
-  recordingStarted: { readonly id: string };
-  recordingStopped: { readonly id: string; readonly reason?: string };
-  exception: { readonly name: string; readonly message: string; readonly origin: unknown };
-}
-
-/** An OpenVidu Session. @internal */
-export interface OvSession {
-  /** Undefined until `connect` succeeds. */
-  readonly connection: OvConnection | undefined;
-  readonly remoteConnections: ReadonlyMap<string, OvConnection>;
-  connect(token: string, metadata: string): Promise<unknown>;
-  disconnect(): void;
-  publish(publisher: OvPublisher): Promise<void>;
-  unpublish(publisher: OvPublisher): Promise<void>;
-  subscribe(
-    stream: OvStream,
-    targetElement: undefined,
-    properties: SubscriberProperties,
-    completionHandler: (error: Error | undefined) => void,
-  ): OvSubscriber;
-  signal(options: { type?: string; data?: string; to?: OvConnection[] }): Promise<void>;
-  /** The adapter narrows `event` per type with {@link OvSessionEvents}. */
-  on(type: keyof OvSessionEvents, handler: (event: unknown) => void): unknown;
-  off(type: keyof OvSessionEvents, handler: (event: unknown) => void): unknown;
-}
-
-/** What the adapter needs from `new OpenVidu()`. @internal */
-export interface OpenViduLike {
-  initSession(): OvSession;
-  initPublisherAsync(
-    targetElement: undefined,
-    properties: PublisherProperties,
-  ): Promise<OvPublisher>;
-  enableProdMode(): void;
-  setAdvancedConfiguration(configuration: OpenViduAdvancedConfiguration): void;
-  /** Closes the signalling WebSocket (hidden API; used after a failed connect). */
-  closeWs?(): void;
-}
+export type * from './openvidu-types.js';
+export { translateOpenViduError } from './openvidu-errors.js';
+export { SCREEN_SIGNAL } from './openvidu-publisher.js';
+export { SCREEN_STREAM_SUFFIX } from './openvidu-subscribers.js';
 
 /** Options of {@link createOpenViduBackend}. @public */
 export interface OpenViduBackendOptions {
@@ -165,10 +73,6 @@ export interface OpenViduBackendOptions {
   probeServer?: boolean;
 }
 
-/** Signal type the adapters use among themselves for screen-share state. @internal */
-export const SCREEN_SIGNAL = 'consultkit.screen';
-/** Suffix of the stream id under which a remote screen share is presented. @internal */
-export const SCREEN_STREAM_SUFFIX = '#screen';
 /** Separator OpenVidu puts between client data and server data. */
 const DATA_SEPARATOR = '%/%';
 
@@ -203,77 +107,6 @@ function toBackendConnection(c: OvConnection): BackendConnection {
     ...splitConnectionData(c.data ?? ''),
     createdAt: c.creationTime,
   };
-}
-
-function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null
-    ? (value as Record<string, unknown>)[key]
-    : undefined;
-}
-
-/** The message of an Error, a JSON-RPC error object or a rejected string. */
-function messageOf(error: unknown): string {
-  const message = field(error, 'message');
-  if (typeof message === 'string' && message) return message;
-  if (typeof error === 'string') return error;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
-}
-
-/**
- * Translates what openvidu-browser rejects with (an `OpenViduError` with a `name`, a JSON-RPC error
- * `{code, message}`, an `Error` or a string) into a {@link ConsultError}.
- * @internal
- */
-export function translateOpenViduError(error: unknown, fallback: ConsultErrorCode): ConsultError {
-  if (error instanceof ConsultError) return error;
-  if (isAbortError(error)) return ConsultError.aborted(error);
-  const name = field(error, 'name');
-  const rpcCode = field(error, 'code');
-  const message = messageOf(error);
-  const make = (code: ConsultErrorCode): ConsultError =>
-    new ConsultError(code, message || code, {
-      cause: error,
-      details: {
-        ...(typeof name === 'string' ? { openViduError: name } : {}),
-        ...(typeof rpcCode === 'number' ? { rpcCode } : {}),
-      },
-    });
-  switch (name) {
-    case 'BROWSER_NOT_SUPPORTED':
-    case 'SCREEN_SHARING_NOT_SUPPORTED':
-      return make('unsupported-browser');
-    case 'DEVICE_ACCESS_DENIED':
-    case 'SCREEN_CAPTURE_DENIED':
-      return make('permission-denied');
-    case 'DEVICE_ALREADY_IN_USE':
-      return make('device-in-use');
-    case 'INPUT_VIDEO_DEVICE_NOT_FOUND':
-    case 'INPUT_AUDIO_DEVICE_NOT_FOUND':
-      return make('device-not-found');
-    case 'OPENVIDU_PERMISSION_DENIED':
-      return make('forbidden');
-    case 'OPENVIDU_NOT_CONNECTED':
-      return make('invalid-state');
-    default:
-      break;
-  }
-  if (typeof rpcCode === 'number') {
-    // OpenVidu JSON-RPC error codes (docs/openvidu-protocol.md#error-codes).
-    if (rpcCode === 401)
-      return make(fallback === 'connection-failed' ? 'connection-failed' : 'forbidden');
-    if (rpcCode === 601 || rpcCode === 600) return make('message-failed');
-  }
-  if (/timed out/i.test(message))
-    return make(fallback === 'connection-failed' ? fallback : 'timeout');
-  return make(fallback);
-}
-
-function isLive(track: MediaStreamTrack | undefined): track is MediaStreamTrack {
-  return !!track && track.readyState !== 'ended';
 }
 
 /** The WebSocket URL openvidu-browser derives from a token, or undefined if the token is not one. */
@@ -324,47 +157,6 @@ export { summarizeStats };
 
 // ── The backend ─────────────────────────────────────────────────────────────────────────────────
 
-interface RemoteEntry {
-  readonly stream: OvStream;
-  /** What was last reported (OpenVidu's own flags change when we disable received video). */
-  info: BackendStream;
-  subscriber?: OvSubscriber;
-  /** The MediaStream last reported in `streamSubscribed`. */
-  media?: MediaStream;
-  /** A `screen` stream derived from this one is currently presented. */
-  screenShown: boolean;
-  /** Muted element that keeps the received audio flowing into Web Audio (see {@link attachAudioSink}). */
-  audioSink?: HTMLMediaElement;
-}
-
-/**
- * Chromium feeds a received WebRTC audio track into Web Audio (`createMediaStreamSource`) only while
- * a media element plays that track; otherwise the analyser reads silence. openvidu-browser's speaking
- * detection (hark) analyses the subscriber's MediaStream that way, and the adapter subscribes
- * without an element, so `publisherStartSpeaking` never fired unless the app happened to play the
- * audio itself. A muted, detached `<audio>` is enough of a sink (measured in Chromium 156: analyser
- * peak 0 without it, ~1.0 with it, whether attached before or after the analyser). It plays nothing.
- */
-function attachAudioSink(entry: RemoteEntry, media: MediaStream): void {
-  releaseAudioSink(entry);
-  const AudioElement = (globalThis as { Audio?: new () => HTMLAudioElement }).Audio;
-  if (!AudioElement || media.getAudioTracks().length === 0) return;
-  const sink = new AudioElement();
-  sink.muted = true;
-  sink.srcObject = media;
-  // Muted playback is always allowed by autoplay policies; a rejection only costs speaking events.
-  sink.play().catch(() => undefined);
-  entry.audioSink = sink;
-}
-
-function releaseAudioSink(entry: RemoteEntry): void {
-  const sink = entry.audioSink;
-  if (!sink) return;
-  entry.audioSink = undefined;
-  sink.pause();
-  sink.srcObject = null;
-}
-
 class OpenViduBackend implements MediaBackend {
   private readonly logger: Logger;
   private readonly factory: () => Promise<OpenViduLike>;
@@ -379,21 +171,8 @@ class OpenViduBackend implements MediaBackend {
   private detachSession: (() => void) | undefined;
   private disconnectedEmitted = false;
 
-  private publisher: OvPublisher | undefined;
-  /** The tracks the session wants published (the camera track, even while the screen is shared). */
-  private tracks: { audio?: MediaStreamTrack; video?: MediaStreamTrack } = {};
-  private audioEnabled = true;
-  private videoEnabled = true;
-  /** Publishing was requested (even with no track yet). */
-  private publishRequested = false;
-  private screenTrack: MediaStreamTrack | undefined;
-  /** Serialises publisher operations (publish, replace, screen) so they never interleave. */
-  private queue: Promise<unknown> = Promise.resolve();
-
-  private receiveVideo = true;
-  private readonly remotes = new Map<string, RemoteEntry>();
-  /** Screen-share state announced by remote connections: connectionId → streamId. */
-  private readonly remoteScreens = new Map<string, string>();
+  private readonly local: LocalPublisher;
+  private readonly remote: RemoteStreams;
   /** Rejecters of signals awaiting the server's answer (see {@link abandonSignals}). */
   private readonly pendingSignals = new Set<(error: ConsultError) => void>();
 
@@ -404,6 +183,15 @@ class OpenViduBackend implements MediaBackend {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 20_000;
     this.iceServers = options.iceServers;
     this.probeServer = options.probeServer ?? true;
+    const emit = this.emit.bind(this);
+    this.local = new LocalPublisher({
+      emit,
+      logger: this.logger,
+      session: () => this.session,
+      openVidu: () => this.openVidu,
+      requireSession: () => this.requireSession(),
+    });
+    this.remote = new RemoteStreams({ emit });
   }
 
   on<K extends keyof BackendEventMap>(
@@ -510,7 +298,7 @@ class OpenViduBackend implements MediaBackend {
   async disconnect(): Promise<void> {
     const session = this.session;
     if (!session) return;
-    this.detachLocalTracks();
+    this.local.detachLocalTracks();
     try {
       session.disconnect();
     } catch (error) {
@@ -554,13 +342,8 @@ class OpenViduBackend implements MediaBackend {
     this.session = undefined;
     this.openVidu = undefined;
     this.localId = undefined;
-    this.publisher = undefined;
-    this.publishRequested = false;
-    this.screenTrack = undefined;
-    this.tracks = {};
-    for (const entry of this.remotes.values()) releaseAudioSink(entry);
-    this.remotes.clear();
-    this.remoteScreens.clear();
+    this.local.reset();
+    this.remote.clear();
   }
 
   private requireSession(): OvSession {
@@ -593,12 +376,12 @@ class OpenViduBackend implements MediaBackend {
       if (isLocal(connection.connectionId)) return;
       this.emit('connectionCreated', toBackendConnection(connection));
       // Someone who joins while we share the screen learns it from us.
-      if (this.screenTrack && this.publisher)
-        void this.sendScreenState(true, [connection.connectionId]);
+      if (this.local.sharingScreen)
+        void this.local.sendScreenState(true, [connection.connectionId]);
     });
     on('connectionDestroyed', ({ connection, reason }) => {
       if (isLocal(connection.connectionId)) return;
-      this.remoteScreens.delete(connection.connectionId);
+      this.remote.connectionGone(connection.connectionId);
       this.emit('connectionDestroyed', {
         connectionId: connection.connectionId,
         reason: reason ?? '',
@@ -606,36 +389,12 @@ class OpenViduBackend implements MediaBackend {
     });
     on('streamCreated', ({ stream }) => {
       if (isLocal(stream.connection.connectionId)) return;
-      this.onRemoteStream(session, stream);
+      this.remote.add(session, stream);
     });
-    on('streamDestroyed', ({ stream, reason }) => {
-      const entry = this.remotes.get(stream.streamId);
-      if (!entry) return;
-      this.remotes.delete(stream.streamId);
-      releaseAudioSink(entry);
-      if (entry.screenShown) this.emitScreenDestroyed(entry, reason ?? '');
-      this.emit('streamDestroyed', {
-        streamId: stream.streamId,
-        connectionId: stream.connection.connectionId,
-        reason: reason ?? '',
-      });
-    });
-    on('streamPropertyChanged', ({ stream, changedProperty, newValue }) => {
-      if (changedProperty !== 'audioActive' && changedProperty !== 'videoActive') return;
-      const entry = this.remotes.get(stream.streamId);
-      if (!entry || typeof newValue !== 'boolean') return;
-      entry.info = { ...entry.info, [changedProperty]: newValue };
-      if (changedProperty === 'videoActive' && !this.receiveVideo)
-        entry.subscriber?.subscribeToVideo(false);
-      // While the stream carries a screen share its camera stays reported as inactive.
-      if (changedProperty === 'videoActive' && entry.screenShown) return;
-      this.emit('streamPropertyChanged', {
-        streamId: stream.streamId,
-        connectionId: stream.connection.connectionId,
-        property: changedProperty,
-        value: newValue,
-      });
-    });
+    on('streamDestroyed', ({ stream, reason }) => this.remote.remove(stream, reason));
+    on('streamPropertyChanged', ({ stream, changedProperty, newValue }) =>
+      this.remote.propertyChanged(stream, changedProperty, newValue),
+    );
     on('publisherStartSpeaking', ({ connection }) =>
       this.emit('speakingChanged', { connectionId: connection.connectionId, speaking: true }),
     );
@@ -646,7 +405,7 @@ class OpenViduBackend implements MediaBackend {
       const type = (event.type ?? '').replace(/^signal:?/, '');
       const from = event.from?.connectionId;
       if (type === SCREEN_SIGNAL) {
-        if (from && !isLocal(from)) this.onScreenSignal(from, event.data ?? '');
+        if (from && !isLocal(from)) this.remote.screenSignal(from, event.data ?? '');
         return;
       }
       this.emit('signal', {
@@ -667,14 +426,14 @@ class OpenViduBackend implements MediaBackend {
     });
     on('reconnected', () => {
       this.emit('reconnected', {});
-      for (const entry of this.remotes.values()) this.reportMedia(entry);
+      this.remote.reportAll();
     });
     on('sessionDisconnected', ({ reason }) => {
       if (!this.localId) {
         failWhileConnecting(`The media server closed the connection (${reason}).`);
         return;
       }
-      this.detachLocalTracks();
+      this.local.detachLocalTracks();
       this.emitDisconnected(reason ?? 'disconnect');
       this.teardown();
     });
@@ -696,349 +455,38 @@ class OpenViduBackend implements MediaBackend {
     };
   }
 
-  // ── Remote streams ──────────────────────────────────────────────────────────────────────────
-
-  private onRemoteStream(session: OvSession, stream: OvStream): void {
-    const info: BackendStream = {
-      streamId: stream.streamId,
-      connectionId: stream.connection.connectionId,
-      kind: stream.typeOfVideo === 'SCREEN' ? 'screen' : 'camera',
-      hasAudio: stream.hasAudio,
-      hasVideo: stream.hasVideo,
-      audioActive: stream.audioActive,
-      videoActive: stream.videoActive,
-    };
-    const entry: RemoteEntry = { stream, info, screenShown: false };
-    this.remotes.set(stream.streamId, entry);
-    this.emit('streamCreated', info);
-    this.applyRemoteScreen(stream.connection.connectionId);
-
-    stream.ee?.on('mediastream-updated', () => this.reportMedia(entry));
-    try {
-      entry.subscriber = session.subscribe(
-        stream,
-        undefined,
-        { subscribeToAudio: true, subscribeToVideo: this.receiveVideo },
-        (error) => {
-          if (this.remotes.get(stream.streamId) !== entry) return;
-          if (error) {
-            this.emit('exception', {
-              name: 'SUBSCRIBE_FAILED',
-              message: messageOf(error),
-              connectionId: stream.connection.connectionId,
-            });
-            return;
-          }
-          this.reportMedia(entry);
-        },
-      );
-    } catch (error) {
-      this.emit('exception', {
-        name: 'SUBSCRIBE_FAILED',
-        message: messageOf(error),
-        connectionId: stream.connection.connectionId,
-      });
-    }
-  }
-
-  /** Emits `streamSubscribed` when the subscriber's MediaStream is new (first time or rebuilt). */
-  private reportMedia(entry: RemoteEntry): void {
-    if (this.remotes.get(entry.stream.streamId) !== entry || !entry.subscriber) return;
-    let media: MediaStream | undefined;
-    try {
-      media = entry.stream.getMediaStream();
-    } catch {
-      media = undefined;
-    }
-    if (!media || media === entry.media) return;
-    entry.media = media;
-    attachAudioSink(entry, media);
-    if (!this.receiveVideo) entry.subscriber.subscribeToVideo(false);
-    this.emit('streamSubscribed', {
-      streamId: entry.stream.streamId,
-      connectionId: entry.stream.connection.connectionId,
-      mediaStream: media,
-    });
-    if (entry.screenShown) this.emitScreenMedia(entry);
-  }
-
-  private onScreenSignal(connectionId: string, data: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      return;
-    }
-    const streamId = field(parsed, 'streamId');
-    const sharing = field(parsed, 'sharing');
-    if (typeof streamId !== 'string' || typeof sharing !== 'boolean') return;
-    if (sharing) this.remoteScreens.set(connectionId, streamId);
-    else this.remoteScreens.delete(connectionId);
-    this.applyRemoteScreen(connectionId);
-  }
-
-  /** Presents (or withdraws) the `screen` stream of a connection according to its last signal. */
-  private applyRemoteScreen(connectionId: string): void {
-    const sharedStreamId = this.remoteScreens.get(connectionId);
-    for (const entry of this.remotes.values()) {
-      if (entry.info.connectionId !== connectionId || entry.info.kind !== 'camera') continue;
-      const shouldShow = entry.info.streamId === sharedStreamId && entry.info.hasVideo;
-      if (shouldShow === entry.screenShown) continue;
-      if (shouldShow) {
-        entry.screenShown = true;
-        this.emit('streamPropertyChanged', {
-          streamId: entry.info.streamId,
-          connectionId,
-          property: 'videoActive',
-          value: false,
-        });
-        this.emit('streamCreated', {
-          streamId: entry.info.streamId + SCREEN_STREAM_SUFFIX,
-          connectionId,
-          kind: 'screen',
-          hasAudio: false,
-          hasVideo: true,
-          audioActive: false,
-          videoActive: true,
-        });
-        if (entry.media) this.emitScreenMedia(entry);
-      } else {
-        this.emitScreenDestroyed(entry, 'unpublish');
-        this.emit('streamPropertyChanged', {
-          streamId: entry.info.streamId,
-          connectionId,
-          property: 'videoActive',
-          value: entry.info.videoActive,
-        });
-      }
-    }
-  }
-
-  private emitScreenMedia(entry: RemoteEntry): void {
-    const video = entry.media?.getVideoTracks()[0];
-    if (!video) return;
-    this.emit('streamSubscribed', {
-      streamId: entry.info.streamId + SCREEN_STREAM_SUFFIX,
-      connectionId: entry.info.connectionId,
-      mediaStream: new MediaStream([video]),
-    });
-  }
-
-  private emitScreenDestroyed(entry: RemoteEntry, reason: string): void {
-    entry.screenShown = false;
-    this.emit('streamDestroyed', {
-      streamId: entry.info.streamId + SCREEN_STREAM_SUFFIX,
-      connectionId: entry.info.connectionId,
-      reason,
-    });
-  }
-
-  async setReceiveVideo(enabled: boolean): Promise<void> {
-    this.receiveVideo = enabled;
-    for (const entry of this.remotes.values()) entry.subscriber?.subscribeToVideo(enabled);
-  }
-
-  // ── Publishing ──────────────────────────────────────────────────────────────────────────────
-
-  /** Runs publisher operations one after another. */
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
+  // ── Publishing and remote streams (openvidu-publisher.ts, openvidu-subscribers.ts) ──────────
 
   publish(options: PublishOptions): Promise<void> {
-    return this.serial(async () => {
-      this.requireSession();
-      this.tracks = { audio: options.audioTrack, video: options.videoTrack };
-      this.audioEnabled = options.audioEnabled;
-      this.videoEnabled = options.videoEnabled;
-      this.publishRequested = true;
-      await this.republish();
-    });
+    return this.local.publish(options);
   }
 
   unpublish(): Promise<void> {
-    return this.serial(async () => {
-      this.publishRequested = false;
-      this.screenTrack = undefined;
-      await this.dropPublisher();
-      this.tracks = {};
-    });
-  }
-
-  /** (Re)creates the publisher from the wanted tracks; publishing nothing is a no-op. */
-  private async republish(): Promise<void> {
-    const session = this.requireSession();
-    await this.dropPublisher();
-    const audio = isLive(this.tracks.audio) ? this.tracks.audio : undefined;
-    const screen = isLive(this.screenTrack) ? this.screenTrack : undefined;
-    const video = screen ?? (isLive(this.tracks.video) ? this.tracks.video : undefined);
-    if (!audio && !video) return;
-    const openVidu = this.openVidu;
-    if (!openVidu) throw ConsultError.invalidState('The media backend is not connected.');
-    let publisher: OvPublisher;
-    try {
-      publisher = await openVidu.initPublisherAsync(undefined, {
-        audioSource: audio ?? false,
-        videoSource: video ?? false,
-        publishAudio: this.audioEnabled,
-        publishVideo: screen ? true : this.videoEnabled,
-        mirror: false,
-      });
-    } catch (error) {
-      throw translateOpenViduError(error, 'unknown');
-    }
-    publisher.on('streamDestroyed', ({ stream, reason }) => {
-      // OpenVidu stops the tracks of a destroyed publisher; the tracks belong to the caller.
-      detachTracks(stream);
-      if (this.publisher === publisher) {
-        this.publisher = undefined;
-        if (reason !== 'unpublish' && reason !== 'disconnect') {
-          this.emit('exception', {
-            name: 'PUBLISHER_DESTROYED',
-            message: `Publishing stopped (${reason}).`,
-          });
-        }
-      }
-    });
-    this.publisher = publisher;
-    try {
-      await session.publish(publisher);
-    } catch (error) {
-      this.publisher = undefined;
-      detachTracks(publisher.stream);
-      throw translateOpenViduError(error, 'connection-failed');
-    }
-    if (screen) await this.sendScreenState(true);
-  }
-
-  private async dropPublisher(): Promise<void> {
-    const publisher = this.publisher;
-    const session = this.session;
-    if (!publisher) return;
-    this.publisher = undefined;
-    detachTracks(publisher.stream);
-    if (!session) return;
-    try {
-      await session.unpublish(publisher);
-    } catch (error) {
-      throw translateOpenViduError(error, 'connection-failed');
-    }
-  }
-
-  /** Keeps OpenVidu from stopping the caller's tracks when the session ends. */
-  private detachLocalTracks(): void {
-    if (this.publisher) detachTracks(this.publisher.stream);
+    return this.local.unpublish();
   }
 
   async setAudioEnabled(enabled: boolean): Promise<void> {
-    this.audioEnabled = enabled;
-    const publisher = this.publisher;
-    if (publisher?.stream.hasAudio) publisher.publishAudio(enabled);
+    this.local.setAudioEnabled(enabled);
   }
 
   setVideoEnabled(enabled: boolean): Promise<void> {
-    return this.serial(async () => {
-      this.videoEnabled = enabled;
-      const publisher = this.publisher;
-      // While the screen is shared the publisher's video is the screen; the camera state applies later.
-      if (this.screenTrack || !publisher?.stream.hasVideo) return;
-      await this.setPublisherVideo(publisher, enabled);
-    });
-  }
-
-  private async setPublisherVideo(publisher: OvPublisher, enabled: boolean): Promise<void> {
-    const current = currentTrack(publisher, 'video');
-    try {
-      // Enabling an ended track makes OpenVidu call getUserMedia on its own; hand it the track we
-      // have instead, the session replaces it with a live one.
-      if (enabled && current && current.readyState === 'ended')
-        await publisher.publishVideo(true, current);
-      else await publisher.publishVideo(enabled);
-    } catch (error) {
-      throw translateOpenViduError(error, 'unknown');
-    }
+    return this.local.setVideoEnabled(enabled);
   }
 
   replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void> {
-    return this.serial(async () => {
-      if (track.kind !== kind)
-        throw ConsultError.invalidState(`Expected a ${kind} track, got ${track.kind}.`);
-      this.tracks = { ...this.tracks, [kind]: track };
-      // The camera track waits while the screen is shared.
-      if (kind === 'video' && this.screenTrack) return;
-      const publisher = this.publisher;
-      if (!publisher) {
-        if (this.publishRequested && this.session) await this.republish();
-        return;
-      }
-      const has = kind === 'audio' ? publisher.stream.hasAudio : publisher.stream.hasVideo;
-      if (!has) {
-        // The publisher has no sender of this kind: a new one must be negotiated.
-        await this.republish();
-        return;
-      }
-      await swapTrack(publisher, track);
-    });
+    return this.local.replaceTrack(kind, track);
   }
 
   publishScreen(track: MediaStreamTrack): Promise<void> {
-    return this.serial(async () => {
-      this.requireSession();
-      if (track.kind !== 'video')
-        throw ConsultError.invalidState('A screen share needs a video track.');
-      this.screenTrack = track;
-      const publisher = this.publisher;
-      if (!publisher?.stream.hasVideo) {
-        this.publishRequested = true;
-        await this.republish();
-        return;
-      }
-      // Tell the others first, so they present the video as a screen share from its first frame.
-      await this.sendScreenState(true);
-      await swapTrack(publisher, track);
-      if (!publisher.stream.videoActive) await this.setPublisherVideo(publisher, true);
-    });
+    return this.local.publishScreen(track);
   }
 
   unpublishScreen(): Promise<void> {
-    return this.serial(async () => {
-      if (!this.screenTrack) return;
-      this.screenTrack = undefined;
-      const publisher = this.publisher;
-      if (!publisher || !this.session) return;
-      await this.sendScreenState(false);
-      const camera = this.tracks.video;
-      if (!camera) {
-        // The screen was the only video: publish without video again.
-        await this.republish();
-        return;
-      }
-      await swapTrack(publisher, camera);
-      if (publisher.stream.videoActive !== this.videoEnabled)
-        await this.setPublisherVideo(publisher, this.videoEnabled);
-    });
+    return this.local.unpublishScreen();
   }
 
-  /** Announces our screen-share state to the others (or to `to`). */
-  private async sendScreenState(sharing: boolean, to?: readonly string[]): Promise<void> {
-    const session = this.session;
-    const streamId = this.publisher?.stream.streamId;
-    if (!session || !streamId) return;
-    const recipients = (to ?? [...session.remoteConnections.keys()])
-      .map((id) => session.remoteConnections.get(id))
-      .filter((c): c is OvConnection => !!c);
-    if (recipients.length === 0) return;
-    try {
-      await session.signal({
-        type: SCREEN_SIGNAL,
-        data: JSON.stringify({ streamId, sharing }),
-        to: recipients,
-      });
-    } catch (error) {
-      this.logger.warn('screen-share signal failed', { error: messageOf(error) });
-    }
+  async setReceiveVideo(enabled: boolean): Promise<void> {
+    this.remote.setReceiveVideo(enabled);
   }
 
   // ── Signals and stats ───────────────────────────────────────────────────────────────────────
@@ -1083,13 +531,11 @@ class OpenViduBackend implements MediaBackend {
     let stream: OvStream | undefined;
     let direction: 'send' | 'receive';
     if (connectionId === this.localId) {
-      stream = this.publisher?.stream;
+      stream = this.local.stream;
       direction = 'send';
     } else {
       direction = 'receive';
-      for (const entry of this.remotes.values()) {
-        if (entry.info.connectionId === connectionId && entry.subscriber) stream = entry.stream;
-      }
+      stream = this.remote.streamOf(connectionId);
     }
     if (!stream) return undefined;
     let pc: RTCPeerConnection | undefined;
@@ -1111,57 +557,4 @@ class OpenViduBackend implements MediaBackend {
       return undefined;
     }
   }
-}
-
-// ── Track plumbing ──────────────────────────────────────────────────────────────────────────────
-
-function mediaOf(stream: OvStream): MediaStream | undefined {
-  try {
-    return stream.getMediaStream() ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function currentTrack(
-  publisher: OvPublisher,
-  kind: 'audio' | 'video',
-): MediaStreamTrack | undefined {
-  const media = mediaOf(publisher.stream);
-  return (kind === 'audio' ? media?.getAudioTracks() : media?.getVideoTracks())?.[0];
-}
-
-/** Removes the caller's tracks from a publisher's MediaStream before OpenVidu disposes (stops) them. */
-function detachTracks(stream: OvStream): void {
-  const media = mediaOf(stream);
-  if (!media) return;
-  for (const track of media.getTracks()) media.removeTrack(track);
-}
-
-/**
- * `Publisher.replaceTrack` without losing the outgoing track: OpenVidu stops the track it removes,
- * so it is handed a clone to stop instead. No renegotiation (`RTCRtpSender.replaceTrack`).
- */
-async function swapTrack(publisher: OvPublisher, track: MediaStreamTrack): Promise<void> {
-  const kind = track.kind === 'audio' ? 'audio' : 'video';
-  const current = currentTrack(publisher, kind);
-  if (current === track) return;
-  const media = mediaOf(publisher.stream);
-  if (current && media) {
-    media.removeTrack(current);
-    media.addTrack(current.clone());
-  }
-  try {
-    await publisher.replaceTrack(track);
-  } catch (error) {
-    throw translateOpenViduError(error, 'unknown');
-  }
-}
-
-function exceptionConnectionId(origin: unknown): string | undefined {
-  // origin is the Session, a Stream (has `connection`) or a Subscriber (has `stream.connection`).
-  const direct = field(field(origin, 'connection'), 'connectionId');
-  if (typeof direct === 'string' && field(origin, 'streamId') !== undefined) return direct;
-  const viaStream = field(field(field(origin, 'stream'), 'connection'), 'connectionId');
-  return typeof viaStream === 'string' ? viaStream : undefined;
 }
