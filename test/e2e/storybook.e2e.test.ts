@@ -330,8 +330,8 @@ describe('Storybook', async () => {
     const cameraOff = tiles.filter((t) => t.initials !== undefined);
     assert.deepEqual(
       cameraOff.map((t) => t.initials),
-      ['SR'],
-      `only Sam Rivera's camera is off, and the tile shows the initials: ${report}`,
+      ['DA'],
+      `only Dr. Ana Chen's camera is off (p2 in the story), and the tile shows the initials: ${report}`,
     );
     for (const tile of tiles.filter((t) => t.initials === undefined)) {
       assert.ok(tile.frames >= 4, `${tile.name}: ${tile.frames} frames in 5 s (${report})`);
