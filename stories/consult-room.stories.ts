@@ -16,7 +16,9 @@ import { brandTokens } from './support/themes.js';
 import {
   API_BASE,
   eventStream,
+  failingInvite,
   failingToken,
+  redeemedInvite,
   waitingToken,
 } from './support/token-server-handlers.js';
 
@@ -31,6 +33,7 @@ interface RoomArgs {
   'consult-id': string;
   'token-url': string;
   'display-name': string;
+  invite: string;
 }
 
 const meta = {
@@ -46,6 +49,7 @@ const meta = {
     'consult-id': '',
     'token-url': '',
     'display-name': '',
+    invite: '',
   },
   argTypes: {
     layout: { control: 'inline-radio', options: ['auto', 'pip', 'grid'] },
@@ -63,6 +67,7 @@ const meta = {
       consult-id=${ifDefined(args['consult-id'] || undefined)}
       token-url=${ifDefined(args['token-url'] || undefined)}
       display-name=${ifDefined(args['display-name'] || undefined)}
+      invite=${ifDefined(args.invite || undefined)}
       ?no-chat=${args['no-chat']}
       ?no-recording=${args['no-recording']}
       ?no-screen-share=${args['no-screen-share']}
@@ -706,6 +711,43 @@ export const TokenFailed: Story = {
         await waitForShadow<HTMLButtonElement>(room, '[part="join-button"]:not([disabled])')
       ).click();
       await waitForShadow(room, '[part="error"]');
+    });
+  },
+};
+
+// ── invited guests (the room redeems the invite link itself) ────────────────────────────────
+
+/** An interpreter opens the link the provider sent: the invite is redeemed, the guest joins and waits. */
+export const GuestInvite: Story = {
+  args: { 'token-url': API_BASE, invite: 'inv-story-secret' },
+  parameters: {
+    msw: [redeemedInvite('c-1001', 'Sam Rivera (interpreter)'), waitingToken(1), eventStream()],
+  },
+  play: async ({ canvasElement, step }) => {
+    const room = elementIn(canvasElement, 'consult-room');
+    await step('redeems the invite, then joins and waits to be let in', async () => {
+      (
+        await waitForShadow<HTMLButtonElement>(room, '[part="join-button"]:not([disabled])')
+      ).click();
+      await waitForShadow(room, '[part="waiting"]');
+    });
+  },
+};
+
+/** The invite link was already used (or expired, or was revoked): the guest is told so. */
+export const InviteInvalid: Story = {
+  // The 410 answer is the point of this story (the e2e test expects it in the console).
+  tags: ['expect-http-errors'],
+  args: { 'token-url': API_BASE, invite: 'inv-used-secret' },
+  parameters: {
+    msw: [failingInvite(410, 'invite-used', 'This invite was already used.')],
+  },
+  play: async ({ canvasElement, step }) => {
+    const room = elementIn(canvasElement, 'consult-room');
+    await step('shows that the link is no longer valid', async () => {
+      const error = await waitForShadow(room, '[part="error"]');
+      if (!error.textContent?.includes('no longer valid'))
+        throw new Error(`unexpected error text: ${error.textContent ?? ''}`);
     });
   },
 };

@@ -1,18 +1,17 @@
 import { css } from 'lit';
+import { deviceCheckStyles } from '../base/device-check.styles.js';
 import { tokens } from '../base/tokens.styles.js';
 import { sharedStyles } from '../consult-room/views/shared.js';
 
 export const styles = [
   tokens,
   sharedStyles,
+  deviceCheckStyles,
   css`
     :host {
       display: block;
     }
     .base {
-      --_tile-bg: var(--consult-room-tile-background, light-dark(#d5dbe3, #2a2e35));
-      --_tile-radius: var(--consult-room-tile-radius, var(--_radius-l));
-      color: var(--_text);
       display: flex;
       flex-direction: column;
       gap: var(--_space-m);
@@ -60,31 +59,12 @@ export const styles = [
     .steps li.done {
       color: var(--_success);
     }
-    .preview {
-      inline-size: 100%;
-      aspect-ratio: 16 / 9;
-      border-radius: var(--_tile-radius);
-      background: var(--_tile-bg);
-      object-fit: cover;
-      transform: scaleX(-1);
-    }
     .preview-off {
-      transform: none;
-      display: flex;
-      flex-direction: column;
-      align-items: center;
-      justify-content: center;
-      gap: var(--_space-s);
       padding: var(--_space-m);
       box-sizing: border-box;
       text-align: center;
       color: var(--_text);
     }
-    .meter-label {
-      display: grid;
-      gap: var(--_space-xs);
-    }
-    meter,
     progress {
       inline-size: 100%;
       block-size: 0.75rem;
@@ -134,11 +114,6 @@ export const styles = [
     }
     .details {
       margin-block-start: var(--_space-s);
-    }
-    .actions {
-      display: flex;
-      flex-wrap: wrap;
-      gap: var(--_space-s);
     }
   `,
 ];

@@ -1,18 +1,15 @@
 import { css } from 'lit';
+import { deviceCheckStyles } from '../base/device-check.styles.js';
 import { tokens } from '../base/tokens.styles.js';
 import { sharedStyles } from '../consult-room/views/shared.js';
 
 export const styles = [
   tokens,
   sharedStyles,
+  deviceCheckStyles,
   css`
     :host {
       display: block;
-    }
-    .base {
-      --_tile-bg: var(--consult-room-tile-background, light-dark(#d5dbe3, #2a2e35));
-      --_tile-radius: var(--consult-room-tile-radius, var(--_radius-l));
-      color: var(--_text);
     }
     .intro {
       margin: var(--_space-xs) 0 var(--_space-m);
@@ -28,31 +25,11 @@ export const styles = [
       flex-direction: column;
       gap: var(--_space-s);
     }
-    .preview {
-      inline-size: 100%;
-      aspect-ratio: 16 / 9;
-      border-radius: var(--_tile-radius);
-      background: var(--_tile-bg);
-      object-fit: cover;
-      transform: scaleX(-1);
-    }
     .preview-off {
-      transform: none;
-      display: flex;
-      flex-direction: column;
-      align-items: center;
-      justify-content: center;
-      gap: var(--_space-s);
       color: var(--_muted);
     }
     .meter-label {
-      display: grid;
-      gap: var(--_space-xs);
       font-size: var(--_font-size-s);
-    }
-    meter {
-      inline-size: 100%;
-      block-size: 0.75rem;
     }
     .prejoin-side {
       display: flex;
@@ -94,11 +71,6 @@ export const styles = [
     .steps {
       margin: var(--_space-s) 0;
       padding-inline-start: 1.5em;
-    }
-    .actions {
-      display: flex;
-      flex-wrap: wrap;
-      gap: var(--_space-s);
     }
   `,
 ];

@@ -1,7 +1,8 @@
 /**
  * msw handlers standing in for a ConsultKit token server (the contract in `src/contract.ts`), for
- * stories where `<consult-room>` fetches its own token: `POST /api/consults/:id/token` and the
- * Server-Sent Events stream `GET /api/consults/:id/events`.
+ * stories where `<consult-room>` fetches its own token: `POST /api/consults/:id/token`, the
+ * Server-Sent Events stream `GET /api/consults/:id/events`, and an invited guest's
+ * `POST /api/invites/redeem`.
  * @packageDocumentation
  */
 import { http, HttpResponse, type HttpHandler } from 'msw';
@@ -10,6 +11,7 @@ import type {
   ConsultServerEventMap,
   ConsultServerEventName,
   ErrorBody,
+  InviteRedemption,
   WaitingResponse,
 } from '../../src/index.js';
 
@@ -36,6 +38,25 @@ export function waitingToken(position: number): HttpHandler {
 /** A token-server error answer (`{ error: { code, message } }`) with `status`. */
 export function failingToken(status: number, code: ApiErrorCode, message: string): HttpHandler {
   return http.post(`${API_BASE}/consults/:consultId/token`, () =>
+    HttpResponse.json<ErrorBody>({ error: { code, message } }, { status }),
+  );
+}
+
+/** `POST /api/invites/redeem` succeeds: a guest credential for `consultId` under `displayName`. */
+export function redeemedInvite(consultId: string, displayName: string): HttpHandler {
+  return http.post(`${API_BASE}/invites/redeem`, () =>
+    HttpResponse.json<InviteRedemption>({
+      consultId,
+      accessToken: 'story-guest-credential',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      user: { id: 'invite:inv_story', displayName, role: 'guest' },
+    }),
+  );
+}
+
+/** `POST /api/invites/redeem` fails with `status` and `code` (a used, expired or revoked link). */
+export function failingInvite(status: number, code: ApiErrorCode, message: string): HttpHandler {
+  return http.post(`${API_BASE}/invites/redeem`, () =>
     HttpResponse.json<ErrorBody>({ error: { code, message } }, { status }),
   );
 }

@@ -16,6 +16,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../server/demo.js';
 import { launchBrowser, waitUntil } from './support/browser.js';
+import {
+  MEDIA_COUNTERS_SCRIPT,
+  type InboundTotals,
+  type MediaCountersWindow,
+} from './support/media-counters.js';
 
 const WAIT_MS = 20_000;
 
@@ -70,6 +75,7 @@ let patient: Person;
 
 async function open(name: string, url: string): Promise<Person> {
   const context = await browser.newContext();
+  await context.addInitScript({ content: MEDIA_COUNTERS_SCRIPT });
   await context.addInitScript({ content: INIT_SCRIPT });
   const page = await context.newPage();
   const person: Person = { name, context, page, errors: [] };
@@ -90,21 +96,10 @@ async function joinCall(p: Person): Promise<void> {
 }
 
 /** The doctor's receive side: video frames decoded and audio packets, summed over the page's peer connections. */
-function received(p: Person): Promise<{ framesDecoded: number; audioPackets: number }> {
-  return p.page.evaluate(async () => {
-    let framesDecoded = 0;
-    let audioPackets = 0;
-    for (const pc of (globalThis as unknown as E2eWindow).__e2e.pcs) {
-      if (pc.connectionState === 'closed') continue;
-      (await pc.getStats()).forEach(
-        (s: { type: string; kind?: string; framesDecoded?: number; packetsReceived?: number }) => {
-          if (s.type !== 'inbound-rtp') return;
-          if (s.kind === 'video') framesDecoded += s.framesDecoded ?? 0;
-          if (s.kind === 'audio') audioPackets += s.packetsReceived ?? 0;
-        },
-      );
-    }
-    return { framesDecoded, audioPackets };
+function received(p: Person): Promise<InboundTotals> {
+  return p.page.evaluate(() => {
+    const page = globalThis as unknown as E2eWindow & MediaCountersWindow;
+    return page.__mediaCounters.inboundTotals(page.__e2e.pcs);
   });
 }
 
@@ -116,7 +111,7 @@ async function assertStillReceiving(p: Person, when: string): Promise<void> {
     async () => {
       const now = await received(p);
       return (
-        now.framesDecoded >= first.framesDecoded + 20 && now.audioPackets >= first.audioPackets + 25
+        now.videoFrames >= first.videoFrames + 20 && now.audioPackets >= first.audioPackets + 25
       );
     },
     WAIT_MS,

@@ -13,6 +13,11 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../server/demo.js';
 import { findFfmpeg, findFfprobe, run } from '../../server/dev-media-server/media/ffmpeg.js';
 import { launchBrowser, waitUntil } from './support/browser.js';
+import {
+  MEDIA_COUNTERS_SCRIPT,
+  type FrameCount,
+  type MediaCountersWindow,
+} from './support/media-counters.js';
 
 const WAIT_MS = 20_000;
 const DENY_REASON = 'The doctor is with another patient; please book a new time.';
@@ -43,33 +48,15 @@ const INIT_SCRIPT = `
     for (const s of e2e.sockets) if (s.readyState <= 1) s.close();
   };
   e2e.unblock = () => { e2e.blocked = false; };
-  // Frames presented by the other person's <video> in the room (requestVideoFrameCallback calls),
-  // until \`n\` or \`ms\` elapse. The element is looked up again every 200 ms, since a new stream
-  // or a re-rendered tile replaces it.
-  e2e.frames = (n, ms) => new Promise((resolve) => {
-    let count = 0;
-    let width = 0;
-    const watched = new WeakSet();
-    // The tile is a <consult-tile> in the room's shadow root; its <video> is in the tile's own.
-    const find = () => document.querySelector('consult-room')?.shadowRoot
+  // Frames presented by the other person's <video> (support/media-counters.ts). The tile is a
+  // <consult-tile> in the room's shadow root; its <video> is in the tile's own.
+  e2e.frames = (n, ms) => globalThis.__mediaCounters.countFrames(
+    () => document.querySelector('consult-room')?.shadowRoot
       ?.querySelector('[part~="tile"]:not([part~="local"])')?.shadowRoot
-      ?.querySelector('video[part~="video"]');
-    const finish = () => { clearInterval(poll); clearTimeout(timer); resolve({ width, frames: count }); };
-    const watch = () => {
-      const video = find();
-      if (!video || watched.has(video)) return;
-      watched.add(video);
-      function tick() {
-        count++;
-        width = video.videoWidth;
-        if (count >= n) finish(); else if (video.isConnected) video.requestVideoFrameCallback(tick);
-      }
-      video.requestVideoFrameCallback(tick);
-    };
-    const poll = setInterval(watch, 200);
-    const timer = setTimeout(finish, ms);
-    watch();
-  });
+      ?.querySelector('video[part~="video"]'),
+    n,
+    ms,
+  );
   globalThis.__e2e = e2e;
 })();
 `;
@@ -82,7 +69,7 @@ interface E2eWindow {
     recording: Array<{ status: string; at: number }>;
     block(): void;
     unblock(): void;
-    frames(n: number, ms: number): Promise<VideoInfo>;
+    frames(n: number, ms: number): Promise<FrameCount>;
   };
 }
 
@@ -96,11 +83,6 @@ interface Person {
   requests: string[];
 }
 
-interface VideoInfo {
-  width: number;
-  frames: number;
-}
-
 let demo: RunningDemo;
 let browser: Browser;
 let workDir: string;
@@ -111,6 +93,7 @@ let recordedMs = 0;
 
 async function open(name: string, url: string): Promise<Person> {
   const context = await browser.newContext({ acceptDownloads: true });
+  await context.addInitScript({ content: MEDIA_COUNTERS_SCRIPT });
   await context.addInitScript({ content: INIT_SCRIPT });
   const page = await context.newPage();
   const person: Person = { name, context, page, errors: [], requests: [] };
@@ -147,7 +130,7 @@ function remoteVideoWidth(p: Person): Promise<number> {
 }
 
 /** Waits until the other person's video has a size and presents `more` new frames. */
-async function assertVideoFlows(p: Person, more = 5): Promise<VideoInfo> {
+async function assertVideoFlows(p: Person, more = 5): Promise<FrameCount> {
   // Headless Chromium paints (and presents frames) only in the window in front.
   await p.page.bringToFront();
   await waitUntil(
@@ -165,19 +148,12 @@ async function assertVideoFlows(p: Person, more = 5): Promise<VideoInfo> {
 }
 
 /** Audio packets received on the page's peer connections, summed. */
-function audioPackets(p: Person): Promise<number> {
-  return p.page.evaluate(async () => {
-    let n = 0;
-    for (const pc of (globalThis as unknown as E2eWindow).__e2e.pcs) {
-      if (pc.connectionState === 'closed') continue;
-      (await pc.getStats()).forEach(
-        (s: { type: string; kind?: string; packetsReceived?: number }) => {
-          if (s.type === 'inbound-rtp' && s.kind === 'audio') n += s.packetsReceived ?? 0;
-        },
-      );
-    }
-    return n;
+async function audioPackets(p: Person): Promise<number> {
+  const totals = await p.page.evaluate(() => {
+    const page = globalThis as unknown as E2eWindow & MediaCountersWindow;
+    return page.__mediaCounters.inboundTotals(page.__e2e.pcs);
   });
+  return totals.audioPackets;
 }
 
 async function assertAudioFlows(p: Person): Promise<void> {

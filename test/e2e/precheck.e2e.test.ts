@@ -3,17 +3,26 @@
 // the fake camera runs `<consult-precheck>` and `client.precheck()` (real openvidu-browser). A clean
 // loopback reads good; the dev server's network impairment (loss + delay on every connection) makes
 // the same test read poor with the matching advice; a stopped media server reads
-// media-server-unreachable.
+// media-server-unreachable. Debian's Firefox ESR (puppeteer-core over WebDriver BiDi, fake devices)
+// walks the same element through the same steps, on a clean and on an impaired link, and must reach
+// the same verdicts and fire the same result event.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type {
+  Browser as FirefoxBrowser,
+  BrowserContext as FirefoxContext,
+  Page as FirefoxPage,
+} from 'puppeteer-core';
 import type { PrecheckResult } from '../../src/index.js';
 import { startDevMediaServer, type DevMediaServer } from '../../server/dev-media-server/index.js';
 import { startTokenServer, type RunningTokenServer } from '../../server/token-server/index.js';
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
+import { waitUntil } from './support/browser.js';
+import { launchFirefox } from './support/firefox.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -45,6 +54,8 @@ let mediaClosed = false;
 let tokens: RunningTokenServer;
 let web: Server;
 let browser: Browser;
+let firefox: FirefoxBrowser;
+const firefoxContexts: FirefoxContext[] = [];
 let baseUrl: string;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
@@ -80,6 +91,89 @@ async function openPage(): Promise<Page> {
 
 function describeResult(r: PrecheckResult): string {
   return JSON.stringify({ verdict: r.verdict, advice: r.advice, network: r.network });
+}
+
+/** A page in Firefox with the element, its `consult-precheck-result` kept on `globalThis`. */
+async function openFirefoxPage(): Promise<FirefoxPage> {
+  const context = await firefox.createBrowserContext();
+  firefoxContexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`firefox: ${String(error)}`));
+  page.on('console', (m) => m.type() === 'error' && pageErrors.push(`firefox: ${m.text()}`));
+  await page.goto(baseUrl);
+  assert.match(await page.evaluate(() => navigator.userAgent), /Firefox\//);
+  await page.waitForFunction(() => 'harness' in globalThis);
+  await page.evaluate(() => {
+    const el = document.querySelector('consult-precheck')!;
+    el.setAttribute('token-url', '/api');
+    el.addEventListener('consult-precheck-result', (e) => {
+      (globalThis as { precheckResult?: PrecheckResult }).precheckResult = (
+        e as Event & { detail: { result: PrecheckResult } }
+      ).detail.result;
+    });
+  });
+  return page;
+}
+
+/** Clicks the element's `[part~=name]` in Firefox once it is there and enabled. */
+async function clickPart(page: FirefoxPage, name: string, timeoutMs = 15_000): Promise<void> {
+  await waitUntil(
+    `firefox: [part~="${name}"] (page errors: ${pageErrors.join(' | ')})`,
+    () =>
+      page.evaluate((part) => {
+        const button = document
+          .querySelector('consult-precheck')
+          ?.shadowRoot?.querySelector<HTMLButtonElement>(`[part~="${part}"]`);
+        if (!button || button.disabled) return false;
+        button.click();
+        return true;
+      }, name),
+    timeoutMs,
+  );
+}
+
+/** Walks `<consult-precheck>` through its steps in Firefox; the result event's result. */
+async function firefoxElementResult(
+  page: FirefoxPage,
+): Promise<PrecheckResult & { verdictText: string }> {
+  await clickPart(page, 'start-button');
+  await waitUntil(
+    'firefox: the camera preview plays',
+    () =>
+      page.evaluate(() => {
+        const video = document
+          .querySelector('consult-precheck')
+          ?.shadowRoot?.querySelector<HTMLVideoElement>('video[part~="preview"]');
+        return (video?.videoWidth ?? 0) > 0;
+      }),
+    15_000,
+  );
+  await clickPart(page, 'next-button');
+  await waitUntil(
+    'firefox: the microphone meter',
+    () =>
+      page.evaluate(
+        () =>
+          !!document
+            .querySelector('consult-precheck')
+            ?.shadowRoot?.querySelector('[part~="mic-level"]'),
+      ),
+    15_000,
+  );
+  await clickPart(page, 'next-button');
+  await clickPart(page, 'heard-button');
+  return waitUntil(
+    'firefox: consult-precheck-result and the verdict',
+    () =>
+      page.evaluate(() => {
+        const verdict = document
+          .querySelector('consult-precheck')
+          ?.shadowRoot?.querySelector('[part~="verdict"]');
+        const result = (globalThis as { precheckResult?: PrecheckResult }).precheckResult;
+        return verdict && result ? { ...result, verdictText: verdict.textContent ?? '' } : false;
+      }),
+    60_000,
+  );
 }
 
 describe(
@@ -150,15 +244,20 @@ describe(
       });
       await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
       baseUrl = `http://localhost:${(web.address() as AddressInfo).port}/`;
-      browser = await chromium.launch({
-        executablePath: process.env['CHROME_PATH'] || '/usr/bin/chromium',
-        args: chromiumFlags(),
-      });
+      [browser, firefox] = await Promise.all([
+        chromium.launch({
+          executablePath: process.env['CHROME_PATH'] || '/usr/bin/chromium',
+          args: chromiumFlags(),
+        }),
+        launchFirefox(),
+      ]);
     });
 
     after(async () => {
       for (const context of contexts.splice(0)) await context.close();
       await browser?.close();
+      for (const context of firefoxContexts.splice(0)) await context.close().catch(() => undefined);
+      await firefox?.close();
       await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
       await tokens?.close();
       if (!mediaClosed) await media?.close();
@@ -213,6 +312,40 @@ describe(
           describeResult(result),
         );
         assert.ok((result.network.roundTripMs ?? 0) >= 400, describeResult(result));
+      } finally {
+        await impair('DELETE');
+      }
+    });
+
+    it('<consult-precheck> in Firefox reads good on a clean loopback and fires consult-precheck-result', async () => {
+      const page = await openFirefoxPage();
+      const result = await firefoxElementResult(page);
+      assert.equal(result.verdict, 'good', describeResult(result));
+      assert.equal(result.speaker, 'heard');
+      assert.equal(result.camera.status, 'ok', JSON.stringify(result.camera));
+      assert.equal(result.network.status, 'ok', describeResult(result));
+      assert.ok(result.network.samples >= 3, describeResult(result));
+      assert.ok((result.network.downKbps ?? 0) > 30, describeResult(result));
+      assert.ok((result.network.upKbps ?? 0) > 30, describeResult(result));
+      assert.ok(result.network.roundTripMs !== undefined, describeResult(result));
+      assert.ok(['host', 'srflx', 'prflx'].includes(result.network.candidateType ?? ''));
+      assert.equal(result.network.turn, 'not-configured');
+      assert.match(result.precheckId ?? '', /^precheck_/);
+      assert.match(result.verdictText, /You are ready/);
+    });
+
+    it('<consult-precheck> in Firefox reads poor with advice on an impaired link', async () => {
+      const page = await openFirefoxPage();
+      await impair('PUT', { loss: 15, delayMs: 350 });
+      try {
+        const result = await firefoxElementResult(page);
+        assert.equal(result.verdict, 'poor', describeResult(result));
+        assert.ok(
+          result.advice.includes('high-latency') || result.advice.includes('packet-loss'),
+          describeResult(result),
+        );
+        assert.ok((result.network.roundTripMs ?? 0) >= 400, describeResult(result));
+        assert.doesNotMatch(result.verdictText, /You are ready/);
       } finally {
         await impair('DELETE');
       }

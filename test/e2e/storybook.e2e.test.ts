@@ -3,7 +3,9 @@
 // (the element upgraded, its shadow root filled, the play function finished), log no console error
 // and no page error, and have zero axe-core violations, shadow DOM included.
 // Stories tagged `needs-element-work` document a state the elements cannot show yet and are
-// skipped (listed in the test output).
+// skipped (listed in the test output). The group story must look like a real call: every remote
+// tile with its camera on plays video whose frames keep coming and whose picture changes, and the
+// tile with its camera off shows the person's initials.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -17,6 +19,7 @@ import { after, describe, it } from 'node:test';
 import type { AxeResults, Result } from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
+import { MEDIA_COUNTERS_SCRIPT, type MediaCountersWindow } from './support/media-counters.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -57,6 +60,18 @@ interface IndexEntry {
   title: string;
   name: string;
   tags?: string[];
+}
+
+/** One remote tile of the group story, as the page measured it. */
+interface TileMedia {
+  name: string;
+  /** The avatar's text when the camera is off (the tile shows no video then). */
+  initials: string | undefined;
+  /** Frames the tile's `<video>` presented in the counting window, and its width. */
+  frames: number;
+  width: number;
+  /** Whether the picture changed between two snapshots (drawn into a canvas). */
+  pictureChanged: boolean;
 }
 
 interface StoryCheck {
@@ -254,4 +269,75 @@ describe('Storybook', async () => {
       );
     });
   }
+
+  // After every story: the page is warm (first renders under load take the longest).
+  it('Group 4: every remote tile plays moving video, the camera-off tile shows initials', async () => {
+    const group = stories.find((s) => s.id.endsWith('consult-room--group-4'));
+    assert.ok(group, 'index.json lists the Group 4 story');
+    await page.goto(`${origin}/iframe.html?id=${group.id}&viewMode=story`);
+    await waitForStory(page);
+    // Headless Chromium presents video frames only in the page in front.
+    await page.bringToFront();
+    await page.addScriptTag({ content: MEDIA_COUNTERS_SCRIPT });
+    const tiles = await page.evaluate(async (): Promise<TileMedia[]> => {
+      const counters = (globalThis as unknown as MediaCountersWindow).__mediaCounters;
+      const room = document.querySelector('consult-room');
+      const found: Element[] = Array.from(
+        room?.shadowRoot?.querySelectorAll('[part~="tile"]:not([part~="local"])') ?? [],
+      );
+      return Promise.all(
+        found.map(async (tile): Promise<TileMedia> => {
+          const root = tile.shadowRoot;
+          const name = root?.querySelector('[part~="name"]')?.textContent?.trim() ?? '?';
+          const avatar = root?.querySelector('[part~="avatar"]');
+          const video = root?.querySelector('video[part~="video"]') as HTMLVideoElement | null;
+          if (avatar || !video)
+            return {
+              name,
+              initials: avatar?.textContent?.trim(),
+              frames: 0,
+              width: 0,
+              pictureChanged: false,
+            };
+          const counted = await counters.countFrames(() => video, 4, 5000);
+          // Two snapshots of the picture, 250 ms apart until they differ (5 s at most).
+          const canvas = document.createElement('canvas');
+          canvas.width = video.videoWidth;
+          canvas.height = video.videoHeight;
+          const context = canvas.getContext('2d', { willReadFrequently: true });
+          const snapshots: number[] = [];
+          for (let i = 0; i < 20 && context && canvas.width > 0; i++) {
+            context.drawImage(video, 0, 0);
+            const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+            let hash = 0;
+            for (let j = 0; j < data.length; j += 4) hash = (hash * 31 + (data[j] ?? 0)) >>> 0;
+            snapshots.push(hash);
+            if (snapshots.length > 1 && hash !== snapshots[0]) break;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+          return {
+            name,
+            initials: undefined,
+            frames: counted.frames,
+            width: counted.width,
+            pictureChanged: snapshots.length > 1 && snapshots.at(-1) !== snapshots[0],
+          };
+        }),
+      );
+    });
+    const report = JSON.stringify(tiles);
+    assert.equal(tiles.length, 3, `three remote tiles: ${report}`);
+    const cameraOff = tiles.filter((t) => t.initials !== undefined);
+    assert.deepEqual(
+      cameraOff.map((t) => t.initials),
+      ['DA'],
+      `only Dr. Ana Chen's camera is off (p2 in the story), and the tile shows the initials: ${report}`,
+    );
+    for (const tile of tiles.filter((t) => t.initials === undefined)) {
+      assert.ok(tile.frames >= 4, `${tile.name}: ${tile.frames} frames in 5 s (${report})`);
+      assert.ok(tile.width > 0, `${tile.name}: the video has a size (${report})`);
+      assert.ok(tile.pictureChanged, `${tile.name}: the picture moves (${report})`);
+    }
+    console.log(`# group 4 tiles: ${report}`);
+  });
 });

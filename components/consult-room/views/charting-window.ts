@@ -12,7 +12,7 @@ import { icons } from '../../base/icons.js';
 import type { LocalMediaState, Participant } from '../../../src/index.js';
 import { formatDuration } from '../device-check.js';
 import { renderMuteRequest, type MuteRequestView } from './mute-request.js';
-import type { Translate } from './shared.js';
+import { renderUnreadBadge, type Translate } from './shared.js';
 import { callStatusStyles } from './call.js';
 import { controlStateStyles } from './controls.js';
 
@@ -116,11 +116,7 @@ function renderLeaveConfirm(v: ChartingView): TemplateResult {
 /** The charting window's content. */
 export function renderChartingWindow(v: ChartingView): TemplateResult {
   const { t, media, unread } = v;
-  const badge =
-    unread > 0
-      ? html`<span part="unread-badge" class="badge" aria-hidden="true">${unread}</span
-          ><span class="visually-hidden">${t('controls.unread', { count: unread })}</span>`
-      : nothing;
+  const badge = renderUnreadBadge(unread, t);
   return html`<main part="base charting" class="base charting" lang=${v.lang} dir=${v.dir}>
     <div part="topbar" class="topbar">
       ${

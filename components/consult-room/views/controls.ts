@@ -6,7 +6,7 @@
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { icons } from '../../base/icons.js';
 import type { LocalMediaState } from '../../../src/index.js';
-import type { Translate } from './shared.js';
+import { renderUnreadBadge, type Translate } from './shared.js';
 
 /** What the control bar shows. */
 export interface ControlsView {
@@ -50,11 +50,7 @@ function control(
 
 export function renderControls(v: ControlsView): TemplateResult {
   const { t, media, unread } = v;
-  const badge =
-    unread > 0
-      ? html`<span part="unread-badge" class="badge" aria-hidden="true">${unread}</span
-          ><span class="visually-hidden">${t('controls.unread', { count: unread })}</span>`
-      : nothing;
+  const badge = renderUnreadBadge(unread, t);
   return html`<div part="controls" class="controls" role="group" aria-label=${t('controls.label')}>
     ${control(
       'mic-button',

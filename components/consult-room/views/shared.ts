@@ -22,6 +22,16 @@ export function renderError(
   </div>`;
 }
 
+/**
+ * The unread-chat badge of the chat control: the count for the eye, the sentence for screen
+ * readers; nothing when everything is read. The controls bar and the charting window both show it.
+ */
+export function renderUnreadBadge(unread: number, t: Translate): TemplateResult | typeof nothing {
+  if (unread <= 0) return nothing;
+  return html`<span part="unread-badge" class="badge" aria-hidden="true">${unread}</span
+    ><span class="visually-hidden">${t('controls.unread', { count: unread })}</span>`;
+}
+
 /** Called when a picker changes: the device kind and the chosen id. */
 export type DeviceChange = (kind: DeviceInfo['kind'], deviceId: string) => void;
 

@@ -4,8 +4,13 @@
 // statistics), finds nodes through open shadow roots by `part`, and counts presented video frames.
 // The browser drivers differ; everything the tests ask goes through `globalThis.__room`.
 
-/** The script, for `addInitScript` (playwright) or `evaluateOnNewDocument` (puppeteer). */
-export const ROOM_PROBE_SCRIPT = `
+import { MEDIA_COUNTERS_SCRIPT } from './media-counters.js';
+
+/**
+ * The script, for `addInitScript` (playwright) or `evaluateOnNewDocument` (puppeteer); it brings
+ * its own copy of the media counters (support/media-counters.ts).
+ */
+export const ROOM_PROBE_SCRIPT = `${MEDIA_COUNTERS_SCRIPT}
 (() => {
   const probe = { sockets: [], pcs: [], recording: [], blocked: false };
   const NativeWebSocket = WebSocket;
@@ -85,38 +90,13 @@ export const ROOM_PROBE_SCRIPT = `
   probe.pcStates = () => probe.pcs.filter((pc) => pc.connectionState !== 'closed').map((pc) => pc.connectionState);
   /** Every <video> the room shows plays inline (no fullscreen takeover on phones). */
   probe.videosInline = () => all('video').map((v) => v.hasAttribute('playsinline') && (!('playsInline' in v) || v.playsInline));
-  // Frames presented by the other person's <video> (requestVideoFrameCallback calls), until \`n\` or
-  // \`ms\` elapse. The element is looked up again every 200 ms: a new stream or tile replaces it.
-  probe.frames = (n, ms) => new Promise((resolve) => {
-    let count = 0;
-    let width = 0;
-    const watched = new WeakSet();
-    const finish = () => { clearInterval(poll); clearTimeout(timer); resolve({ width, frames: count }); };
-    const watch = () => {
-      const video = remoteVideo();
-      if (!video || watched.has(video)) return;
-      watched.add(video);
-      function tick() {
-        count++;
-        width = video.videoWidth;
-        if (count >= n) finish(); else if (video.isConnected) video.requestVideoFrameCallback(tick);
-      }
-      video.requestVideoFrameCallback(tick);
-    };
-    const poll = setInterval(watch, 200);
-    const timer = setTimeout(finish, ms);
-    watch();
-  });
+  // Frames presented by the other person's <video> (support/media-counters.ts), until \`n\` or
+  // \`ms\` elapse; the tile is looked up again while counting (a new stream or tile replaces it).
+  probe.frames = (n, ms) => globalThis.__mediaCounters.countFrames(remoteVideo, n, ms);
   /** Packets received (audio or video) on the page's open peer connections, summed. */
   probe.packets = async (kind) => {
-    let n = 0;
-    for (const pc of probe.pcs) {
-      if (pc.connectionState === 'closed') continue;
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === kind) n += s.packetsReceived ?? 0;
-      });
-    }
-    return n;
+    const totals = await globalThis.__mediaCounters.inboundTotals(probe.pcs);
+    return kind === 'audio' ? totals.audioPackets : totals.videoPackets;
   };
   /** The codecs of the page's inbound RTP streams (mimeType), e.g. ["audio/opus", "video/VP8"]. */
   probe.inboundCodecs = async () => {
