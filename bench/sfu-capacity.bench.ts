@@ -15,10 +15,11 @@
  * `BENCH_CAPACITY_MAX` (default 48) or a time budget that keeps the whole run under 4 minutes; each
  * step waits for media at every new subscriber, warms up, then measures a window. A step passes
  * when the router forwards ≥ 99 % of the publish rate, subscribers receive ≥ 99 % of it, and the
- * server's event-loop delay p99 stays under 50 ms above the idle server's p99 measured first in the
- * same run. On a quiet machine the idle p99 is about the 10 ms sampling resolution; on a machine
- * shared with other work the scheduler alone delays an idle event loop by tens of ms, which is not
- * the server's doing. The raw p99 of every step is in the notes. The first failing step ends the ramp.
+ * server's event-loop delay p99 stays under 50 ms above the machine's floor: the larger of the idle
+ * server's p99 measured first in the same run and the p99 of an idle Node process in the same window.
+ * On a quiet machine the floor is about the 10 ms sampling resolution; on a machine shared with other
+ * work the scheduler alone delays an idle event loop by tens to hundreds of ms, which is not the
+ * server's doing. The raw p99 of every step is in the notes. The first failing step ends the ramp.
  * A run where not even the first step passes (a machine busy with other work) still reports its row,
  * with the figure 0 and the reason in the notes; the load average at start and end is in the notes.
  *
@@ -63,6 +64,7 @@ interface Step {
   receivedPct: number;
   serverLoopP99Ms: number;
   serverLoopMaxMs: number;
+  floorLoopP99Ms: number;
   loadLoopP99Ms: number;
   loadCorePct: number;
   serverRssMb: number;
@@ -73,7 +75,7 @@ interface Step {
 }
 
 function describeStep(s: Step): string {
-  return `${s.calls} calls (${s.streams} streams): server ${s.serverCorePct.toFixed(0)} % of a core, forwarded ${s.forwardedPct.toFixed(1)} %, received ${s.receivedPct.toFixed(1)} %, event-loop p99 server ${s.serverLoopP99Ms.toFixed(0)} ms (max ${s.serverLoopMaxMs.toFixed(0)}) / load generator ${s.loadLoopP99Ms.toFixed(0)} ms, load generator ${s.loadCorePct.toFixed(0)} % of a core, server RSS ${s.serverRssMb.toFixed(0)} MB → ${s.passed ? 'pass' : `FAIL (${s.why})`}${s.retried ? ' (second window)' : ''}`;
+  return `${s.calls} calls (${s.streams} streams): server ${s.serverCorePct.toFixed(0)} % of a core, forwarded ${s.forwardedPct.toFixed(1)} %, received ${s.receivedPct.toFixed(1)} %, event-loop p99 server ${s.serverLoopP99Ms.toFixed(0)} ms (max ${s.serverLoopMaxMs.toFixed(0)}) / idle process ${s.floorLoopP99Ms.toFixed(0)} ms / load generator ${s.loadLoopP99Ms.toFixed(0)} ms, load generator ${s.loadCorePct.toFixed(0)} % of a core, server RSS ${s.serverRssMb.toFixed(0)} MB → ${s.passed ? 'pass' : `FAIL (${s.why})`}${s.retried ? ' (second window)' : ''}`;
 }
 
 /** One measured window at the current load, judged against the pass criteria. */
@@ -84,8 +86,11 @@ async function measure(load: SfuLoad, idleLoopP99Ms: number): Promise<Step> {
   const problems: string[] = [];
   if (forwardedPct < 100 * MIN_DELIVERY) problems.push('forwarded < 99 %');
   if (receivedPct < 100 * MIN_DELIVERY) problems.push('received < 99 %');
-  if (w.serverLoopP99Ms - idleLoopP99Ms >= MAX_LOOP_P99_MS)
-    problems.push('server event-loop p99 ≥ idle + 50 ms');
+  // The machine's floor right then: the larger of the idle server's p99 (measured first) and an idle
+  // process's p99 in this very window (what other work on a shared machine costs any event loop).
+  const floorMs = Math.max(idleLoopP99Ms, Number.isFinite(w.floorLoopP99Ms) ? w.floorLoopP99Ms : 0);
+  if (w.serverLoopP99Ms - floorMs >= MAX_LOOP_P99_MS)
+    problems.push(`server event-loop p99 ≥ floor ${floorMs.toFixed(0)} + 50 ms`);
   check(w.publishers === w.streams, `${w.publishers} publishers at the server`);
   return {
     calls: w.calls,
@@ -95,6 +100,7 @@ async function measure(load: SfuLoad, idleLoopP99Ms: number): Promise<Step> {
     receivedPct,
     serverLoopP99Ms: w.serverLoopP99Ms,
     serverLoopMaxMs: w.serverLoopMaxMs,
+    floorLoopP99Ms: w.floorLoopP99Ms,
     loadLoopP99Ms: w.loadLoopP99Ms,
     loadCorePct: (100 * w.loadCpuS) / w.loadWallS,
     serverRssMb: w.serverRssMb,
@@ -196,7 +202,7 @@ async function main(): Promise<void> {
     ratio: round(perCore / ANCHOR),
     lowerIsBetter: false,
     command: commandFor(ID),
-    notes: `1-min load average ${loadAtStart} at start, ${loadAtEnd} at the end (a shared machine: other work competes for the 2 cores); run took ${seconds} s; idle server event-loop p99 ${idleLoopP99Ms.toFixed(0)} ms (pass limit ${(idleLoopP99Ms + MAX_LOOP_P99_MS).toFixed(0)} ms); ${bestText}; ${limit}; the server's CPU alone at the most loaded window (${busiest.calls} calls, ${busiest.serverCorePct.toFixed(0)} % of a core) projects ${cpuBound.toFixed(0)} streams per core. Steps: ${steps.map(describeStep).join('; ')}. Calls: ${FIRST_CALLS} first, then ${STEP} at a time; warm-up ${FIRST_WARMUP_MS / 1000} s before the first window and ${WARMUP_MS / 1000} s before the others, windows of ${WINDOW_MS / 1000} s; one stream = 640x480@30 VP8 + Opus, ${recording.packetsPerSecond.toFixed(0)} packets/s, ${recording.kbps.toFixed(0)} kbit/s; clients are werift peers in the benchmark process (no encoder or decoder), the server alone in a child process.`,
+    notes: `1-min load average ${loadAtStart} at start, ${loadAtEnd} at the end (a shared machine: other work competes for the 2 cores); run took ${seconds} s; idle server event-loop p99 ${idleLoopP99Ms.toFixed(0)} ms; pass limit: server p99 < the machine's floor + ${MAX_LOOP_P99_MS} ms, the floor being the larger of that and an idle process's p99 in the same window; ${bestText}; ${limit}; the server's CPU alone at the most loaded window (${busiest.calls} calls, ${busiest.serverCorePct.toFixed(0)} % of a core) projects ${cpuBound.toFixed(0)} streams per core. Steps: ${steps.map(describeStep).join('; ')}. Calls: ${FIRST_CALLS} first, then ${STEP} at a time; warm-up ${FIRST_WARMUP_MS / 1000} s before the first window and ${WARMUP_MS / 1000} s before the others, windows of ${WINDOW_MS / 1000} s; one stream = 640x480@30 VP8 + Opus, ${recording.packetsPerSecond.toFixed(0)} packets/s, ${recording.kbps.toFixed(0)} kbit/s; clients are werift peers in the benchmark process (no encoder or decoder), the server alone in a child process.`,
     reading:
       'streams per core = forwarded streams at the largest passing step ÷ the server CPU (in cores) it used there: how many streams one core of this server forwards within the delivery and latency limits. Ratio = that ÷ the OpenVidu 2 / Kurento figure (77, the middle of 70–84): 1 means on a par with Kurento per core. The server runs on one event loop, so its ceiling is one core whatever the machine has; the calls count in the notes is what this shared 2-core machine carried, the load generator included.',
   });

@@ -5,6 +5,8 @@
  * 640x480@30 + Opus RTP stream replayed in real time and subscribing to the other's. The clients do
  * no encoding or decoding, so what grows with the calls is the server's forwarding work.
  */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { log, sleep } from './report.js';
 import { recordRtp, RtpReplayer } from './rtp-recording.js';
@@ -38,6 +40,55 @@ export interface LoadWindow {
   loadLoopP99Ms: number;
   /** Publishers at the server at the end of the window. */
   publishers: number;
+  /**
+   * Event-loop delay p99 of an idle Node process in the same window: what the machine's scheduler
+   * alone costs an event loop right then (other work on a shared machine), not the server's doing.
+   */
+  floorLoopP99Ms: number;
+}
+
+/** The idle process of {@link LoadWindow.floorLoopP99Ms}: answers `sample` with its p99 and resets. */
+const FLOOR_PROBE_SCRIPT = `
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const delay = monitorEventLoopDelay({ resolution: 10 });
+delay.enable();
+process.on('message', () => {
+  process.send({ p99Ms: delay.percentile(99) / 1e6 });
+  delay.reset();
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
+class FloorProbe {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static start(): FloorProbe {
+    const child = spawn(process.execPath, ['-e', FLOOR_PROBE_SCRIPT], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    return new FloorProbe(child);
+  }
+
+  /** p99 since the previous sample (bounded wait: a stalled probe reads as NaN). */
+  sample(): Promise<number> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(Number.NaN), 5_000);
+      const onMessage = (message: { p99Ms?: unknown }): void =>
+        done(typeof message.p99Ms === 'number' ? message.p99Ms : Number.NaN);
+      const done = (value: number): void => {
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(value);
+      };
+      this.child.on('message', onMessage);
+      this.child.send('sample');
+    });
+  }
+
+  close(): void {
+    if (this.child.connected) this.child.disconnect();
+    this.child.kill();
+  }
 }
 
 /** Server CPU seconds between two samples. */
@@ -69,6 +120,7 @@ export class SfuLoad {
   readonly calls: Call[] = [];
   private readonly sources: RtpReplayer[] = [];
   private readonly loadLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly floor = FloorProbe.start();
 
   private constructor(
     readonly server: ServerChild,
@@ -160,13 +212,13 @@ export class SfuLoad {
     const l0 = performance.now();
     const c0 = process.cpuUsage();
     this.loadLoopDelay.reset();
-    const s0 = await this.server.sample();
+    const [s0] = await Promise.all([this.server.sample(), this.floor.sample()]);
     await sleep(ms);
     const t1 = this.totals();
     const l1 = performance.now();
     const c1 = process.cpuUsage(c0);
     const loadLoopP99Ms = this.loadLoopDelay.percentile(99) / 1e6;
-    const s1 = await this.server.sample();
+    const [s1, floorLoopP99Ms] = await Promise.all([this.server.sample(), this.floor.sample()]);
     return {
       calls: this.calls.length,
       streams: 2 * this.calls.length,
@@ -182,6 +234,7 @@ export class SfuLoad {
       serverLoopMaxMs: s1.loopDelayMaxMs,
       loadLoopP99Ms,
       publishers: s1.media.publishers,
+      floorLoopP99Ms,
     };
   }
 
@@ -189,6 +242,7 @@ export class SfuLoad {
   async close(): Promise<void> {
     for (const source of this.sources) source.stop();
     this.loadLoopDelay.disable();
+    this.floor.close();
     await Promise.allSettled(this.participants().map((p) => p.close()));
     await this.server.close();
   }
