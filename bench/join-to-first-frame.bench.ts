@@ -31,7 +31,8 @@ const ID = 'join-to-first-frame';
 const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 7);
 const FIRST_FRAME_TIMEOUT_MS = 15_000;
 const KEYFRAME_SPACING_MS = 1_500;
-const DEADLINE_MS = 150_000;
+/** Under the runner's 300 s: a loaded shared machine makes each join several times slower. */
+const DEADLINE_MS = 240_000;
 
 const FLAGS = chromiumFlags();
 
@@ -162,8 +163,11 @@ globalThis.bench = {
 
 /** Median milestones of through-server runs: where the time goes. */
 function breakdown(runs: Timing[]): string {
+  // A step whose event was missed (e.g. the frame came before the connection-state event) is left out.
   const at = (pick: (t: Timing) => number | undefined): string =>
-    median(runs.map((t) => pick(t) ?? Number.NaN)).toFixed(0);
+    median(
+      runs.map(pick).filter((ms): ms is number => ms !== undefined && Number.isFinite(ms)),
+    ).toFixed(0);
   return (
     `connect resolved ${at((t) => t.connectedMs)} ms, streamCreated ${at((t) => t.streamCreatedMs)}, ` +
     `subscribe answered ${at((t) => t.answeredMs)} (server answer ${at((t) => t.serverAnswerMs)}), ` +
