@@ -25,11 +25,8 @@
  * benchmark fails; below 95 % the row's notes carry a warning (the machine starved the processes).
  */
 import { check, commandFor, log, report, round, sleep, waitUntil } from './lib/report.js';
-import { recordRtp, RtpReplayer } from './lib/rtp-recording.js';
-import { startServerChild } from './lib/server-child.js';
-import type { ServerSample } from './lib/server-child.js';
-import { createSession, WeriftParticipant } from './lib/werift-participant.js';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { delivery, recordStream, SfuLoad } from './lib/sfu-load.js';
+import type { LoadWindow } from './lib/sfu-load.js';
 
 const ID = 'sfu-cpu';
 /** Concurrent calls per measured window, in measurement order (BENCH_SFU_STEPS="1,5,10"). */
@@ -43,41 +40,7 @@ const IDLE_MS = 5_000;
 /** Hard ceiling for the whole benchmark. */
 const DEADLINE_MS = 240_000;
 
-interface Call {
-  a: WeriftParticipant;
-  b: WeriftParticipant;
-  sources: RtpReplayer[];
-}
-
-interface Window {
-  calls: number;
-  streams: number;
-  /** Server window (between its two samples) and load-generator window, seconds. */
-  wallS: number;
-  loadWallS: number;
-  serverCpuS: number;
-  loadCpuS: number;
-  forwarded: number;
-  sent: number;
-  received: number;
-  serverRssMb: number;
-  serverLoopP99Ms: number;
-  serverLoopMaxMs: number;
-  loadLoopP99Ms: number;
-}
-
-function cpuSeconds(a: ServerSample, b: ServerSample): number {
-  return (b.userUs - a.userUs + (b.systemUs - a.systemUs)) / 1e6;
-}
-
-/** Stream-minutes of work actually done: `packets` ÷ the packets one stream carries per minute. */
-function delivery(w: Window): { forwarded: number; received: number } {
-  const sentRate = w.sent / w.loadWallS;
-  return {
-    forwarded: w.forwarded / w.wallS / sentRate,
-    received: w.received / w.loadWallS / sentRate,
-  };
-}
+type Window = LoadWindow;
 
 function streamMinutes(packets: number, packetsPerSecond: number): number {
   return packets / (packetsPerSecond * 60);
@@ -90,131 +53,38 @@ async function main(): Promise<void> {
   }, DEADLINE_MS);
   deadline.unref();
 
-  log(`${ID}: recording 6 s of VP8 + Opus RTP with ffmpeg…`);
-  const recording = await recordRtp({
-    seconds: 6,
-    width: 640,
-    height: 480,
-    fps: 30,
-    videoKbps: 600,
-    audioKbps: 32,
-  });
+  const recording = await recordStream(ID);
   log(
     `${ID}: ${recording.tracks.video.packets.length} video + ${recording.tracks.audio.packets.length} audio packets; one stream = ${recording.packetsPerSecond.toFixed(0)} packets/s, ${recording.kbps.toFixed(0)} kbit/s`,
   );
-
-  // One replayer per publisher, their 10 ms ticks spread over the tick period: independent publishers
-  // do not send in lock-step, and lock-step sending would let the server batch more packets per wake-up
-  // as calls are added (an optimistic scaling factor).
-  const sources: RtpReplayer[] = [];
-  const newSource = (): RtpReplayer => {
-    const source = new RtpReplayer(recording);
-    sources.push(source);
-    setTimeout(() => source.start(), (sources.length * 3) % 10);
-    return source;
-  };
-  // announcedIp adds a 127.0.0.1 host candidate on the server; participants use only that one.
-  const server = await startServerChild({ announcedIp: '127.0.0.1' });
-  const baseUrl = server.url.replace('//localhost:', '//127.0.0.1:');
-  const calls: Call[] = [];
+  const load = await SfuLoad.start(recording);
   const windows: Window[] = [];
-
-  const everyone = (): WeriftParticipant[] => calls.flatMap((c) => [c.a, c.b]);
-  const totals = (): { sent: number; received: number } => ({
-    sent: everyone().reduce((n, p) => n + p.totalSent(), 0),
-    received: everyone().reduce((n, p) => n + p.totalReceived(), 0),
-  });
-
-  const loadLoopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loadLoopDelay.enable();
   let idleCorePct: number;
 
   try {
-    await sleep(2_000); // the werift router loads in the background after listen
-    const i0 = await server.sample();
-    await sleep(IDLE_MS);
-    const i1 = await server.sample();
-    idleCorePct = (100 * cpuSeconds(i0, i1)) / ((i1.wallMs - i0.wallMs) / 1000);
+    idleCorePct = (await load.idle(IDLE_MS)).corePct;
     log(`${ID}: idle server (router loaded, no call): ${idleCorePct.toFixed(1)} % of a core`);
 
     for (const [step, target] of CALL_STEPS.entries()) {
       const warmupMs = step === 0 ? FIRST_WARMUP_MS : WARMUP_MS;
       const setupStarted = performance.now();
-      while (calls.length < target) {
-        const sessionId = await createSession(baseUrl, server.secret);
-        const call: Call = {
-          a: new WeriftParticipant(baseUrl, server.secret, sessionId),
-          b: new WeriftParticipant(baseUrl, server.secret, sessionId),
-          sources: [newSource(), newSource()],
-        };
-        calls.push(call);
-        await call.a.join();
-        await call.b.join();
-        await Promise.all([
-          call.a.publish(call.sources[0] as RtpReplayer),
-          call.b.publish(call.sources[1] as RtpReplayer),
-        ]);
-        await Promise.all([call.a.subscribe(call.b), call.b.subscribe(call.a)]);
-      }
-      while (calls.length > target) {
-        const call = calls.pop() as Call;
-        for (const source of call.sources) source.stop();
-        await Promise.all([call.a.leave(), call.b.leave()]);
-      }
-      for (let i = 0; i < 50 && (await server.sample()).media.publishers !== 2 * target; i++) {
-        await sleep(200); // departed participants released (bounded: 10 s)
-      }
-      await waitUntil(
-        'media at every subscriber',
-        () =>
-          everyone().every((p) =>
-            [...p.received.values()].every((c) => c.video > 0 && c.audio > 0),
-          ),
-        15_000,
-      );
+      while (load.calls.length < target) await load.addCall();
+      while (load.calls.length > target) await load.removeCall();
+      await waitUntil('media at every subscriber', () => load.mediaFlows(), 15_000);
       log(
         `${ID}: ${target} call(s) up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; warming up ${warmupMs / 1000} s, measuring ${WINDOW_MS / 1000} s`,
       );
       await sleep(warmupMs);
 
-      // Load-generator counters are read right before each server sample, so both cover one window.
-      const t0 = totals();
-      const l0 = performance.now();
-      const c0 = process.cpuUsage();
-      loadLoopDelay.reset();
-      const s0 = await server.sample();
-      await sleep(WINDOW_MS);
-      const t1 = totals();
-      const l1 = performance.now();
-      const c1 = process.cpuUsage(c0);
-      const loadLoopP99 = loadLoopDelay.percentile(99) / 1e6;
-      const s1 = await server.sample();
-
-      const w: Window = {
-        calls: target,
-        streams: 2 * target,
-        wallS: (s1.wallMs - s0.wallMs) / 1000,
-        loadWallS: (l1 - l0) / 1000,
-        serverCpuS: cpuSeconds(s0, s1),
-        loadCpuS: (c1.user + c1.system) / 1e6,
-        forwarded: s1.media.forwardedPackets - s0.media.forwardedPackets,
-        sent: t1.sent - t0.sent,
-        received: t1.received - t0.received,
-        serverRssMb: s1.rssBytes / 2 ** 20,
-        serverLoopP99Ms: s1.loopDelayP99Ms,
-        serverLoopMaxMs: s1.loopDelayMaxMs,
-        loadLoopP99Ms: loadLoopP99,
-      };
+      const w = await load.measure(WINDOW_MS);
       windows.push(w);
       log(
         `${ID}: ${target} call(s): server ${w.serverCpuS.toFixed(2)} CPU-s (${((100 * w.serverCpuS) / w.wallS).toFixed(0)} % of a core), load generator ${w.loadCpuS.toFixed(2)} CPU-s, forwarded ${w.forwarded} in ${w.wallS.toFixed(1)} s, published ${w.sent} and received ${w.received} in ${w.loadWallS.toFixed(1)} s; event-loop delay p99 server ${w.serverLoopP99Ms.toFixed(0)} ms (max ${w.serverLoopMaxMs.toFixed(0)}), load generator ${w.loadLoopP99Ms.toFixed(0)} ms`,
       );
-      check(s1.media.publishers === 2 * target, `${s1.media.publishers} publishers at the server`);
+      check(w.publishers === 2 * target, `${w.publishers} publishers at the server`);
       check(w.forwarded > 0, `${target} call(s): the router forwarded no packets`);
       // Below 95 % the row carries a warning (kernel UDP receive-buffer drops when the shared machine
       // starves these processes); below 50 % the load is too far from nominal to mean anything.
-      // The two processes' windows differ by their IPC latency (up to ~1 s when the machine stalls
-      // them), so delivery compares rates, each over its own process's window.
       check(
         delivery(w).forwarded >= 0.5,
         `${target} call(s): forwarding rate ${(100 * delivery(w).forwarded).toFixed(1)} % of the publish rate`,
@@ -225,9 +95,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const source of sources) source.stop();
-    await Promise.allSettled(everyone().map((p) => p.close()));
-    await server.close();
+    await load.close();
   }
 
   const pps = recording.packetsPerSecond;

@@ -13,6 +13,7 @@ import {
   useSdesMid,
   useVP8,
 } from 'werift';
+import { tolerateRepeatedHelloVerify } from '../../server/dev-media-server/media/dtls.js';
 import type { Kind, RtpReplayer } from './rtp-recording.js';
 import { waitUntil } from './report.js';
 
@@ -203,6 +204,7 @@ export class WeriftParticipant {
     }
     this.trickle(pc, this.connectionId);
     await pc.setLocalDescription(await pc.createOffer());
+    tolerateRepeatedHelloVerify(pc);
     const offer = withoutCandidates(pc.localDescription?.sdp ?? '');
     const result = await this.call('publishVideo', {
       doLoopback: false,
@@ -246,6 +248,7 @@ export class WeriftParticipant {
     }
     this.trickle(pc, other.connectionId);
     await pc.setLocalDescription(await pc.createOffer());
+    tolerateRepeatedHelloVerify(pc);
     const result = await this.call('receiveVideoFrom', {
       sender: other.streamId,
       sdpOffer: withoutCandidates(pc.localDescription?.sdp ?? ''),

@@ -6,6 +6,7 @@
  */
 import { RTCPeerConnection } from 'werift';
 import type { PeerConfig, RTCIceCandidate, RTCRtpTransceiver } from 'werift';
+import { answerDtlsPassive, keepEarlyDtls } from './dtls.js';
 import { sdpUfrag } from './ice.js';
 import { linkImpairer } from './impaired-link.js';
 import type { RouterContext } from './router-context.js';
@@ -60,6 +61,7 @@ export class Peer {
   private readonly closeListeners = new Set<() => void>();
   /** Network impairment of this peer's datagrams (a pass-through unless one is set). */
   private readonly impairer: ReturnType<typeof linkImpairer>;
+  private stopKeepingDtls: () => void = () => undefined;
 
   constructor(
     private readonly ctx: RouterContext,
@@ -106,6 +108,8 @@ export class Peer {
       }
     });
     try {
+      answerDtlsPassive(pc);
+      this.stopKeepingDtls = keepEarlyDtls(pc);
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       await waitForGathering(pc, ctx.gatherWaitMs);
@@ -153,6 +157,7 @@ export class Peer {
     this.isClosed = true;
     this.ctx.peers.delete(this);
     this.impairer.close();
+    this.stopKeepingDtls();
     this.pc
       .close()
       .catch((error: unknown) =>

@@ -18,6 +18,7 @@ import {
   useVP8,
 } from 'werift';
 import type { RTCRtpSender } from 'werift';
+import { tolerateRepeatedHelloVerify } from './dtls.js';
 import { isVp8KeyframeStart } from './keyframe.js';
 import { withoutDefaultStunServer } from './peer.js';
 import { Publisher } from './publisher.js';
@@ -243,6 +244,7 @@ abstract class FakeBrowserPeer {
     const offer = await this.pc.createOffer();
     withoutDefaultStunServer(this.pc, { iceServers: [] });
     await this.pc.setLocalDescription(offer);
+    tolerateRepeatedHelloVerify(this.pc);
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp) throw new Error('no local offer');
     return stripCandidates(sdp); // like a browser: candidates only trickle
