@@ -130,7 +130,7 @@ const deps = ensureSystemDeps({
   chromium: needsBrowser,
   firefox: needsBrowser,
   ffmpeg: needsMedia,
-  postgresql: wanted.includes('unit') && isRoot,
+  postgresql: (wanted.includes('unit') || wanted.includes('e2e')) && isRoot,
 });
 if (!deps.ok) {
   console.error(deps.message);

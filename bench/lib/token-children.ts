@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 export type ChildRole = 'media' | 'consultkit' | 'tutorial';
 
+const START_TIMEOUT_MS = 120_000;
+
 type ToChild = { type: 'cpu'; id: number } | { type: 'close' };
 type FromChild =
   | { type: 'ready'; url: string; secret?: string }
@@ -149,10 +151,11 @@ export async function startChild(
   const pending = new Map<number, (us: number) => void>();
   let next = 0;
   const ready = await new Promise<{ url: string; secret?: string }>((resolve, reject) => {
+    // Loading the server under tsx on a busy 2-core machine has taken more than a minute.
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${role} child did not start within 60 s`));
-    }, 60_000);
+      reject(new Error(`${role} child did not start within ${START_TIMEOUT_MS / 1000} s`));
+    }, START_TIMEOUT_MS);
     child.on('message', (raw) => {
       const msg = raw as FromChild;
       if (msg.type === 'ready') {

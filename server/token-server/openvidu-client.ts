@@ -64,6 +64,58 @@ export interface OpenViduClientOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * Requests in flight to the media server at once; more wait their turn (their timeout runs while
+ * they wait). Fifty callers at once used to open fifty connections to a media server whose event
+ * loop was already busy: on a loaded machine its accept queue overflowed (ECONNREFUSED) and
+ * kept-alive sockets were closed under requests (UND_ERR_SOCKET), so tokens failed with 503. A
+ * bounded number keeps a few connections busy and reused instead.
+ */
+export const MAX_CONCURRENT_REQUESTS = 16;
+
+/** A counting semaphore whose waiters can give up (abort). */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  /** Resolves when a slot is taken; rejects if `signal` aborts first. */
+  take(signal: AbortSignal): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const grant = (): void => {
+        signal.removeEventListener('abort', giveUp);
+        resolve();
+      };
+      const giveUp = (): void => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(signal.reason as Error);
+      };
+      this.waiting.push(grant);
+      signal.addEventListener('abort', giveUp, { once: true });
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/** Whether a fetch failed because the connection was refused (nothing was sent). */
+function isRefused(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  return cause?.code === 'ECONNREFUSED';
+}
+
 export class OpenViduClient implements MediaServer {
   readonly kind = 'openvidu' as const;
 
@@ -71,6 +123,7 @@ export class OpenViduClient implements MediaServer {
   private readonly auth: string;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly slots = new Slots(MAX_CONCURRENT_REQUESTS);
 
   constructor(options: OpenViduClientOptions) {
     this.base = options.url.replace(/\/+$/, '');
@@ -108,17 +161,33 @@ export class OpenViduClient implements MediaServer {
     timer.unref?.();
     let res: Response;
     try {
-      res = await this.fetchImpl(`${this.base}${path}`, {
+      await this.slots.take(abort.signal);
+    } catch {
+      throw new OpenViduUnavailableError(`OpenVidu ${what} timed out`);
+    }
+    const send = (): Promise<Response> =>
+      this.fetchImpl(`${this.base}${path}`, {
         method,
         headers,
         ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
         signal: abort.signal,
         redirect: 'manual',
       });
+    try {
+      try {
+        res = await send();
+      } catch (e) {
+        // A refused connection never reached the media server (a full accept queue on a busy
+        // machine): one more try is safe for any call.
+        if (abort.signal.aborted || !isRefused(e)) throw e;
+        res = await send();
+      }
     } catch {
       clearTimeout(timer);
       const kind = abort.signal.aborted ? 'timed out' : 'failed';
       throw new OpenViduUnavailableError(`OpenVidu ${what} ${kind}`);
+    } finally {
+      this.slots.release();
     }
     // A JSON call's timer may fire after its body was read: aborting then is a no-op.
     if (init.streamBody) clearTimeout(timer);
