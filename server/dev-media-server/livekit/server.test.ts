@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { JoinResponse, LeaveRequest } from '@livekit/protocol';
 import {
@@ -7,7 +8,7 @@ import {
   SignalRequest,
   SignalResponse,
 } from '@livekit/protocol';
-import { AccessToken } from 'livekit-server-sdk';
+import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { WebSocket } from 'ws';
 import { parseDevServerArgs } from '../cli.js';
 import type { LiveKitRoomEvent } from './contract.js';
@@ -100,13 +101,26 @@ void describe('LiveKit mode: HTTP and signalling', () => {
     const other = await fetch(`${server.url}/nope`);
     assert.equal(other.status, 404);
     assert.equal(((await other.json()) as { error: { code: string } }).error.code, 'not_found');
-    const bare = await startLiveKitDevServer({ port: 0 });
+    // Without injected services the server answers Twirp and egress files itself, over its rooms.
+    const bare = await startLiveKitDevServer({ port: 0, recordingsDir: tmpdir() });
     try {
       const none = await fetch(`${bare.url}/twirp/livekit.RoomService/ListRooms`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
       });
-      assert.equal(none.status, 404);
-      assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'not_found');
+      assert.equal(none.status, 401);
+      assert.equal(((await none.json()) as { code: string }).code, 'unauthenticated');
+      const client = new RoomServiceClient(bare.url, bare.apiKey, bare.apiSecret);
+      await client.createRoom({ name: 'built-in' });
+      assert.deepEqual(
+        (await client.listRooms()).map((r) => r.name),
+        ['built-in'],
+      );
+      assert.deepEqual(
+        bare.rooms.listRooms().map((r) => r.name),
+        ['built-in'],
+      );
     } finally {
       await bare.close();
     }
