@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type {
   Browser as FirefoxBrowser,
@@ -23,8 +22,7 @@ import { startTokenServer, type RunningTokenServer } from '../../server/token-se
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
 import { waitUntil } from './support/browser.js';
 import { launchFirefox } from './support/firefox.js';
-
-const root = new URL('../../', import.meta.url).pathname;
+import { bundleForPage } from './support/page-bundle.js';
 
 const PAGE_ENTRY = `
 import { createConsultClient } from './src/index.ts';
@@ -197,24 +195,13 @@ describe(
         env: {},
         logger: silent,
       });
-      const bundle = await build({
-        stdin: {
-          contents: PAGE_ENTRY,
-          resolveDir: root,
-          sourcefile: 'e2e-precheck.ts',
-          loader: 'ts',
-        },
-        bundle: true,
-        format: 'iife',
-        platform: 'browser',
-        target: 'es2021',
-        write: false,
-        logLevel: 'silent',
+      const js = await bundleForPage({
+        contents: PAGE_ENTRY,
+        sourcefile: 'e2e-precheck.ts',
         tsconfigRaw: {
           compilerOptions: { experimentalDecorators: true, useDefineForClassFields: false },
         },
       });
-      const js = bundle.outputFiles[0]!.text;
       // One origin for the page and the API (the token server behind `/api`, as a portal mounts it).
       web = createServer((req, res) => {
         if (req.url === '/sdk.js') {

@@ -8,13 +8,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { ConnectionServerData, TokenResponse } from '../../src/contract.js';
 import { startDevMediaServer, type DevMediaServer } from '../../server/dev-media-server/index.js';
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
-
-const root = new URL('../../', import.meta.url).pathname;
+import { bundleForPage } from './support/page-bundle.js';
 
 const PAGE_ENTRY = `
 import { createConsultClient } from './src/index.ts';
@@ -122,16 +120,7 @@ const PATIENT: ConnectionServerData = { userId: 'u-pat', displayName: 'Pat', rol
 describe('connection quality through the dev media server', { timeout: 120_000 }, () => {
   before(async () => {
     server = await startDevMediaServer({ port: 0, recording: false });
-    const bundle = await build({
-      stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'e2e-quality.ts', loader: 'ts' },
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2021',
-      write: false,
-      logLevel: 'silent',
-    });
-    const js = bundle.outputFiles[0]!.text;
+    const js = await bundleForPage({ contents: PAGE_ENTRY, sourcefile: 'e2e-quality.ts' });
     web = createServer((req, res) => {
       if (req.url === '/sdk.js') {
         res.setHeader('content-type', 'text/javascript');

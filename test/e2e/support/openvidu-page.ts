@@ -4,7 +4,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type {
   HarnessEvent,
@@ -12,6 +11,7 @@ import type {
   OvHarness,
   PublishOptions,
 } from './openvidu-harness.page.js';
+import { bundleForPage } from './page-bundle.js';
 
 export type { HarnessEvent, InboundStats } from './openvidu-harness.page.js';
 
@@ -25,17 +25,7 @@ export interface HarnessSite {
 
 /** Bundles openvidu-browser + the harness (IIFE) and serves it with a blank page on 127.0.0.1. */
 export async function startHarnessSite(): Promise<HarnessSite> {
-  const bundle = await build({
-    entryPoints: [harnessEntry],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2021',
-    write: false,
-    logLevel: 'silent',
-    legalComments: 'none',
-  });
-  const js = bundle.outputFiles[0]?.text ?? '';
+  const js = await bundleForPage({ entry: harnessEntry });
   const server: Server = createServer((req, res) => {
     if (req.url === '/harness.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
