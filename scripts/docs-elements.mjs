@@ -145,11 +145,25 @@ function elementsOf(manifest) {
 
 const isPublic = (m) => (m.privacy ?? 'public') === 'public' && !m.static;
 
-function usedBy(entry, tags) {
-  const names = [...entry.files].map((f) =>
-    f.includes('/base/') ? 'all' : (tags.find((t) => f.includes(`/${t}/`)) ?? f),
+/** The tags whose own files import a shared file of components/base (by its module name). */
+function importersOf(file, tags) {
+  const module = file.split('/').pop().replace(/\.ts$/, '.js');
+  return tags.filter((tag) =>
+    walk(join('components', tag), (p) => p.endsWith('.ts')).some((f) =>
+      read(f).includes(`/base/${module}'`),
+    ),
   );
-  return names.includes('all') ? 'all' : [...new Set(names)].sort().join(', ');
+}
+
+/** Which elements use a token: the element of each file that names it; a shared base file counts
+ * for the elements that import it, and a token every element uses reads "all". */
+function usedBy(entry, tags) {
+  const names = new Set();
+  for (const f of entry.files) {
+    if (f.includes('/base/')) for (const tag of importersOf(f, tags)) names.add(tag);
+    else names.add(tags.find((t) => f.includes(`/${t}/`)) ?? f);
+  }
+  return tags.every((t) => names.has(t)) ? 'all' : [...names].sort().join(', ');
 }
 
 function tokenTable(tokens, tags, documented) {

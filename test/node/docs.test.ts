@@ -126,6 +126,22 @@ describe('docs', () => {
     assert.ok(readFileSync(THEMING_FILE, 'utf8') === expected.theming, `docs/theming.md: ${hint}`);
   });
 
+  it('the token table names the elements that import a shared style, not "all"', () => {
+    const theming = readFileSync(join(root, 'docs/theming.md'), 'utf8');
+    const row = (token: string) =>
+      theming
+        .split('\n')
+        .find((line) => line.startsWith(`| \`${token}\` |`))
+        ?.split(' | ')[2];
+    // components/base/device-check.styles.ts serves the prejoin and precheck previews only.
+    assert.equal(
+      row('--consult-room-tile-radius'),
+      'consult-precheck, consult-prejoin, consult-room',
+    );
+    // components/base/tokens.styles.ts is imported by every element.
+    assert.equal(row('--consult-color-accent'), 'all');
+  });
+
   it('docs/elements.md lists every UI string key with its English text', async () => {
     const { en } = await import(pathToFileURL(join(root, 'components/i18n/en.ts')).href);
     const doc = readFileSync(join(root, 'docs/elements.md'), 'utf8');
