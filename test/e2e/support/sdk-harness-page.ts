@@ -23,16 +23,17 @@ function summary() {
     })),
     lobby: (s.lobby ?? []).map((e) => e.userId),
     chat: s.chat.messages.map((m) => ({ text: m.text, isLocal: m.isLocal, delivery: m.delivery })),
-    recording: { status: s.recording.status, consentPending: s.recording.consentPending },
+    recording: { status: s.recording.status, consentPending: s.recording.consentPending, consentRequested: s.recording.consent ? s.recording.consent.requested : false },
     log,
   };
 }
 
 globalThis.harness = {
-  /** Starts joining (the waiting room may hold it); does not wait for the call. */
-  join(consultId, accessToken, displayName) {
+  /** Starts joining (the waiting room may hold it); does not wait for the call. media: false
+   * joins without camera and microphone. */
+  join(consultId, accessToken, displayName, media = true) {
     const client = createConsultClient({ tokenUrl: location.origin + '/api', auth: accessToken });
-    session = client.createSession(consultId, { displayName });
+    session = client.createSession(consultId, { displayName, audio: media, video: media });
     log.connection.push(session.state.connection);
     session.on('connectionChanged', ({ connection, reason }) => log.connection.push(connection + ':' + reason));
     session.on('error', ({ error }) => log.errors.push(error.code + ': ' + error.message));
@@ -78,7 +79,7 @@ export interface HarnessSummary {
   participants: { displayName: string; isLocal: boolean; tracks: string[] }[];
   lobby: string[];
   chat: { text: string; isLocal: boolean; delivery: string }[];
-  recording: { status: string; consentPending: boolean };
+  recording: { status: string; consentPending: boolean; consentRequested: boolean };
   log: {
     connection: string[];
     errors: string[];
@@ -91,7 +92,7 @@ export interface HarnessSummary {
 
 /** The page's calls, as `page.evaluate` sees them. */
 export interface Harness {
-  join(consultId: string, accessToken: string, displayName: string): void;
+  join(consultId: string, accessToken: string, displayName: string, media?: boolean): void;
   summary(): HarnessSummary;
   admit(userId: string): Promise<void>;
   send(text: string): Promise<string>;
