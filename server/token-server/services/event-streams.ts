@@ -95,7 +95,12 @@ export class EventStreams {
       consultId,
       user,
       lastEventId,
-      snapshot: (cursor) => this.snapshot(consultId, user, standing, cursor),
+      // Where the user stands is read again after the cursor: an admission or denial between the
+      // first read and the cursor is in the snapshot, and the filter must agree with it.
+      snapshot: async (cursor) => {
+        standing = await this.standing(consultId, user);
+        return this.snapshot(consultId, user, standing, cursor);
+      },
       filter: (e) => {
         if (user.role === 'provider') return true;
         if (e.name === 'admitted') standing = 'member';
@@ -144,8 +149,11 @@ export class EventStreams {
         lobby.status !== 'waiting' &&
         !(await store.hasJoinedSince(consultId, user.id, lobby.decidedAt))
       ) {
+        // Only a decision the cursor has passed: a later one arrives from the event log (a second
+        // copy here would reach the user twice). Tagged with the cursor like the rest, so the
+        // stream's ids never go back and a resume starts after the cursor.
         const last = await store.lastEventFor(consultId, user.id, ['admitted', 'denied']);
-        if (last) out.push(last);
+        if (last && last.id <= cursor) out.push({ ...last, id: cursor });
       }
     } else {
       out.push({ id: cursor, name: 'lobby', data: { waiting: await store.waiting(consultId) } });
