@@ -11,8 +11,7 @@
  * and all of it runs under PGlite's query lock (`runExclusive`).
  */
 import type { PGlite } from '@electric-sql/pglite';
-
-type PgliteModule = typeof import('@electric-sql/pglite');
+import type * as PgliteModule from '@electric-sql/pglite';
 
 /** Statements kept prepared per database; SQL beyond that runs through `query()`. */
 const MAX_PREPARED = 256;
@@ -33,7 +32,7 @@ interface Cache {
 
 /** One cache per PGlite instance: several `Db` wrappers of one instance share its session. */
 const caches = new WeakMap<PGlite, Cache>();
-let pgliteModule: Promise<PgliteModule> | undefined;
+let pgliteModule: Promise<typeof PgliteModule> | undefined;
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
