@@ -18,7 +18,7 @@ function heldFetch() {
   let inFlight = 0;
   let maxInFlight = 0;
   const calls: string[] = [];
-  const fetch = ((input: string | URL | Request, init?: RequestInit) => {
+  const fakeFetch = ((input: string | URL | Request, init?: RequestInit) => {
     const url = String(input);
     calls.push(url);
     inFlight++;
@@ -39,9 +39,9 @@ function heldFetch() {
         },
       });
     });
-  }) as typeof fetch;
+  }) as typeof globalThis.fetch;
   return {
-    fetch,
+    fetch: fakeFetch,
     held,
     calls,
     inFlight: () => inFlight,

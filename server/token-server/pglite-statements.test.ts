@@ -51,7 +51,10 @@ describe('pgliteDb prepared statements', () => {
     const viaText = await db.query(sql, ['d2', at.toISOString(), '{"a":[1,"x"]}', ['p']]);
     const expected = await pg.query(sql, ['d3', at, { a: [1, 'x'] }, ['p', 'q "r"', null]]);
     assert.deepEqual(viaObject.rows, expected.rows);
-    assert.deepEqual(viaText.rows[0], { ...expected.rows[0], tags: ['p'] });
+    assert.deepEqual(viaText.rows[0], {
+      ...(expected.rows[0] as Record<string, unknown>),
+      tags: ['p'],
+    });
     const any = await db.query<{ id: string }>(
       'select id from t where id = any($1::text[]) order by id',
       [['d1', 'd3', 'none']],
