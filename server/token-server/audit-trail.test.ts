@@ -129,6 +129,48 @@ describe('tamper-evident audit trail', () => {
     assert.equal(v.entries, 20);
   });
 
+  test("a new consultation's first entry is appended without reading the chain's head", async () => {
+    const inner = s.ts.server.store().db;
+    const heads: string[] = [];
+    const db = {
+      ...inner,
+      query: <T>(text: string, params?: unknown[]) => {
+        if (/^select seq, hash from audit/.test(text)) heads.push(String(params?.[0]));
+        return inner.query<T>(text, params);
+      },
+    };
+    const log = new AuditLog(new AuditRepository(db));
+    const actor = { id: 'dr-1', role: 'provider' as const };
+    log.consultCreated('chain-new-hinted');
+    await log.record('chain-new-hinted', 'token.issued', actor);
+    await log.record('chain-new-unhinted', 'token.issued', actor);
+    assert.deepEqual(heads, ['chain-new-unhinted']);
+    for (const id of ['chain-new-hinted', 'chain-new-unhinted']) {
+      const v = await log.verify(id);
+      assert.equal(v.ok, true, JSON.stringify(v.problems));
+      assert.equal(v.head?.seq, 1);
+    }
+  });
+
+  test('a wrong "new consultation" guess continues the chain, even where seq 1 is free', async () => {
+    const id = 'chain-wrong-guess';
+    const db = s.ts.server.store().db;
+    const actor = { id: 'dr-1', role: 'provider' as const };
+    const writer = new AuditLog(new AuditRepository(db));
+    for (let i = 0; i < 3; i++) await writer.record(id, 'token.issued', actor);
+    // A purged prefix: seq 1 is free, the chain goes on at 2 and 3.
+    await sql('delete from audit where consult_id = $1 and seq = 1', [id]);
+    const log = new AuditLog(new AuditRepository(db));
+    log.consultCreated(id);
+    await log.record(id, 'consult.ended', actor);
+    const chain = await log.chain(id);
+    assert.deepEqual(
+      chain.map((r) => r.seq),
+      [2, 3, 4],
+    );
+    assert.equal(chain[2]?.prevHash, chain[1]?.hash);
+  });
+
   test('an edited row is reported', async () => {
     const id = 'chain-edit';
     const entries = await consultWithEntries(id);

@@ -5,6 +5,7 @@
  * no multi-statement transaction is needed outside migrations.
  */
 import type { PGlite } from '@electric-sql/pglite';
+import { queryPrepared } from './pglite-statements.js';
 
 export interface Db {
   /** Runs one statement with `$1…` parameters. */
@@ -220,10 +221,18 @@ export async function migrate(db: Db): Promise<void> {
   await (db.session ? db.session(run) : run(db));
 }
 
-/** Wraps a PGlite instance as a {@link Db}. */
+/**
+ * Wraps a PGlite instance as a {@link Db}. Statements with parameters run prepared
+ * (`pglite-statements.ts`): PGlite is single-threaded WASM in this process, so what a statement
+ * costs it is what every request waits for.
+ */
 export function pgliteDb(pg: PGlite, ownsInstance = true): Db {
   return {
     async query<T>(sql: string, params: unknown[] = []) {
+      if (params.length > 0) {
+        const prepared = await queryPrepared<T>(pg, sql, params);
+        if (prepared) return prepared;
+      }
       const r = await pg.query<T>(sql, params);
       return { rows: r.rows };
     },

@@ -112,9 +112,14 @@ export class AuditRepository {
         prevHash: known ? known.hash : GENESIS_HASH,
       };
       const hash = entryHash(fields);
+      // Inserted only when no entry at or past this `seq` exists: a guessed head (cached, or an
+      // empty chain for a consultation just created) that is behind the real one inserts nothing
+      // and is read again, even where `seq` itself is free (a purged prefix, see `emptyChain`).
       const { rows } = await this.db.query(
         `${ctes}insert into audit (consult_id, seq, action, actor_id, actor_role, subject_id, ip, at, details, prev_hash, hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (consult_id, seq) do nothing returning id`,
+         select $1, $2::bigint, $3, $4, $5, $6, $7, $8::timestamptz, $9::jsonb, $10, $11
+          where not exists (select 1 from audit where consult_id = $1 and seq >= $2::bigint)
+         on conflict (consult_id, seq) do nothing returning id`,
         [
           fields.consultId,
           fields.seq,
@@ -138,6 +143,15 @@ export class AuditRepository {
       this.heads.delete(e.consultId);
     }
     throw new Error('audit append: too many concurrent writers');
+  }
+
+  /**
+   * The consultation was just created (its row did not exist): its chain is presumably empty, so
+   * its first append guesses `seq` 1 instead of reading the head first. A wrong guess (entries
+   * written under that id before its row existed) inserts nothing and is read again (see `audit`).
+   */
+  emptyChain(consultId: string): void {
+    if (!this.heads.has(consultId)) this.remember(consultId, 0, GENESIS_HASH);
   }
 
   private cachedHead(consultId: string): { seq: number; hash: string } | undefined {

@@ -74,6 +74,11 @@ export class AuditLog {
     return next;
   }
 
+  /** The consultation's row was just created: its first entry need not read the chain's head. */
+  consultCreated(consultId: string): void {
+    this.rows.emptyChain(consultId);
+  }
+
   /** The latest `limit` entries, oldest first. */
   entries(consultId: string, limit: number): Promise<AuditEntry[]> {
     return this.rows.auditEntries(consultId, limit);

@@ -31,7 +31,9 @@ export class ConsultService {
 
   /** Creates the consult if it is new (one statement); 410 `consult-ended` once it has ended. */
   async ensureOpen(consultId: string): Promise<void> {
-    if ((await this.deps.consults.openConsult(consultId)).endedAt) throw consultEnded();
+    const consult = await this.deps.consults.openConsult(consultId);
+    if (consult.created) this.deps.audit.consultCreated(consultId);
+    if (consult.endedAt) throw consultEnded();
   }
 
   /** 410 `consult-ended` once the consultation has ended. */
