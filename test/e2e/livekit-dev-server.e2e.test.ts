@@ -1,7 +1,9 @@
 // End to end: the dev media server's LiveKit mode with the real livekit-client in two Chromium pages
 // (fake camera and microphone): join, publish, each sees the other's video frames advance, a data
 // packet with a topic arrives with its sender's identity, token metadata is visible, a mute reaches
-// the other side, and a participant removed through the room registry sees Disconnected.
+// the other side, and a participant removed through the room registry sees Disconnected. Then a
+// Chromium and a Firefox ESR page (Firefox's simulcast offer lists its layers' SSRCs as well as their
+// rids): video frames and audio both ways, and a data packet each way.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,8 @@ import {
 } from '../../server/dev-media-server/livekit/server.js';
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
 import { waitUntil } from './support/browser.js';
-import { bundleLiveKitPage } from './support/livekit-page.js';
+import { launchFirefox } from './support/firefox.js';
+import { bundleLiveKitPage, harnessPage, type HarnessPage } from './support/livekit-page.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const ROOM = 'consult-e2e';
@@ -44,7 +47,7 @@ interface Harness {
 }
 type H = { harness: Harness };
 
-async function token(identity: string, metadata: string): Promise<string> {
+async function token(identity: string, metadata: string, room = ROOM): Promise<string> {
   const at = new AccessToken(server.apiKey, server.apiSecret, {
     identity,
     name: identity,
@@ -52,7 +55,7 @@ async function token(identity: string, metadata: string): Promise<string> {
   });
   at.addGrant({
     roomJoin: true,
-    room: ROOM,
+    room,
     canPublish: true,
     canSubscribe: true,
     canPublishData: true,
@@ -77,7 +80,7 @@ const framesOf = (p: Page, identity: string): Promise<number> =>
   p.evaluate((id) => (globalThis as unknown as H).harness.frames[id] ?? 0, identity);
 
 describe(
-  'dev media server, LiveKit mode, with livekit-client in Chromium',
+  'dev media server, LiveKit mode, with livekit-client in Chromium and Firefox',
   { timeout: 240_000 },
   () => {
     before(async () => {
@@ -244,6 +247,81 @@ describe(
       assert.equal(names.filter((n) => n === 'participant_joined').length, 2);
       assert.equal(names.filter((n) => n === 'track_published').length, 4);
       assert.ok(names.includes('participant_left'));
+    });
+
+    it('a Chromium and a Firefox participant exchange video, audio and data both ways', async () => {
+      const firefox = await launchFirefox();
+      try {
+        const ffPage = await firefox.newPage();
+        ffPage.on('pageerror', (error: unknown) =>
+          console.error('firefox page error:', error instanceof Error ? error.message : error),
+        );
+        await ffPage.goto(baseUrl);
+        await ffPage.waitForFunction(() => 'harness' in globalThis);
+        const chrome = harnessPage(await page());
+        const fox = harnessPage(ffPage);
+        assert.match(await ffPage.evaluate(() => navigator.userAgent), /Firefox\//);
+        const room = 'consult-e2e-firefox';
+        await chrome.call('join', server.wsUrl, await token('carol', '{}', room));
+        await chrome.call('publish');
+        const joined = await fox.call('join', server.wsUrl, await token('fred', '{}', room));
+        assert.deepEqual(joined.others, ['carol']);
+        await fox.call('publish');
+
+        const frames = (p: HarnessPage, id: string) => p.read('frames').then((f) => f[id] ?? 0);
+        // Both directions keep advancing (Firefox's layer used to stall after ~10 frames).
+        const [c0, f0] = await waitUntil(
+          'video frames both ways',
+          async () => {
+            const [c, f] = [await frames(chrome, 'fred'), await frames(fox, 'carol')];
+            return c >= 10 && f >= 10 && ([c, f] as const);
+          },
+          30_000,
+          250,
+        );
+        await waitUntil(
+          'video frames keep advancing both ways',
+          async () =>
+            (await frames(chrome, 'fred')) > c0 + 30 && (await frames(fox, 'carol')) > f0 + 30,
+          30_000,
+          250,
+        );
+        const audio0 = [
+          await chrome.call('audioPackets', 'fred'),
+          await fox.call('audioPackets', 'carol'),
+        ];
+        await waitUntil(
+          'audio packets both ways',
+          async () =>
+            (await chrome.call('audioPackets', 'fred')) > audio0[0]! + 50 &&
+            (await fox.call('audioPackets', 'carol')) > audio0[1]! + 50,
+          20_000,
+          250,
+        );
+        console.log(
+          `chromium<-firefox ${await frames(chrome, 'fred')} frames, ${await chrome.call('audioPackets', 'fred')} audio packets; ` +
+            `firefox<-chromium ${await frames(fox, 'carol')} frames, ${await fox.call('audioPackets', 'carol')} audio packets`,
+        );
+
+        await fox.call('send', 'hello from firefox', 'chat');
+        await chrome.call('send', 'hello from chromium', 'chat');
+        assert.deepEqual(
+          await waitUntil('chromium receives the data packet', () =>
+            chrome.read('received').then((r) => r[0]),
+          ),
+          { text: 'hello from firefox', identity: 'fred', topic: 'chat' },
+        );
+        assert.deepEqual(
+          await waitUntil('firefox receives the data packet', () =>
+            fox.read('received').then((r) => r[0]),
+          ),
+          { text: 'hello from chromium', identity: 'carol', topic: 'chat' },
+        );
+        await fox.call('leave');
+        await chrome.call('leave');
+      } finally {
+        await firefox.close();
+      }
     });
   },
 );

@@ -70,6 +70,28 @@ export function parseMediaSections(sdp: string): SdpMediaSection[] {
   return sections;
 }
 
+/**
+ * Drops `a=ssrc` and `a=ssrc-group` from the m-sections that announce simulcast (`a=simulcast`), so
+ * their layers are told apart by rid only. Firefox lists its layers' SSRCs as well as their rids;
+ * werift then adds one more, rid-less track for the first SSRC and routes that SSRC's packets to it
+ * as soon as they stop carrying the rid extension (after the first receiver reports), so the
+ * forwarded `q` layer went silent after about ten frames. Without the lines werift learns each
+ * SSRC from the packets that still carry the rid and keeps routing it to that rid's track.
+ */
+export function withoutSimulcastSsrcs(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const sections = sdp.split(/\r?\n(?=m=)/);
+  return sections
+    .map((section) => {
+      if (!section.startsWith('m=') || !/^a=simulcast:/m.test(section)) return section;
+      return section
+        .split(/\r?\n/)
+        .filter((line) => !line.startsWith('a=ssrc:') && !line.startsWith('a=ssrc-group:'))
+        .join(eol);
+    })
+    .join(eol);
+}
+
 /** The browser's candidate as LiveKit carries it (`TrickleRequest.candidateInit`). */
 export function candidateToJson(candidate: RTCIceCandidate): string {
   const line = candidate.candidate.startsWith('candidate:')
@@ -231,7 +253,7 @@ export class PublisherTransport extends Transport {
   answer(sdp: string): Promise<string> {
     const run = this.chain.then(async () => {
       if (this.closed) throw new Error('publisher transport is closed');
-      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: withoutSimulcastSsrcs(sdp) });
       withoutDefaultStunServer(this.pc, this.options.baseConfig);
       this.remoteDescriptionSet();
       for (const transceiver of this.pc.getTransceivers())
