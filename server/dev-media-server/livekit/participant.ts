@@ -68,6 +68,8 @@ export class Participant {
   /** Subscriptions, by published track sid. */
   readonly downTracks = new Map<string, DownTrack>();
   signal: SignalConnection | undefined;
+  /** When its signal socket dropped (undefined while connected). */
+  signalLostAtMs: number | undefined;
   publisher: PublisherTransport | undefined;
   subscriber: SubscriberTransport | undefined;
   private closed = false;

@@ -283,6 +283,8 @@ export class SubscriberTransport extends Transport {
   private again = false;
   private scheduled = false;
   private offerId = 0;
+  /** The next offer restarts ICE (a resumed client). */
+  private iceRestart = false;
   /** Called after each answer is applied (new down tracks ask for key frames then). */
   private readonly answeredListeners = new Set<() => void>();
 
@@ -337,6 +339,17 @@ export class SubscriberTransport extends Transport {
     });
   }
 
+  /**
+   * A resumed client: the next offer restarts ICE (livekit-client holds its subscriber's candidates
+   * until that offer). An offer sent while its socket was down never arrived: it is replaced.
+   */
+  restartIce(): void {
+    if (this.closed) return;
+    this.iceRestart = true;
+    this.offering = false;
+    this.negotiate();
+  }
+
   async handleAnswer(sdp: string): Promise<void> {
     if (this.closed || !this.offering) return;
     if (process.env['LK_DEBUG_SDP']) console.error(`DBG subscriber answer\n${sdp}`);
@@ -357,7 +370,8 @@ export class SubscriberTransport extends Transport {
     if (this.closed || this.offering) return;
     this.offering = true;
     try {
-      const offer = await this.pc.createOffer();
+      const offer = await this.pc.createOffer(this.iceRestart ? { iceRestart: true } : undefined);
+      this.iceRestart = false;
       withoutDefaultStunServer(this.pc, this.options.baseConfig);
       await this.pc.setLocalDescription(offer);
       const sdp = this.pc.localDescription?.sdp;

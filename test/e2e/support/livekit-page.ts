@@ -11,6 +11,17 @@ const events = [];
 const frames = {};
 const received = [];
 const audio = {};
+// livekit-client's signalling sockets, so a test can cut them (a dropped connection).
+const sockets = [];
+const NativeWebSocket = WebSocket;
+globalThis.WebSocket = class extends NativeWebSocket {
+  constructor(...args) { super(...args); sockets.push(this); }
+};
+const pcs = [];
+const NativePc = RTCPeerConnection;
+globalThis.RTCPeerConnection = class extends NativePc {
+  constructor(...args) { super(...args); pcs.push(this); }
+};
 let room;
 function countFrames(identity, track) {
   const video = document.createElement('video');
@@ -40,7 +51,10 @@ globalThis.harness = {
       .on(RoomEvent.ParticipantMetadataChanged, (_old, p) => events.push(['metadataChanged', p.identity + ':' + p.metadata]))
       .on(RoomEvent.DataReceived, (payload, p, kind, topic) =>
         received.push({ text: new TextDecoder().decode(payload), identity: p ? p.identity : null, topic: topic ?? null }))
-      .on(RoomEvent.Disconnected, (reason) => events.push(['disconnected', reason]));
+      .on(RoomEvent.Disconnected, (reason) => events.push(['disconnected', reason]))
+      .on(RoomEvent.SignalReconnecting, () => events.push(['signalReconnecting', null]))
+      .on(RoomEvent.Reconnecting, () => events.push(['reconnecting', null]))
+      .on(RoomEvent.Reconnected, () => events.push(['reconnected', null]));
     await room.connect(url, token);
     return { sid: room.localParticipant.sid, others: [...room.remoteParticipants.keys()] };
   },
@@ -66,6 +80,18 @@ globalThis.harness = {
     return packets;
   },
   state() { return room ? room.state : 'none'; },
+  sid() { return room.localParticipant.sid; },
+  /** The server's ICE ufrag on each open peer connection (an ICE restart changes it). */
+  remoteUfrags() {
+    return pcs.filter((pc) => pc.connectionState !== 'closed' && pc.remoteDescription)
+      .map((pc) => (/a=ice-ufrag:(\\S+)/.exec(pc.remoteDescription.sdp) || [])[1] || '');
+  },
+  /** Closes the open signalling sockets (as a dropped connection would); how many were open. */
+  cutSignal() {
+    const open = sockets.filter((s) => s.readyState === NativeWebSocket.OPEN);
+    for (const s of open) s.close();
+    return open.length;
+  },
   async leave() { await room.disconnect(); },
 };
 `;
@@ -101,6 +127,9 @@ export interface LiveKitHarness {
   metadataOf(identity: string): string | undefined;
   audioPackets(identity: string): Promise<number>;
   state(): string;
+  sid(): string;
+  cutSignal(): number;
+  remoteUfrags(): string[];
   leave(): Promise<void>;
 }
 
