@@ -8,21 +8,7 @@
  *    an offer waits for the previous answer. Ended subscriptions keep their (idle) m-section.
  * ICE candidates trickle both ways as JSON `RTCIceCandidateInit` strings.
  */
-import {
-  MediaStream,
-  MediaStreamTrack,
-  RTCPeerConnection,
-  useAbsSendTime,
-  useFIR,
-  useNACK,
-  useOPUS,
-  usePLI,
-  useREMB,
-  useRepairedRtpStreamId,
-  useSdesMid,
-  useSdesRTPStreamId,
-  useVP8,
-} from 'werift';
+import { MediaStream, MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type {
   PeerConfig,
   RTCDataChannel,
@@ -32,6 +18,7 @@ import type {
   RTCRtpTransceiver,
 } from 'werift';
 import { withoutDefaultStunServer } from '../media/peer.js';
+import { receivingMediaConfig, sendingMediaConfig } from '../media/peer-config.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
 import type { MediaKind } from './tracks.js';
@@ -189,8 +176,6 @@ abstract class Transport {
   }
 }
 
-const VIDEO_FEEDBACK = [useNACK(), usePLI(), useFIR()];
-
 export interface PublisherTransportHandlers {
   /** A track (or simulcast layer) arrived on the m-section `mid`. */
   onTrack(track: MediaStreamTrack, receiver: RTCRtpReceiver, transceiver: RTCRtpTransceiver): void;
@@ -202,17 +187,7 @@ export class PublisherTransport extends Transport {
   private sctpStarted = false;
 
   constructor(options: TransportOptions, handlers: PublisherTransportHandlers) {
-    super(options, {
-      // REMB, not transport-cc: see media/remb.ts.
-      codecs: {
-        video: [useVP8({ rtcpFeedback: [...VIDEO_FEEDBACK, useREMB()] })],
-        audio: [useOPUS()],
-      },
-      headerExtensions: {
-        video: [useSdesMid(), useAbsSendTime(), useSdesRTPStreamId(), useRepairedRtpStreamId()],
-        audio: [useSdesMid()],
-      },
-    });
+    super(options, receivingMediaConfig({ simulcast: true }));
     this.pc.onTrack.subscribe((track) => {
       const transceiver = this.pc
         .getTransceivers()
@@ -292,10 +267,7 @@ export class SubscriberTransport extends Transport {
     options: TransportOptions,
     private readonly sendOffer: (sdp: string, id: number) => void,
   ) {
-    super(options, {
-      codecs: { video: [useVP8({ rtcpFeedback: VIDEO_FEEDBACK })], audio: [useOPUS()] },
-      headerExtensions: { video: [useSdesMid(), useAbsSendTime()], audio: [useSdesMid()] },
-    });
+    super(options, sendingMediaConfig());
     this.channels.set(RELIABLE_LABEL, this.pc.createDataChannel(RELIABLE_LABEL, { ordered: true }));
     this.channels.set(
       LOSSY_LABEL,
