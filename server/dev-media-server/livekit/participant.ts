@@ -181,7 +181,7 @@ export class Participant {
         return;
       case 'answer':
         this.subscriber
-          ?.handleAnswer(message.value.sdp)
+          ?.handleAnswer(message.value.sdp, message.value.id)
           .catch((error: unknown) =>
             this.host.logger.warn('subscriber answer rejected', { error: errorMessage(error) }),
           );

@@ -322,8 +322,17 @@ export class SubscriberTransport extends Transport {
     this.negotiate();
   }
 
-  async handleAnswer(sdp: string): Promise<void> {
+  /**
+   * Applies the client's answer. An answer naming another offer (`id`, 0 when the client sends
+   * none) is stale: e.g. queued by livekit-client during a resume for an offer that
+   * {@link restartIce} replaced.
+   */
+  async handleAnswer(sdp: string, id = 0): Promise<void> {
     if (this.closed || !this.offering) return;
+    if (id !== 0 && id !== this.offerId) {
+      this.options.logger.debug('stale subscriber answer ignored', { id, offer: this.offerId });
+      return;
+    }
     if (process.env['LK_DEBUG_SDP']) console.error(`DBG subscriber answer\n${sdp}`);
     try {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
