@@ -108,7 +108,12 @@ class FakeRoom {
   connected: { url: string; token: string } | undefined;
   disconnects: (boolean | undefined)[] = [];
   /** Set before connecting: participants already in the room, or the error connect rejects with. */
-  static next: { present?: FakeParticipant[]; connectError?: unknown } = {};
+  static next: {
+    present?: FakeParticipant[];
+    connectError?: unknown;
+    /** Runs inside connect() before it resolves (a subscription completing while connecting). */
+    whileConnecting?: (room: FakeRoom) => void;
+  } = {};
   readonly connectError: unknown;
   readonly present: FakeParticipant[];
   constructor(readonly options: LkRoomOptions) {
@@ -120,6 +125,7 @@ class FakeRoom {
     if (this.connectError) throw this.connectError;
     this.connected = { url, token };
     for (const p of this.present) this.remoteParticipants.set(p.identity, p);
+    FakeRoom.next.whileConnecting?.(this);
   }
   async disconnect(stopTracks?: boolean): Promise<void> {
     this.disconnects.push(stopTracks);
@@ -259,6 +265,24 @@ describe('LiveKit backend with a fake Room', () => {
       videoActive: true,
     });
     assert.equal(events.streamSubscribed?.[0]?.mediaStream.getTracks().length, 2);
+  });
+
+  it('should announce a participant before streams that arrive while connecting', async () => {
+    const dr = new FakeParticipant('con_dr', serverData);
+    const audio = dr.add(new FakePublication('TR_a', 'audio', 'microphone'));
+    const video = dr.add(new FakePublication('TR_v', 'video', 'camera'));
+    const backend = createLiveKitBackend({ url: 'wss://lk.example', livekit: fakeModule });
+    const { order, events } = record(backend);
+    FakeRoom.next = {
+      present: [dr],
+      whileConnecting: (room) => {
+        for (const pub of [audio, video]) room.fire('trackSubscribed', pub.subscribe(), pub, dr);
+      },
+    };
+    await backend.connect('jwt', '{}');
+    assert.deepEqual(order.slice(0, 2), ['connectionCreated', 'streamCreated']);
+    assert.equal(events.connectionCreated?.length, 1, 'announced once');
+    assert.equal(events.streamSubscribed?.at(-1)?.mediaStream.getTracks().length, 2);
   });
 
   it('should follow publications, mutes, screen shares and departures', async () => {

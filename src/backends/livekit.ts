@@ -38,6 +38,7 @@ import type {
   PublishOptions,
 } from '../backend.js';
 import { Emitter } from '../emitter.js';
+import { AudioSinks } from './livekit-audio-sink.js';
 import { ConsultError, isAbortError, throwIfAborted, type ConsultErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { QualityLevel, Unsubscribe } from '../types.js';
@@ -250,8 +251,11 @@ class LiveKitBackend implements MediaBackend {
   private detachRoom: (() => void) | undefined;
   private disconnectedEmitted = false;
   private readonly presented = new Map<string, Presented>();
+  private readonly audioSinks = new AudioSinks();
   private readonly quality = new Map<string, QualityLevel>();
   private speaking = new Set<string>();
+  /** Remote identities whose `connectionCreated` went out (a stream never precedes its connection). */
+  private readonly connections = new Set<string>();
   private receiveVideo = true;
 
   private tracks: { audio?: MediaStreamTrack; video?: MediaStreamTrack } = {};
@@ -342,8 +346,9 @@ class LiveKitBackend implements MediaBackend {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     // Participants already in the room: connections first, then their streams (OpenVidu's order).
+    // (A subscription that completed while connecting has already announced its participant.)
     const remotes = [...room.remoteParticipants.values()];
-    for (const p of remotes) this.emit('connectionCreated', toConnection(p));
+    for (const p of remotes) this.announce(p);
     for (const p of remotes) this.refresh(p);
     const id = room.localParticipant.identity;
     this.logger.debug('media connected', { connectionId: id });
@@ -367,8 +372,10 @@ class LiveKitBackend implements MediaBackend {
     this.detachRoom = undefined;
     this.room = undefined;
     this.presented.clear();
+    this.audioSinks.clear();
     this.quality.clear();
     this.speaking.clear();
+    this.connections.clear();
     this.published = {};
     this.screen = undefined;
   }
@@ -387,10 +394,11 @@ class LiveKitBackend implements MediaBackend {
       handlers.push([event, h]);
     };
     on('participantConnected', (p: LkParticipant) => {
-      this.emit('connectionCreated', toConnection(p));
+      this.announce(p);
       this.refresh(p);
     });
     on('participantDisconnected', (p: LkParticipant) => {
+      this.connections.delete(p.identity);
       for (const kind of ['camera', 'screen'] as const)
         this.withdraw(p.identity, kind, 'disconnect');
       this.quality.delete(p.identity);
@@ -460,8 +468,20 @@ class LiveKitBackend implements MediaBackend {
     };
   }
 
-  /** Brings the presented camera and screen streams of a remote participant up to date. */
+  /** Emits `connectionCreated` for `p` unless it went out already. */
+  private announce(p: LkParticipant): void {
+    if (this.connections.has(p.identity)) return;
+    this.connections.add(p.identity);
+    this.emit('connectionCreated', toConnection(p));
+  }
+
+  /**
+   * Brings the presented camera and screen streams of a remote participant up to date. Its
+   * connection is announced first: the subscriber PC may deliver a participant's tracks while
+   * `room.connect()` is still pending, before the participants already in the room are listed.
+   */
   private refresh(p: LkParticipant): void {
+    this.announce(p);
     for (const kind of ['camera', 'screen'] as const) {
       const info = streamOf(p, kind);
       const key = p.identity + (kind === 'screen' ? SCREEN_SUFFIX : CAMERA_SUFFIX);
@@ -502,16 +522,15 @@ class LiveKitBackend implements MediaBackend {
     const ids = tracks.map((t) => t.id).join(',');
     if (tracks.length === 0 || ids === shown.trackIds) return;
     shown.trackIds = ids;
-    this.emit('streamSubscribed', {
-      streamId: key,
-      connectionId: p.identity,
-      mediaStream: new MediaStream(tracks),
-    });
+    const mediaStream = new MediaStream(tracks);
+    this.audioSinks.set(key, mediaStream);
+    this.emit('streamSubscribed', { streamId: key, connectionId: p.identity, mediaStream });
   }
 
   private withdraw(identity: string, kind: 'camera' | 'screen', reason: string): void {
     const key = identity + (kind === 'screen' ? SCREEN_SUFFIX : CAMERA_SUFFIX);
     if (!this.presented.delete(key)) return;
+    this.audioSinks.release(key);
     this.emit('streamDestroyed', { streamId: key, connectionId: identity, reason });
   }
 

@@ -1,7 +1,11 @@
 // End to end: the dev media server's LiveKit mode with the real livekit-client in two Chromium pages
 // (fake camera and microphone): join, publish, each sees the other's video frames advance, a data
 // packet with a topic arrives with its sender's identity, token metadata is visible, a mute reaches
-// the other side, and a participant removed through the room registry sees Disconnected.
+// the other side, and a participant removed through the room registry sees Disconnected. Then a
+// Chromium and a Firefox ESR page (Firefox's simulcast offer lists its layers' SSRCs as well as their
+// rids): video frames and audio both ways, and a data packet each way. Last, a participant whose
+// signalling socket drops resumes (same sid, ICE restarted both ways) without the other side seeing
+// it leave, and media and data flow again.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +23,8 @@ import {
 } from '../../server/dev-media-server/livekit/server.js';
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
 import { waitUntil } from './support/browser.js';
-import { bundleLiveKitPage } from './support/livekit-page.js';
+import { launchFirefox } from './support/firefox.js';
+import { bundleLiveKitPage, harnessPage, type HarnessPage } from './support/livekit-page.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const ROOM = 'consult-e2e';
@@ -44,7 +49,7 @@ interface Harness {
 }
 type H = { harness: Harness };
 
-async function token(identity: string, metadata: string): Promise<string> {
+async function token(identity: string, metadata: string, room = ROOM): Promise<string> {
   const at = new AccessToken(server.apiKey, server.apiSecret, {
     identity,
     name: identity,
@@ -52,7 +57,7 @@ async function token(identity: string, metadata: string): Promise<string> {
   });
   at.addGrant({
     roomJoin: true,
-    room: ROOM,
+    room,
     canPublish: true,
     canSubscribe: true,
     canPublishData: true,
@@ -77,7 +82,7 @@ const framesOf = (p: Page, identity: string): Promise<number> =>
   p.evaluate((id) => (globalThis as unknown as H).harness.frames[id] ?? 0, identity);
 
 describe(
-  'dev media server, LiveKit mode, with livekit-client in Chromium',
+  'dev media server, LiveKit mode, with livekit-client in Chromium and Firefox',
   { timeout: 240_000 },
   () => {
     before(async () => {
@@ -244,6 +249,168 @@ describe(
       assert.equal(names.filter((n) => n === 'participant_joined').length, 2);
       assert.equal(names.filter((n) => n === 'track_published').length, 4);
       assert.ok(names.includes('participant_left'));
+    });
+
+    it('a Chromium and a Firefox participant exchange video, audio and data both ways', async () => {
+      const firefox = await launchFirefox();
+      try {
+        const ffPage = await firefox.newPage();
+        ffPage.on('pageerror', (error: unknown) =>
+          console.error('firefox page error:', error instanceof Error ? error.message : error),
+        );
+        await ffPage.goto(baseUrl);
+        await ffPage.waitForFunction(() => 'harness' in globalThis);
+        const chrome = harnessPage(await page());
+        const fox = harnessPage(ffPage);
+        assert.match(await ffPage.evaluate(() => navigator.userAgent), /Firefox\//);
+        const room = 'consult-e2e-firefox';
+        await chrome.call('join', server.wsUrl, await token('carol', '{}', room));
+        await chrome.call('publish');
+        const joined = await fox.call('join', server.wsUrl, await token('fred', '{}', room));
+        assert.deepEqual(joined.others, ['carol']);
+        await fox.call('publish');
+
+        const frames = (p: HarnessPage, id: string) => p.read('frames').then((f) => f[id] ?? 0);
+        // Both directions keep advancing (Firefox's layer used to stall after ~10 frames).
+        const [c0, f0] = await waitUntil(
+          'video frames both ways',
+          async () => {
+            const [c, f] = [await frames(chrome, 'fred'), await frames(fox, 'carol')];
+            return c >= 10 && f >= 10 && ([c, f] as const);
+          },
+          30_000,
+          250,
+        );
+        await waitUntil(
+          'video frames keep advancing both ways',
+          async () =>
+            (await frames(chrome, 'fred')) > c0 + 30 && (await frames(fox, 'carol')) > f0 + 30,
+          30_000,
+          250,
+        );
+        const audio0 = [
+          await chrome.call('audioPackets', 'fred'),
+          await fox.call('audioPackets', 'carol'),
+        ];
+        await waitUntil(
+          'audio packets both ways',
+          async () =>
+            (await chrome.call('audioPackets', 'fred')) > audio0[0]! + 50 &&
+            (await fox.call('audioPackets', 'carol')) > audio0[1]! + 50,
+          20_000,
+          250,
+        );
+        console.log(
+          `chromium<-firefox ${await frames(chrome, 'fred')} frames, ${await chrome.call('audioPackets', 'fred')} audio packets; ` +
+            `firefox<-chromium ${await frames(fox, 'carol')} frames, ${await fox.call('audioPackets', 'carol')} audio packets`,
+        );
+
+        await fox.call('send', 'hello from firefox', 'chat');
+        await chrome.call('send', 'hello from chromium', 'chat');
+        assert.deepEqual(
+          await waitUntil('chromium receives the data packet', () =>
+            chrome.read('received').then((r) => r[0]),
+          ),
+          { text: 'hello from firefox', identity: 'fred', topic: 'chat' },
+        );
+        assert.deepEqual(
+          await waitUntil('firefox receives the data packet', () =>
+            fox.read('received').then((r) => r[0]),
+          ),
+          { text: 'hello from chromium', identity: 'carol', topic: 'chat' },
+        );
+        await fox.call('leave');
+        await chrome.call('leave');
+      } finally {
+        await firefox.close();
+      }
+    });
+
+    it('a participant whose signal socket drops resumes with its sid; media and data flow again', async () => {
+      const dora = harnessPage(await page());
+      const eve = harnessPage(await page());
+      const room = 'consult-e2e-resume';
+      await dora.call('join', server.wsUrl, await token('dora', '{}', room));
+      await dora.call('publish');
+      await eve.call('join', server.wsUrl, await token('eve', '{}', room));
+      await eve.call('publish');
+      const frames = (p: HarnessPage, id: string) => p.read('frames').then((f) => f[id] ?? 0);
+      await waitUntil(
+        'video frames both ways',
+        async () => (await frames(dora, 'eve')) >= 10 && (await frames(eve, 'dora')) >= 10,
+        30_000,
+        250,
+      );
+      const sid = await dora.call('sid');
+      const ufrags = await dora.call('remoteUfrags');
+      assert.equal(ufrags.length, 2, 'publisher and subscriber');
+
+      assert.equal(await dora.call('cutSignal'), 1);
+      await waitUntil(
+        'dora resumes',
+        () => dora.read('events').then((e) => e.some(([n]) => n === 'reconnected')),
+        30_000,
+        250,
+      );
+      const doraEvents = (await dora.read('events')).map(([n]) => n);
+      assert.ok(doraEvents.includes('signalReconnecting'), doraEvents.join());
+      assert.ok(!doraEvents.includes('disconnected'), doraEvents.join());
+      assert.equal(await dora.call('sid'), sid);
+      assert.deepEqual(
+        server.rooms.listParticipants(room)?.map((p) => [p.identity, p.sid]),
+        [
+          ['dora', sid],
+          ['eve', await eve.call('sid')],
+        ],
+      );
+
+      // Media flows again both ways over ICE restarted on both peer connections.
+      await waitUntil(
+        'new ICE credentials on both peer connections',
+        async () => {
+          const now = await dora.call('remoteUfrags');
+          return now.length === 2 && now.every((u, i) => u !== ufrags[i]);
+        },
+        10_000,
+        100,
+      );
+      const [d0, e0] = [await frames(dora, 'eve'), await frames(eve, 'dora')];
+      await waitUntil(
+        'video frames advance both ways after the resume',
+        async () => (await frames(dora, 'eve')) > d0 + 30 && (await frames(eve, 'dora')) > e0 + 30,
+        30_000,
+        250,
+      );
+      await dora.call('send', 'back again', 'chat');
+      await eve.call('send', 'welcome back', 'chat');
+      assert.deepEqual(
+        await waitUntil("eve receives dora's packet", () => eve.read('received').then((r) => r[0])),
+        { text: 'back again', identity: 'dora', topic: 'chat' },
+      );
+      assert.deepEqual(
+        await waitUntil("dora receives eve's packet", () =>
+          dora.read('received').then((r) => r[0]),
+        ),
+        { text: 'welcome back', identity: 'eve', topic: 'chat' },
+      );
+
+      // The other side never saw dora leave or come back; the server saw one join.
+      const eveEvents = await eve.read('events');
+      assert.deepEqual(
+        eveEvents.filter(([n, d]) => n.startsWith('participant') && d === 'dora'),
+        [],
+      );
+      assert.equal(
+        events.filter(
+          (e) =>
+            e.event === 'participant_joined' &&
+            e.room?.name === room &&
+            e.participant?.identity === 'dora',
+        ).length,
+        1,
+      );
+      await dora.call('leave');
+      await eve.call('leave');
     });
   },
 );

@@ -1,7 +1,9 @@
 // End to end: the SDK's own ConsultSession (createConsultClient from src/index.ts, bundled with
 // esbuild, openvidu-browser loaded through the adapter's dynamic import) in real Chromium pages with
 // fake devices, through the dev media server (werift media plane). Tokens come from a tiny endpoint of
-// this test that calls the dev server's REST API as a token server would.
+// this test that calls the dev server's REST API as a token server would. The backend-neutral case
+// (join, media both ways, chat, mute, leave) runs on both backends: OpenVidu, and LiveKit (the dev
+// media server's LiveKit mode, livekit-client loaded by the SDK; tokens from livekit-server-sdk).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,9 +12,20 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
+import { AccessToken } from 'livekit-server-sdk';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { ConnectionServerData, ParticipantRole, TokenResponse } from '../../src/contract.js';
+import type {
+  ConnectionServerData,
+  MediaBackendKind,
+  ParticipantRole,
+  TokenResponse,
+} from '../../src/contract.js';
+import { MEDIA_BACKENDS } from '../../src/contract.js';
 import { startDevMediaServer, type DevMediaServer } from '../../server/dev-media-server/index.js';
+import {
+  startLiveKitDevServer,
+  type LiveKitDevServer,
+} from '../../server/dev-media-server/livekit/server.js';
 import { findFfmpeg, findFfprobe, run } from '../../server/dev-media-server/media/ffmpeg.js';
 import { getRequestListener } from '@hono/node-server';
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
@@ -286,6 +299,9 @@ interface Harness {
 declare const harness: Harness;
 
 let server: DevMediaServer;
+let liveKit: LiveKitDevServer;
+/** The backend the test's token endpoint issues tokens for. */
+let backend: MediaBackendKind = 'openvidu';
 let web: Server;
 let browser: Browser;
 let baseUrl: string;
@@ -342,6 +358,37 @@ async function issueToken(body: {
     token: connection.token,
     consultId: body.consultId,
     connectionId: connection.id,
+    role: body.role,
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    userId: body.userId,
+    displayName: body.displayName,
+  };
+}
+
+/** A LiveKit token as a token server issues it: the room is the consult, identity the user id. */
+async function issueLiveKitToken(body: {
+  consultId: string;
+  userId: string;
+  displayName: string;
+  role: ParticipantRole;
+}): Promise<TokenResponse> {
+  const data: ConnectionServerData = {
+    userId: body.userId,
+    displayName: body.displayName,
+    role: body.role,
+  };
+  const at = new AccessToken(liveKit.apiKey, liveKit.apiSecret, {
+    identity: body.userId,
+    name: body.displayName,
+    metadata: JSON.stringify(data),
+  });
+  at.addGrant({ roomJoin: true, room: body.consultId });
+  return {
+    token: await at.toJwt(),
+    consultId: body.consultId,
+    connectionId: body.userId,
+    backend: 'livekit',
+    serverUrl: liveKit.wsUrl,
     role: body.role,
     expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
     userId: body.userId,
@@ -453,15 +500,21 @@ async function closePages(): Promise<void> {
 async function serverIdle(): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const s = server.stats();
-    if (s.participants === 0 && s.media.peerConnections === 0 && s.activeRecordings === 0) return;
+    const s = { ...server.stats(), liveKitParticipants: liveKit.stats().participants };
+    if (
+      s.participants === 0 &&
+      s.media.peerConnections === 0 &&
+      s.activeRecordings === 0 &&
+      s.liveKitParticipants === 0
+    )
+      return;
     if (Date.now() > deadline)
       throw new Error(`the dev server still has ${JSON.stringify(s)} after everyone left`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }, () => {
+describe('SDK ConsultSession through the dev media server', { timeout: 180_000 }, () => {
   before(async () => {
     workDir = await mkdtemp(joinPath(tmpdir(), 'consultkit-e2e-session-'));
     const bundle = await build({
@@ -485,7 +538,10 @@ describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }
         mounted.api(req, res);
       } else if (req.url === '/token' && req.method === 'POST') {
         readBody(req)
-          .then((text) => issueToken(JSON.parse(text) as Parameters<typeof issueToken>[0]))
+          .then((text) => {
+            const body = JSON.parse(text) as Parameters<typeof issueToken>[0];
+            return backend === 'livekit' ? issueLiveKitToken(body) : issueToken(body);
+          })
           .then(
             (token) => {
               res.setHeader('content-type', 'application/json');
@@ -512,6 +568,7 @@ describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }
         retryBaseMs: 50,
       },
     });
+    liveKit = await startLiveKitDevServer({ port: 0 });
     const tokenServerModule = (await import(
       new URL(TOKEN_SERVER_MODULE, import.meta.url).href
     ).catch(() => undefined)) as TokenServerModule | undefined;
@@ -565,119 +622,20 @@ describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }
     await browser?.close();
     await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
     await server?.close();
+    await liveKit?.close();
     await tokenServer?.close();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('joins, sees and hears the other side, chats with unread counts, mutes, leaves', async () => {
-    const consultId = newConsultId();
-    const doc = await openPage();
-    const pat = await openPage();
-
-    const docJoined = await join(doc, consultId, PROVIDER);
-    assert.deepEqual(docJoined.log.connection, [
-      'idle',
-      'fetching-token:join-requested',
-      'connecting:token-received',
-      'connected:media-connected',
-    ]);
-    assert.equal(docJoined.role, 'provider');
-    const patJoined = await join(pat, consultId, PATIENT);
-    assert.equal(patJoined.connection, 'connected');
-    assert.equal(patJoined.role, 'patient');
-
-    // Each side sees the other with the identity from the token server, and receives media.
-    const docView = await until(doc, 'the patient with audio and video', (s) => {
-      const p = remoteOf(s, 'Pat');
-      return !!p && p.tracks.length === 2 && p.audioEnabled && p.videoEnabled;
+  for (const kind of MEDIA_BACKENDS)
+    it(`joins, sees and hears the other side, chats with unread counts, mutes, leaves (${kind})`, async () => {
+      backend = kind;
+      try {
+        await joinSeeHearChatMuteLeave(kind);
+      } finally {
+        backend = 'openvidu';
+      }
     });
-    assert.deepEqual(
-      docView.participants.map((p) => [p.displayName, p.role, p.isLocal, p.userId]),
-      [
-        ['Dr Who', 'provider', true, 'u-doc'],
-        ['Pat', 'patient', false, 'u-pat'],
-      ],
-    );
-    const patView = await until(pat, 'the provider with audio and video', (s) => {
-      const p = remoteOf(s, 'Dr Who');
-      return !!p && p.tracks.length === 2 && p.audioEnabled && p.videoEnabled;
-    });
-    assert.equal(remoteOf(patView, 'Dr Who')?.role, 'provider');
-    assert.deepEqual(docView.log.joined, ['Pat']);
-    assert.deepEqual(patView.log.joined, ['Dr Who']);
-    for (const [page, name] of [
-      [doc, 'Pat'],
-      [pat, 'Dr Who'],
-    ] as const) {
-      const decoded = await page.evaluate((n) => harness.frames(n), name);
-      assert.ok(decoded.frames >= 5 && decoded.width > 0, `${name}: ${JSON.stringify(decoded)}`);
-    }
-
-    // Audio is forwarded (inbound-rtp audio on the receiver), and the receiver sees the other speak.
-    await until(pat, 'the provider speaking', (s) => remoteOf(s, 'Dr Who')?.speaking === true);
-    const audio = await pat.evaluate(() => harness.inboundAudio());
-    assert.ok(
-      audio.some((a) => a.packetsReceived > 0),
-      JSON.stringify(audio),
-    );
-    // Regression: without the adapter's audio sink Chromium hands Web Audio (and so hark) silence.
-    const peak = await pat.evaluate(() => harness.webAudioPeak('Dr Who'));
-    assert.ok(peak > 0.1, `Web Audio peak of the received audio: ${peak}`);
-    // The tone pauses for 2 s: speaking ends.
-    await until(pat, 'the provider pausing', (s) =>
-      s.log.speaking.some((e) => e.name === 'Dr Who' && !e.speaking),
-    );
-
-    // Chat both ways: the receiver counts unread, its own messages do not count, markRead clears.
-    assert.equal(await doc.evaluate(() => harness.send('Hello Pat')), 'sent');
-    assert.equal(await doc.evaluate(() => harness.send('How are you?')), 'sent');
-    let patChat = await until(pat, 'two unread messages', (s) => s.chat.unread === 2);
-    assert.deepEqual(
-      patChat.chat.messages.map((m) => [m.text, m.isLocal, m.senderName, m.senderRole]),
-      [
-        ['Hello Pat', false, 'Dr Who', 'provider'],
-        ['How are you?', false, 'Dr Who', 'provider'],
-      ],
-    );
-    assert.equal((await summary(doc)).chat.unread, 0, 'own messages are not unread');
-    await pat.evaluate(() => harness.markRead());
-    assert.equal((await summary(pat)).chat.unread, 0);
-    assert.equal(await pat.evaluate(() => harness.send('Fine, thanks')), 'sent');
-    patChat = await summary(pat);
-    assert.equal(patChat.chat.unread, 0, 'own messages are not unread');
-    assert.deepEqual(patChat.log.unread, [1, 2, 0]);
-    const docChat = await until(doc, 'the reply', (s) => s.chat.unread === 1);
-    assert.deepEqual(
-      docChat.chat.messages.map((m) => [m.text, m.isLocal, m.delivery]),
-      [
-        ['Hello Pat', true, 'sent'],
-        ['How are you?', true, 'sent'],
-        ['Fine, thanks', false, 'sent'],
-      ],
-    );
-
-    // Mute and camera off on one side reach the other.
-    await pat.evaluate(() => harness.setMicrophone(false));
-    await until(doc, 'the patient muted', (s) => remoteOf(s, 'Pat')?.audioEnabled === false);
-    await pat.evaluate(() => harness.setCamera(false));
-    await until(doc, 'the patient camera off', (s) => remoteOf(s, 'Pat')?.videoEnabled === false);
-    await pat.evaluate(() => harness.setMicrophone(true));
-    await pat.evaluate(() => harness.setCamera(true));
-    await until(doc, 'the patient back', (s) => {
-      const p = remoteOf(s, 'Pat');
-      return p?.audioEnabled === true && p.videoEnabled;
-    });
-
-    // Leave: the other side sees participantLeft; the leaver ends disconnected.
-    const left = await pat.evaluate(() => harness.leave());
-    assert.equal(left.connection, 'disconnected');
-    assert.equal(left.reason, 'left');
-    await until(doc, 'the patient gone', (s) => s.log.left.length === 1 && !remoteOf(s, 'Pat'));
-    assert.match((await summary(doc)).log.left[0]!, /^Pat:/);
-    await doc.evaluate(() => harness.leave());
-    await closePages();
-    await serverIdle();
-  });
 
   it('a socket cut while sending: reconnecting → connected, each message arrives once, in order', async () => {
     const consultId = newConsultId();
@@ -795,3 +753,117 @@ describe('SDK ConsultSession through the dev media server', { timeout: 120_000 }
     await serverIdle();
   });
 });
+
+/** The backend-neutral case; `kind` is the backend the token endpoint issues tokens for. */
+async function joinSeeHearChatMuteLeave(kind: MediaBackendKind): Promise<void> {
+  const consultId = newConsultId();
+  const doc = await openPage();
+  const pat = await openPage();
+
+  const docJoined = await join(doc, consultId, PROVIDER);
+  assert.deepEqual(docJoined.log.connection, [
+    'idle',
+    'fetching-token:join-requested',
+    'connecting:token-received',
+    'connected:media-connected',
+  ]);
+  assert.equal(docJoined.role, 'provider');
+  const patJoined = await join(pat, consultId, PATIENT);
+  assert.equal(patJoined.connection, 'connected');
+  assert.equal(patJoined.role, 'patient');
+
+  // Each side sees the other with the identity from the token server, and receives media.
+  const docView = await until(doc, 'the patient with audio and video', (s) => {
+    const p = remoteOf(s, 'Pat');
+    return !!p && p.tracks.length === 2 && p.audioEnabled && p.videoEnabled;
+  });
+  assert.deepEqual(
+    docView.participants.map((p) => [p.displayName, p.role, p.isLocal, p.userId]),
+    [
+      ['Dr Who', 'provider', true, 'u-doc'],
+      ['Pat', 'patient', false, 'u-pat'],
+    ],
+  );
+  const patView = await until(pat, 'the provider with audio and video', (s) => {
+    const p = remoteOf(s, 'Dr Who');
+    return !!p && p.tracks.length === 2 && p.audioEnabled && p.videoEnabled;
+  });
+  assert.equal(remoteOf(patView, 'Dr Who')?.role, 'provider');
+  assert.deepEqual(docView.log.joined, ['Pat']);
+  assert.deepEqual(patView.log.joined, ['Dr Who']);
+  for (const [page, name] of [
+    [doc, 'Pat'],
+    [pat, 'Dr Who'],
+  ] as const) {
+    const decoded = await page.evaluate((n) => harness.frames(n), name);
+    assert.ok(decoded.frames >= 5 && decoded.width > 0, `${name}: ${JSON.stringify(decoded)}`);
+  }
+
+  // Audio is forwarded (inbound-rtp audio on the receiver), and the receiver sees the other speak
+  // (OpenVidu: the SDK's voice detection; the dev server's LiveKit mode sends no SpeakersChanged).
+  if (kind === 'openvidu')
+    await until(pat, 'the provider speaking', (s) => remoteOf(s, 'Dr Who')?.speaking === true);
+  const audio = await pat.evaluate(() => harness.inboundAudio());
+  assert.ok(
+    audio.some((a) => a.packetsReceived > 0),
+    JSON.stringify(audio),
+  );
+  // Regression: without the adapter's audio sink Chromium hands Web Audio (and so hark) silence.
+  const peak = await pat.evaluate(() => harness.webAudioPeak('Dr Who'));
+  assert.ok(peak > 0.1, `Web Audio peak of the received audio: ${peak}`);
+  // The tone pauses for 2 s: speaking ends.
+  if (kind === 'openvidu')
+    await until(pat, 'the provider pausing', (s) =>
+      s.log.speaking.some((e) => e.name === 'Dr Who' && !e.speaking),
+    );
+
+  // Chat both ways: the receiver counts unread, its own messages do not count, markRead clears.
+  assert.equal(await doc.evaluate(() => harness.send('Hello Pat')), 'sent');
+  assert.equal(await doc.evaluate(() => harness.send('How are you?')), 'sent');
+  let patChat = await until(pat, 'two unread messages', (s) => s.chat.unread === 2);
+  assert.deepEqual(
+    patChat.chat.messages.map((m) => [m.text, m.isLocal, m.senderName, m.senderRole]),
+    [
+      ['Hello Pat', false, 'Dr Who', 'provider'],
+      ['How are you?', false, 'Dr Who', 'provider'],
+    ],
+  );
+  assert.equal((await summary(doc)).chat.unread, 0, 'own messages are not unread');
+  await pat.evaluate(() => harness.markRead());
+  assert.equal((await summary(pat)).chat.unread, 0);
+  assert.equal(await pat.evaluate(() => harness.send('Fine, thanks')), 'sent');
+  patChat = await summary(pat);
+  assert.equal(patChat.chat.unread, 0, 'own messages are not unread');
+  assert.deepEqual(patChat.log.unread, [1, 2, 0]);
+  const docChat = await until(doc, 'the reply', (s) => s.chat.unread === 1);
+  assert.deepEqual(
+    docChat.chat.messages.map((m) => [m.text, m.isLocal, m.delivery]),
+    [
+      ['Hello Pat', true, 'sent'],
+      ['How are you?', true, 'sent'],
+      ['Fine, thanks', false, 'sent'],
+    ],
+  );
+
+  // Mute and camera off on one side reach the other.
+  await pat.evaluate(() => harness.setMicrophone(false));
+  await until(doc, 'the patient muted', (s) => remoteOf(s, 'Pat')?.audioEnabled === false);
+  await pat.evaluate(() => harness.setCamera(false));
+  await until(doc, 'the patient camera off', (s) => remoteOf(s, 'Pat')?.videoEnabled === false);
+  await pat.evaluate(() => harness.setMicrophone(true));
+  await pat.evaluate(() => harness.setCamera(true));
+  await until(doc, 'the patient back', (s) => {
+    const p = remoteOf(s, 'Pat');
+    return p?.audioEnabled === true && p.videoEnabled;
+  });
+
+  // Leave: the other side sees participantLeft; the leaver ends disconnected.
+  const left = await pat.evaluate(() => harness.leave());
+  assert.equal(left.connection, 'disconnected');
+  assert.equal(left.reason, 'left');
+  await until(doc, 'the patient gone', (s) => s.log.left.length === 1 && !remoteOf(s, 'Pat'));
+  assert.match((await summary(doc)).log.left[0]!, /^Pat:/);
+  await doc.evaluate(() => harness.leave());
+  await closePages();
+  await serverIdle();
+}

@@ -68,6 +68,8 @@ export class Participant {
   /** Subscriptions, by published track sid. */
   readonly downTracks = new Map<string, DownTrack>();
   signal: SignalConnection | undefined;
+  /** When its signal socket dropped (undefined while connected). */
+  signalLostAtMs: number | undefined;
   publisher: PublisherTransport | undefined;
   subscriber: SubscriberTransport | undefined;
   private closed = false;
@@ -179,7 +181,7 @@ export class Participant {
         return;
       case 'answer':
         this.subscriber
-          ?.handleAnswer(message.value.sdp)
+          ?.handleAnswer(message.value.sdp, message.value.id)
           .catch((error: unknown) =>
             this.host.logger.warn('subscriber answer rejected', { error: errorMessage(error) }),
           );

@@ -11,6 +11,7 @@ import {
   LeaveRequest,
   LeaveRequest_Action,
   ParticipantInfo_State,
+  ReconnectResponse,
   Room as RoomInfo,
   ServerInfo,
   ServerInfo_Edition,
@@ -62,6 +63,8 @@ export class Room implements ParticipantHost {
   private readonly lostTimers = new Map<Participant, ReturnType<typeof setTimeout>>();
   private readonly registryListeners = new Set<RegistryListener>();
   private readonly generations = new Map<string, number>();
+  /** Who left within the last reconnect window (replayed to a resuming participant). */
+  private departed: { info: ParticipantInfo; atMs: number }[] = [];
   /** Recordings running (they get participants' streams as they come and go). */
   readonly recordings = new Set<{ addStream(id: string): void; removeStream(id: string): void }>();
   recorders = 0;
@@ -129,12 +132,7 @@ export class Room implements ParticipantHost {
         participant: participant.info(),
         otherParticipants: others.map((p) => p.info()),
         serverVersion: SERVER_VERSION,
-        serverInfo: new ServerInfo({
-          edition: ServerInfo_Edition.Standard,
-          version: SERVER_VERSION,
-          protocol: 16,
-          nodeId: 'consultkit-dev',
-        }),
+        serverInfo: this.serverInfo(),
         iceServers: this.deps.iceServers,
         subscriberPrimary: participant.permission.canSubscribe,
         // The client then negotiates its publisher PC (data channels first) right after joining, so
@@ -158,11 +156,48 @@ export class Room implements ParticipantHost {
     });
   }
 
-  /** A new socket of a participant in its reconnect window: keep it (no media resume, see docs). */
-  signalRestored(participant: Participant): void {
+  /**
+   * livekit-client's resume: a new signal socket of a participant still in the room (within its
+   * reconnect window, or before its old socket was noticed gone). It keeps its sid, tracks and peer
+   * connections; it gets a ReconnectResponse, the room as it is now (including who left while its
+   * socket was down) and an ICE-restarting subscriber offer. Its publisher offer with
+   * `iceRestart` comes next and is answered as any offer.
+   */
+  resume(participant: Participant): void {
     const timer = this.lostTimers.get(participant);
     if (timer) clearTimeout(timer);
     this.lostTimers.delete(participant);
+    participant.send({
+      case: 'reconnect',
+      value: new ReconnectResponse({
+        iceServers: this.deps.iceServers,
+        serverInfo: this.serverInfo(),
+      }),
+    });
+    const since = participant.signalLostAtMs ?? Date.now();
+    participant.signalLostAtMs = undefined;
+    const present = [...this.participants.values()].filter(
+      (p) => p !== participant && !p.permission.hidden,
+    );
+    const gone = this.departed.filter((d) => d.atMs >= since - 1000).map((d) => d.info);
+    participant.send({
+      case: 'update',
+      value: { participants: [...present.map((p) => p.info()), ...gone] },
+    });
+    participant.subscriber?.restartIce();
+    this.logger.info('livekit participant resumed', {
+      room: this.sid,
+      participant: participant.sid,
+    });
+  }
+
+  private serverInfo(): ServerInfo {
+    return new ServerInfo({
+      edition: ServerInfo_Edition.Standard,
+      version: SERVER_VERSION,
+      protocol: 16,
+      nodeId: 'consultkit-dev',
+    });
   }
 
   /**
@@ -196,7 +231,14 @@ export class Room implements ParticipantHost {
     participant.version++;
     for (const recording of this.recordings) recording.removeStream(participant.sid);
     this.streamChanged(participant.sid, 'released');
-    if (!participant.permission.hidden) this.broadcast([participant.info()], participant);
+    if (!participant.permission.hidden) {
+      const info = participant.info();
+      this.broadcast([info], participant);
+      // A resuming participant whose socket was down missed this update (resume() replays it).
+      const now = Date.now();
+      this.departed = this.departed.filter((d) => now - d.atMs < this.deps.reconnectWindowMs);
+      this.departed.push({ info, atMs: now });
+    }
     for (const track of tracks)
       this.deps.events?.emit({
         event: 'track_unpublished',
@@ -325,6 +367,7 @@ export class Room implements ParticipantHost {
       room: this.sid,
       participant: participant.sid,
     });
+    participant.signalLostAtMs = Date.now();
     const timer = setTimeout(() => {
       this.lostTimers.delete(participant);
       this.remove(participant, DisconnectReason.SIGNAL_CLOSE, false);

@@ -212,6 +212,51 @@ void describe('LiveKit mode: HTTP and signalling', () => {
     assert.equal(events.at(-1)?.event, 'room_finished');
   });
 
+  void it('resumes a participant on reconnect=1 with its sid; refuses an unknown sid', async () => {
+    const url = (t: string, q = '') => `${server.wsUrl}/rtc?access_token=${t}${q}`;
+    const a = new RawClient(url(await token('ada', 'r-resume')));
+    await a.opened;
+    const sid = ((await a.next('join')) as JoinResponse).participant!.sid;
+    await a.next('offer');
+    const b = new RawClient(url(await token('ben', 'r-resume')));
+    await b.opened;
+    await b.next('join');
+    await a.next('update');
+
+    // ada's socket drops; ben leaves while it is down; ada resumes.
+    await new Promise<void>((resolve) => a.ws.once('close', () => resolve()).terminate());
+    b.send({ case: 'leave', value: {} });
+    await new Promise<void>((resolve) => b.ws.once('close', () => resolve()).close());
+    const resumed = new RawClient(
+      url(await token('ada', 'r-resume'), `&reconnect=1&sid=${sid}&reconnect_reason=1`),
+    );
+    await resumed.opened;
+    await resumed.next('reconnect');
+    assert.equal(resumed.messages[0]?.message.case, 'update', 'the room follows the response');
+    const update = await resumed.next('update');
+    assert.deepEqual(
+      update.participants.map((p) => [p.identity, p.state]),
+      [['ben', 3]], // DISCONNECTED while ada's socket was down
+    );
+    const restart = await resumed.next('offer');
+    assert.match(restart.sdp, /a=ice-ufrag:/);
+    assert.deepEqual(
+      server.rooms.listParticipants('r-resume')?.map((p) => [p.identity, p.sid]),
+      [['ada', sid]],
+    );
+
+    // An unknown sid gets a RECONNECT leave: the client rejoins.
+    const stale = new RawClient(url(await token('ada', 'r-resume'), '&reconnect=1&sid=PA_unknown'));
+    await stale.opened;
+    const leave = (await stale.next('leave')) as LeaveRequest;
+    assert.equal(leave.action, 2); // RECONNECT
+    assert.equal(server.rooms.listParticipants('r-resume')?.length, 1);
+
+    resumed.send({ case: 'leave', value: {} });
+    await new Promise<void>((resolve) => resumed.ws.once('close', () => resolve()).close());
+    assert.equal(server.rooms.deleteRoom('r-resume'), true);
+  });
+
   void it('refuses metadata updates without canUpdateOwnMetadata and applies them with it', async () => {
     const a = new RawClient(`${server.wsUrl}/rtc?access_token=${await token('carol', 'r2')}`);
     await a.opened;

@@ -31,6 +31,8 @@ import { LeaveRequest, LeaveRequest_Action, DisconnectReason } from '@livekit/pr
 import { RoomRegistry } from './rooms.js';
 import { SignalConnection, encodeSignalResponse } from './signal-connection.js';
 import { PING_TIMEOUT_S } from './room.js';
+import type { Room } from './room.js';
+import type { Participant } from './participant.js';
 import { EGRESS_FILES_PREFIX, TWIRP_PREFIX, createLiveKitServices } from './services.js';
 import type { LiveKitServices, PeerInfo } from './services.js';
 import type { LiveKitWebhookOptions } from './webhook.js';
@@ -189,6 +191,77 @@ function builtInServices(
   });
 }
 
+/** Gives `participant` a signal connection on `ws` (replacing a previous one). */
+function attachSignal(ws: WebSocket, room: Room, participant: Participant, logger: Logger): void {
+  const previous = participant.signal;
+  const signal: SignalConnection = new SignalConnection(
+    ws,
+    {
+      onRequest: (message) => participant.handle(message),
+      // Only the participant's current socket counts: a replaced one closes quietly.
+      onClose: () => {
+        if (participant.signal === signal) room.signalLost(participant);
+      },
+    },
+    logger,
+    // Twice the client's own timeout: a busy machine delays pings.
+    2 * PING_TIMEOUT_S * 1000,
+  );
+  participant.signal = signal;
+  previous?.close(1000, 'resumed on another socket');
+}
+
+/** Refuses a socket with a LeaveRequest (then closes it). */
+function refuse(ws: WebSocket, leave: LeaveRequest, why: string): void {
+  ws.send(encodeSignalResponse({ case: 'leave', value: leave }));
+  ws.close(1000, why);
+}
+
+/** A signalling socket with a valid token: a resume (`reconnect=1&sid=`) or a join. */
+function onSocket(
+  ws: WebSocket,
+  url: URL,
+  grant: JoinGrant,
+  rooms: RoomRegistry,
+  logger: Logger,
+): void {
+  if (url.searchParams.get('reconnect') === '1') {
+    const found = rooms.findParticipant(grant.room, url.searchParams.get('sid') ?? '');
+    if (!found || found.participant.identity !== grant.identity || found.participant.isClosed) {
+      logger.info('livekit resume refused: unknown participant; the client rejoins', {});
+      refuse(
+        ws,
+        new LeaveRequest({
+          canReconnect: true,
+          action: LeaveRequest_Action.RECONNECT,
+          reason: DisconnectReason.STATE_MISMATCH,
+        }),
+        'unknown participant',
+      );
+      return;
+    }
+    attachSignal(ws, found.room, found.participant, logger);
+    found.room.resume(found.participant);
+    return;
+  }
+  let joined: ReturnType<RoomRegistry['join']>;
+  try {
+    joined = rooms.join(grant, url.searchParams.get('auto_subscribe') !== '0');
+  } catch (error) {
+    logger.info('livekit join refused', { reason: errorMessage(error) });
+    refuse(
+      ws,
+      new LeaveRequest({ canReconnect: false, reason: DisconnectReason.JOIN_FAILURE }),
+      'join refused',
+    );
+    return;
+  }
+  const { room, participant } = joined;
+  attachSignal(ws, room, participant, logger);
+  room.admit(participant);
+  logger.info('livekit participant joined', { room: room.sid, participant: participant.sid });
+}
+
 export async function startLiveKitDevServer(
   options: LiveKitDevServerOptions = {},
 ): Promise<LiveKitDevServer> {
@@ -247,53 +320,7 @@ export async function startLiveKitDevServer(
       refuseUpgrade(socket, 401, 'Unauthorized');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, url, grant));
-  }
-
-  function onSocket(ws: WebSocket, url: URL, grant: JoinGrant): void {
-    if (url.searchParams.get('reconnect') === '1') {
-      logger.info('livekit resume refused: the client rejoins', {});
-      // No ICE-restart resume here: ask the client for a full reconnect (a new join).
-      ws.send(
-        encodeSignalResponse({
-          case: 'leave',
-          value: new LeaveRequest({
-            canReconnect: true,
-            action: LeaveRequest_Action.RECONNECT,
-            reason: DisconnectReason.STATE_MISMATCH,
-          }),
-        }),
-      );
-      ws.close(1000, 'resume is not supported');
-      return;
-    }
-    let joined: ReturnType<RoomRegistry['join']>;
-    try {
-      joined = rooms.join(grant, url.searchParams.get('auto_subscribe') !== '0');
-    } catch (error) {
-      logger.info('livekit join refused', { reason: errorMessage(error) });
-      ws.send(
-        encodeSignalResponse({
-          case: 'leave',
-          value: new LeaveRequest({ canReconnect: false, reason: DisconnectReason.JOIN_FAILURE }),
-        }),
-      );
-      ws.close(1000, 'join refused');
-      return;
-    }
-    const { room, participant } = joined;
-    participant.signal = new SignalConnection(
-      ws,
-      {
-        onRequest: (message) => participant.handle(message),
-        onClose: () => room.signalLost(participant),
-      },
-      logger,
-      // Twice the client's own timeout: a busy machine delays pings, and a drop costs a full rejoin.
-      2 * PING_TIMEOUT_S * 1000,
-    );
-    room.admit(participant);
-    logger.info('livekit participant joined', { room: room.sid, participant: participant.sid });
+    wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, url, grant, rooms, logger));
   }
 
   const server = createAdaptorServer({ fetch, overrideGlobalObjects: false }) as Server;

@@ -8,21 +8,7 @@
  *    an offer waits for the previous answer. Ended subscriptions keep their (idle) m-section.
  * ICE candidates trickle both ways as JSON `RTCIceCandidateInit` strings.
  */
-import {
-  MediaStream,
-  MediaStreamTrack,
-  RTCPeerConnection,
-  useAbsSendTime,
-  useFIR,
-  useNACK,
-  useOPUS,
-  usePLI,
-  useREMB,
-  useRepairedRtpStreamId,
-  useSdesMid,
-  useSdesRTPStreamId,
-  useVP8,
-} from 'werift';
+import { MediaStream, MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type {
   PeerConfig,
   RTCDataChannel,
@@ -32,6 +18,7 @@ import type {
   RTCRtpTransceiver,
 } from 'werift';
 import { withoutDefaultStunServer } from '../media/peer.js';
+import { receivingMediaConfig, sendingMediaConfig } from '../media/peer-config.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
 import type { MediaKind } from './tracks.js';
@@ -68,6 +55,28 @@ export function parseMediaSections(sdp: string): SdpMediaSection[] {
     }
   }
   return sections;
+}
+
+/**
+ * Drops `a=ssrc` and `a=ssrc-group` from the m-sections that announce simulcast (`a=simulcast`), so
+ * their layers are told apart by rid only. Firefox lists its layers' SSRCs as well as their rids;
+ * werift then adds one more, rid-less track for the first SSRC and routes that SSRC's packets to it
+ * as soon as they stop carrying the rid extension (after the first receiver reports), so the
+ * forwarded `q` layer went silent after about ten frames. Without the lines werift learns each
+ * SSRC from the packets that still carry the rid and keeps routing it to that rid's track.
+ */
+export function withoutSimulcastSsrcs(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const sections = sdp.split(/\r?\n(?=m=)/);
+  return sections
+    .map((section) => {
+      if (!section.startsWith('m=') || !/^a=simulcast:/m.test(section)) return section;
+      return section
+        .split(/\r?\n/)
+        .filter((line) => !line.startsWith('a=ssrc:') && !line.startsWith('a=ssrc-group:'))
+        .join(eol);
+    })
+    .join(eol);
 }
 
 /** The browser's candidate as LiveKit carries it (`TrickleRequest.candidateInit`). */
@@ -167,8 +176,6 @@ abstract class Transport {
   }
 }
 
-const VIDEO_FEEDBACK = [useNACK(), usePLI(), useFIR()];
-
 export interface PublisherTransportHandlers {
   /** A track (or simulcast layer) arrived on the m-section `mid`. */
   onTrack(track: MediaStreamTrack, receiver: RTCRtpReceiver, transceiver: RTCRtpTransceiver): void;
@@ -180,17 +187,7 @@ export class PublisherTransport extends Transport {
   private sctpStarted = false;
 
   constructor(options: TransportOptions, handlers: PublisherTransportHandlers) {
-    super(options, {
-      // REMB, not transport-cc: see media/remb.ts.
-      codecs: {
-        video: [useVP8({ rtcpFeedback: [...VIDEO_FEEDBACK, useREMB()] })],
-        audio: [useOPUS()],
-      },
-      headerExtensions: {
-        video: [useSdesMid(), useAbsSendTime(), useSdesRTPStreamId(), useRepairedRtpStreamId()],
-        audio: [useSdesMid()],
-      },
-    });
+    super(options, receivingMediaConfig({ simulcast: true }));
     this.pc.onTrack.subscribe((track) => {
       const transceiver = this.pc
         .getTransceivers()
@@ -231,7 +228,7 @@ export class PublisherTransport extends Transport {
   answer(sdp: string): Promise<string> {
     const run = this.chain.then(async () => {
       if (this.closed) throw new Error('publisher transport is closed');
-      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: withoutSimulcastSsrcs(sdp) });
       withoutDefaultStunServer(this.pc, this.options.baseConfig);
       this.remoteDescriptionSet();
       for (const transceiver of this.pc.getTransceivers())
@@ -261,6 +258,8 @@ export class SubscriberTransport extends Transport {
   private again = false;
   private scheduled = false;
   private offerId = 0;
+  /** The next offer restarts ICE (a resumed client). */
+  private iceRestart = false;
   /** Called after each answer is applied (new down tracks ask for key frames then). */
   private readonly answeredListeners = new Set<() => void>();
 
@@ -268,10 +267,7 @@ export class SubscriberTransport extends Transport {
     options: TransportOptions,
     private readonly sendOffer: (sdp: string, id: number) => void,
   ) {
-    super(options, {
-      codecs: { video: [useVP8({ rtcpFeedback: VIDEO_FEEDBACK })], audio: [useOPUS()] },
-      headerExtensions: { video: [useSdesMid(), useAbsSendTime()], audio: [useSdesMid()] },
-    });
+    super(options, sendingMediaConfig());
     this.channels.set(RELIABLE_LABEL, this.pc.createDataChannel(RELIABLE_LABEL, { ordered: true }));
     this.channels.set(
       LOSSY_LABEL,
@@ -315,8 +311,28 @@ export class SubscriberTransport extends Transport {
     });
   }
 
-  async handleAnswer(sdp: string): Promise<void> {
+  /**
+   * A resumed client: the next offer restarts ICE (livekit-client holds its subscriber's candidates
+   * until that offer). An offer sent while its socket was down never arrived: it is replaced.
+   */
+  restartIce(): void {
+    if (this.closed) return;
+    this.iceRestart = true;
+    this.offering = false;
+    this.negotiate();
+  }
+
+  /**
+   * Applies the client's answer. An answer naming another offer (`id`, 0 when the client sends
+   * none) is stale: e.g. queued by livekit-client during a resume for an offer that
+   * {@link restartIce} replaced.
+   */
+  async handleAnswer(sdp: string, id = 0): Promise<void> {
     if (this.closed || !this.offering) return;
+    if (id !== 0 && id !== this.offerId) {
+      this.options.logger.debug('stale subscriber answer ignored', { id, offer: this.offerId });
+      return;
+    }
     if (process.env['LK_DEBUG_SDP']) console.error(`DBG subscriber answer\n${sdp}`);
     try {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
@@ -335,7 +351,8 @@ export class SubscriberTransport extends Transport {
     if (this.closed || this.offering) return;
     this.offering = true;
     try {
-      const offer = await this.pc.createOffer();
+      const offer = await this.pc.createOffer(this.iceRestart ? { iceRestart: true } : undefined);
+      this.iceRestart = false;
       withoutDefaultStunServer(this.pc, this.options.baseConfig);
       await this.pc.setLocalDescription(offer);
       const sdp = this.pc.localDescription?.sdp;

@@ -5,18 +5,9 @@
  * subscribers keep receiving with continuous sequence numbers. Closing a publisher closes its
  * subscribers and its peer.
  */
-import {
-  useAbsSendTime,
-  useFIR,
-  useNACK,
-  useOPUS,
-  usePLI,
-  useREMB,
-  useSdesMid,
-  useVP8,
-} from 'werift';
 import type { MediaStreamTrack, PeerConfig, RTCRtpTransceiver, RtpPacket } from 'werift';
 import { Endpoint } from './endpoint.js';
+import { receivingMediaConfig } from './peer-config.js';
 import { KeyframeLimiter } from './keyframe.js';
 import { PUBLISHER_REMB_BPS, REMB_INTERVAL_MS, sendRemb } from './remb.js';
 import { Peer } from './peer.js';
@@ -46,18 +37,7 @@ interface Negotiated {
 }
 
 function publisherConfig(base: Partial<PeerConfig>): Partial<PeerConfig> {
-  return {
-    ...base,
-    // REMB, not transport-cc: see remb.ts.
-    codecs: {
-      video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useFIR(), useREMB()] })],
-      audio: [useOPUS()],
-    },
-    headerExtensions: {
-      video: [useSdesMid(), useAbsSendTime()],
-      audio: [useSdesMid()],
-    },
-  };
+  return { ...base, ...receivingMediaConfig() };
 }
 
 /** Strips header extensions in place (the sender writes its own negotiated ones). */

@@ -9,16 +9,10 @@ import {
   MediaStreamTrack,
   PictureLossIndication,
   RtcpPayloadSpecificFeedback,
-  useAbsSendTime,
-  useFIR,
-  useNACK,
-  useOPUS,
-  usePLI,
-  useSdesMid,
-  useVP8,
 } from 'werift';
 import type { PeerConfig, RTCRtpReceiver, RTCRtpSender, RtcpPacket, RtpPacket } from 'werift';
 import { Endpoint } from './endpoint.js';
+import { sendingMediaConfig } from './peer-config.js';
 import { HeldVideo } from './keyframe.js';
 import { Peer } from './peer.js';
 import type { Publisher } from './publisher.js';
@@ -40,17 +34,7 @@ interface Output {
 type Outputs = Partial<Record<Kind, Output>>;
 
 function subscriberConfig(base: Partial<PeerConfig>): Partial<PeerConfig> {
-  return {
-    ...base,
-    codecs: {
-      video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useFIR()] })],
-      audio: [useOPUS()],
-    },
-    headerExtensions: {
-      video: [useSdesMid(), useAbsSendTime()],
-      audio: [useSdesMid()],
-    },
-  };
+  return { ...base, ...sendingMediaConfig() };
 }
 
 export class Subscriber extends Endpoint {
