@@ -108,18 +108,29 @@ class FakeRoom {
   connected: { url: string; token: string } | undefined;
   disconnects: (boolean | undefined)[] = [];
   /** Set before connecting: participants already in the room, or the error connect rejects with. */
-  static next: { present?: FakeParticipant[]; connectError?: unknown } = {};
+  static next: {
+    present?: FakeParticipant[];
+    connectError?: unknown;
+    /** Fire `trackSubscribed` for the present participants' tracks before connect resolves. */
+    subscribeWhileConnecting?: boolean;
+  } = {};
   readonly connectError: unknown;
   readonly present: FakeParticipant[];
+  readonly subscribeWhileConnecting: boolean;
   constructor(readonly options: LkRoomOptions) {
     FakeRoom.last = this;
     this.present = FakeRoom.next.present ?? [];
     this.connectError = FakeRoom.next.connectError;
+    this.subscribeWhileConnecting = FakeRoom.next.subscribeWhileConnecting ?? false;
   }
   async connect(url: string, token: string): Promise<void> {
     if (this.connectError) throw this.connectError;
     this.connected = { url, token };
     for (const p of this.present) this.remoteParticipants.set(p.identity, p);
+    if (this.subscribeWhileConnecting)
+      for (const p of this.present)
+        for (const pub of p.trackPublications.values())
+          this.fire('trackSubscribed', pub.track, pub, p);
   }
   async disconnect(stopTracks?: boolean): Promise<void> {
     this.disconnects.push(stopTracks);
@@ -174,10 +185,10 @@ function record(backend: MediaBackend): { events: Recorded; order: string[] } {
 
 const serverData = JSON.stringify({ userId: 'dr', displayName: 'Dr A', role: 'provider' });
 
-async function connected(present: FakeParticipant[] = []) {
+async function connected(present: FakeParticipant[] = [], subscribeWhileConnecting = false) {
   const backend = createLiveKitBackend({ url: 'wss://lk.example', livekit: fakeModule });
   const rec = record(backend);
-  FakeRoom.next = { present };
+  FakeRoom.next = { present, subscribeWhileConnecting };
   const { connectionId } = await backend.connect('jwt', '{}');
   const room = FakeRoom.last as unknown as FakeRoom;
   return { backend, room, connectionId, ...rec };
@@ -258,6 +269,17 @@ describe('LiveKit backend with a fake Room', () => {
       audioActive: true,
       videoActive: true,
     });
+    assert.equal(events.streamSubscribed?.[0]?.mediaStream.getTracks().length, 2);
+  });
+
+  it('should present streams subscribed while connecting only after their connection', async () => {
+    // livekit-client may subscribe to the tracks of participants already in the room before
+    // connect() resolves, and announces no participantConnected for them.
+    const dr = new FakeParticipant('con_dr', serverData);
+    dr.add(new FakePublication('TR_a', 'audio', 'microphone')).subscribe();
+    dr.add(new FakePublication('TR_v', 'video', 'camera')).subscribe();
+    const { order, events } = await connected([dr], true);
+    assert.deepEqual(order, ['connectionCreated', 'streamCreated', 'streamSubscribed']);
     assert.equal(events.streamSubscribed?.[0]?.mediaStream.getTracks().length, 2);
   });
 

@@ -249,6 +249,12 @@ class LiveKitBackend implements MediaBackend {
   private room: LkRoom | undefined;
   private detachRoom: (() => void) | undefined;
   private disconnectedEmitted = false;
+  /**
+   * False while `room.connect()` runs: livekit-client announces no `participantConnected` for the
+   * participants already in the room, yet may subscribe to their tracks before `connect()`
+   * resolves; streams are presented only once their connections have been (below).
+   */
+  private announced = false;
   private readonly presented = new Map<string, Presented>();
   private readonly quality = new Map<string, QualityLevel>();
   private speaking = new Set<string>();
@@ -309,6 +315,7 @@ class LiveKitBackend implements MediaBackend {
     });
     this.room = room;
     this.disconnectedEmitted = false;
+    this.announced = false;
     this.detachRoom = this.attach(room);
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
@@ -343,6 +350,7 @@ class LiveKitBackend implements MediaBackend {
     }
     // Participants already in the room: connections first, then their streams (OpenVidu's order).
     const remotes = [...room.remoteParticipants.values()];
+    this.announced = true;
     for (const p of remotes) this.emit('connectionCreated', toConnection(p));
     for (const p of remotes) this.refresh(p);
     const id = room.localParticipant.identity;
@@ -397,7 +405,7 @@ class LiveKitBackend implements MediaBackend {
       this.emit('connectionDestroyed', { connectionId: p.identity, reason: 'disconnect' });
     });
     const refreshFrom = (_x: unknown, p: LkParticipant | undefined): void => {
-      if (p && p !== room.localParticipant) this.refresh(p);
+      if (p && p !== room.localParticipant && this.announced) this.refresh(p);
     };
     on('trackPublished', (pub: LkPublication, p: LkParticipant) => {
       if (pub.kind === 'video' && !this.receiveVideo) setSubscribed(pub, false);
