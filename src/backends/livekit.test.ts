@@ -283,6 +283,28 @@ describe('LiveKit backend with a fake Room', () => {
     assert.equal(events.streamSubscribed?.[0]?.mediaStream.getTracks().length, 2);
   });
 
+  it('should present streams replayed before participantConnected after a full reconnection', async () => {
+    // livekit-client's restart drops every remote participant, then replays its buffered events
+    // with trackSubscribed before participantConnected.
+    const dr = new FakeParticipant('con_dr', serverData);
+    dr.add(new FakePublication('TR_a', 'audio', 'microphone')).subscribe();
+    dr.add(new FakePublication('TR_v', 'video', 'camera')).subscribe();
+    const { room, order, events } = await connected([dr]);
+    order.length = 0;
+    room.fire('participantDisconnected', dr);
+    for (const pub of dr.trackPublications.values())
+      room.fire('trackSubscribed', pub.track, pub, dr);
+    room.fire('participantConnected', dr);
+    assert.deepEqual(order, [
+      'streamDestroyed',
+      'connectionDestroyed',
+      'connectionCreated',
+      'streamCreated',
+      'streamSubscribed',
+    ]);
+    assert.equal(events.streamSubscribed?.at(-1)?.mediaStream.getTracks().length, 2);
+  });
+
   it('should follow publications, mutes, screen shares and departures', async () => {
     const { room, events } = await connected();
     const pat = new FakeParticipant('con_pat', '{"userId":"p","displayName":"P","role":"patient"}');
@@ -363,10 +385,13 @@ describe('LiveKit backend with a fake Room', () => {
     const { room, events } = await connected();
     room.fire('reconnecting');
     room.fire('reconnected');
+    // A signalling-only drop (livekit-client resumes it) is a reconnection too.
+    room.fire('signalReconnecting');
+    room.fire('reconnected');
     room.fire('disconnected', 4);
     room.fire('disconnected', 9);
-    assert.equal(events.reconnecting?.length, 1);
-    assert.equal(events.reconnected?.length, 1);
+    assert.equal(events.reconnecting?.length, 2);
+    assert.equal(events.reconnected?.length, 2);
     assert.deepEqual(events.disconnected, [{ reason: 'forceDisconnectByServer' }]);
     assert.equal(room.listenerCount(), 0, 'listeners released');
   });

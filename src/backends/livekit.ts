@@ -250,11 +250,14 @@ class LiveKitBackend implements MediaBackend {
   private detachRoom: (() => void) | undefined;
   private disconnectedEmitted = false;
   /**
-   * False while `room.connect()` runs: livekit-client announces no `participantConnected` for the
-   * participants already in the room, yet may subscribe to their tracks before `connect()`
-   * resolves; streams are presented only once their connections have been (below).
+   * Remote participants whose `connectionCreated` went out. livekit-client may subscribe to a
+   * participant's tracks before it announces the participant: while `room.connect()` runs (no
+   * `participantConnected` for those already in the room), and after a full reconnection (its
+   * buffered events replay `trackSubscribed` before `participantConnected`). Streams are presented
+   * only for announced participants, so the session never gets a stream of a connection it does
+   * not know.
    */
-  private announced = false;
+  private readonly announced = new Set<string>();
   private readonly presented = new Map<string, Presented>();
   private readonly quality = new Map<string, QualityLevel>();
   private speaking = new Set<string>();
@@ -315,7 +318,6 @@ class LiveKitBackend implements MediaBackend {
     });
     this.room = room;
     this.disconnectedEmitted = false;
-    this.announced = false;
     this.detachRoom = this.attach(room);
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
@@ -350,8 +352,7 @@ class LiveKitBackend implements MediaBackend {
     }
     // Participants already in the room: connections first, then their streams (OpenVidu's order).
     const remotes = [...room.remoteParticipants.values()];
-    this.announced = true;
-    for (const p of remotes) this.emit('connectionCreated', toConnection(p));
+    for (const p of remotes) this.announce(p);
     for (const p of remotes) this.refresh(p);
     const id = room.localParticipant.identity;
     this.logger.debug('media connected', { connectionId: id });
@@ -374,6 +375,7 @@ class LiveKitBackend implements MediaBackend {
     this.detachRoom?.();
     this.detachRoom = undefined;
     this.room = undefined;
+    this.announced.clear();
     this.presented.clear();
     this.quality.clear();
     this.speaking.clear();
@@ -395,17 +397,18 @@ class LiveKitBackend implements MediaBackend {
       handlers.push([event, h]);
     };
     on('participantConnected', (p: LkParticipant) => {
-      this.emit('connectionCreated', toConnection(p));
+      this.announce(p);
       this.refresh(p);
     });
     on('participantDisconnected', (p: LkParticipant) => {
       for (const kind of ['camera', 'screen'] as const)
         this.withdraw(p.identity, kind, 'disconnect');
       this.quality.delete(p.identity);
+      if (!this.announced.delete(p.identity)) return;
       this.emit('connectionDestroyed', { connectionId: p.identity, reason: 'disconnect' });
     });
     const refreshFrom = (_x: unknown, p: LkParticipant | undefined): void => {
-      if (p && p !== room.localParticipant && this.announced) this.refresh(p);
+      if (p && p !== room.localParticipant && this.announced.has(p.identity)) this.refresh(p);
     };
     on('trackPublished', (pub: LkPublication, p: LkParticipant) => {
       if (pub.kind === 'video' && !this.receiveVideo) setSubscribed(pub, false);
@@ -421,7 +424,7 @@ class LiveKitBackend implements MediaBackend {
     on('trackMuted', refreshFrom);
     on('trackUnmuted', refreshFrom);
     on('participantMetadataChanged', (_prev: unknown, p: LkParticipant) => {
-      if (p !== room.localParticipant) this.emit('connectionCreated', toConnection(p));
+      if (this.announced.has(p.identity)) this.emit('connectionCreated', toConnection(p));
     });
     on('activeSpeakersChanged', (speakers: LkParticipant[]) => {
       const now = new Set(speakers.map((s) => s.identity));
@@ -451,6 +454,8 @@ class LiveKitBackend implements MediaBackend {
       else this.quality.delete(p.identity);
     });
     on('reconnecting', () => this.emit('reconnecting', { reason: 'networkDisconnect' }));
+    // Only the signalling connection dropped (livekit-client resumes it): still a lost network.
+    on('signalReconnecting', () => this.emit('reconnecting', { reason: 'networkDisconnect' }));
     on('reconnected', () => this.emit('reconnected', {}));
     on('disconnected', (reason?: number) => {
       if (this.room !== room) return;
@@ -466,6 +471,11 @@ class LiveKitBackend implements MediaBackend {
     return () => {
       for (const [event, handler] of handlers) room.off(event, handler);
     };
+  }
+
+  private announce(p: LkParticipant): void {
+    this.announced.add(p.identity);
+    this.emit('connectionCreated', toConnection(p));
   }
 
   /** Brings the presented camera and screen streams of a remote participant up to date. */
