@@ -275,6 +275,10 @@ for (const backend of BACKENDS) {
         assert.ok(iife.requests.some((u) => u.endsWith('/cdn/consult-kit.iife.js')));
         assert.ok(!iife.requests.some((u) => u.endsWith('/cdn/consult-kit.js')));
         assert.ok(esm.requests.some((u) => u.endsWith('/cdn/consult-kit.js')));
+        // The IIFE never carries livekit-client (LiveKit calls load /cdn/livekit-client.js).
+        const iifeText = await (await fetch(`${demo.url}/cdn/consult-kit.iife.js`)).text();
+        assert.ok(!iifeText.includes('SignalRequest'), 'livekit-client is not in the IIFE');
+        assert.ok(iifeText.includes('livekit-client.js'));
         for (const p of [esm, iife]) {
           const violations = await p.page.evaluate(
             () => (globalThis as unknown as E2eWindow).__e2e.csp,
@@ -309,6 +313,18 @@ for (const backend of BACKENDS) {
         }
         await doctor.page.getByRole('group', { name: /^Pat Demo/ }).waitFor();
         await patient.page.getByRole('group', { name: /^Dr\. Demo/ }).waitFor();
+        // The media library each build loaded: only LiveKit calls load livekit-client, the IIFE
+        // from the file next to it, the ES-module build as a chunk.
+        const lkIife = patient.requests.some((u) => u.endsWith('/cdn/livekit-client.js'));
+        const lkChunk = doctor.requests.some((u) =>
+          /\/cdn\/chunks\/livekit-client[^/]*\.js$/.test(u),
+        );
+        assert.equal(lkIife, backend === 'livekit', 'patient (IIFE) loaded livekit-client.js');
+        assert.equal(
+          lkChunk,
+          backend === 'livekit',
+          'doctor (ESM) loaded the livekit-client chunk',
+        );
         // Signed in: the portal shows the room, not the sign-in form above it.
         for (const p of [doctor, patient]) {
           assert.equal(
