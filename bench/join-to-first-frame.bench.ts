@@ -14,6 +14,10 @@
  * untimed warm-up of each comes first. Through-server repetitions are spaced ≥ 1.5 s apart because the
  * server coalesces keyframe requests to one per second per publisher: a join right after another join
  * would wait for that limiter, which is not what a real second participant sees.
+ *
+ * A second row (`join-to-first-frame/livekit`, bench/lib/livekit-join.ts) times the same join on the
+ * dev server's LiveKit mode with livekit-client, in the same browser, against the same loopback
+ * baseline median.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -26,6 +30,7 @@ import type { DevMediaServer } from '../server/dev-media-server/index.js';
 import { check, commandFor, log, max, median, min, report, round, sleep } from './lib/report.js';
 import { createSession, createToken } from './lib/werift-participant.js';
 import { chromiumFlags } from '../scripts/chromium-flags.mjs';
+import { liveKitJoins, type LiveKitJoin } from './lib/livekit-join.js';
 
 const ID = 'join-to-first-frame';
 const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 7);
@@ -220,6 +225,7 @@ async function main(): Promise<void> {
   let browser: Browser | undefined;
   const sfu: Timing[] = [];
   const loop: Timing[] = [];
+  const liveKit: LiveKitJoin[] = [];
   try {
     // The router's debug line 'subscriber answered' carries the server's own answer time.
     const answerTimes: number[] = [];
@@ -308,6 +314,19 @@ async function main(): Promise<void> {
     }
     const stats = dev.stats();
     check(stats.media.forwardedPackets > 0, 'the dev server forwarded no packets');
+
+    const lk = await liveKitJoins(
+      chrome,
+      REPETITIONS,
+      FIRST_FRAME_TIMEOUT_MS,
+      KEYFRAME_SPACING_MS,
+      (i, t) =>
+        log(
+          `${ID}: #${i} livekit first frame ${t.firstFrameMs.toFixed(0)} ms (${t.width}x${t.height}) — connect resolved ${t.connectedMs?.toFixed(0)} ms, track subscribed ${t.subscribedMs?.toFixed(0)}`,
+        ),
+    );
+    check(lk.forwardedPackets > 0, 'the LiveKit mode forwarded no packets');
+    liveKit.push(...lk.joins);
   } finally {
     await browser?.close();
     const webServer = web;
@@ -342,7 +361,45 @@ async function main(): Promise<void> {
       `(medians: ${breakdown(sfu)}; first frames ${sizes}); ` +
       `loopback min–max ${min(loopMs).toFixed(0)}–${max(loopMs).toFixed(0)} ms; Chromium fake camera 640x480, A publishes audio+video, B subscribes to both; joins ≥ ${KEYFRAME_SPACING_MS / 1000} s apart (server keyframe limiter)`,
   });
+  reportLiveKit(liveKit, baseline, min(loopMs), max(loopMs));
   clearTimeout(deadline);
+}
+
+/** The LiveKit row: same join, same browser, ratio against the OpenVidu row's loopback median. */
+function reportLiveKit(
+  runs: LiveKitJoin[],
+  baseline: number,
+  loopMin: number,
+  loopMax: number,
+): void {
+  const ms = runs.map((t) => t.firstFrameMs);
+  check(
+    runs.every((t) => t.width > 0 && t.height > 0),
+    'a LiveKit subscriber frame had no size',
+  );
+  const figure = median(ms);
+  const at = (pick: (t: LiveKitJoin) => number | undefined): string =>
+    median(runs.map(pick).filter((v): v is number => v !== undefined)).toFixed(0);
+  report({
+    id: `${ID}/livekit`,
+    title:
+      'Second participant: room.connect → first decoded remote frame, via the dev server (LiveKit mode)',
+    figure: round(figure),
+    unit: 'ms (median)',
+    baseline: round(baseline),
+    baselineUnit: 'ms (median)',
+    baselineLabel:
+      'direct two-RTCPeerConnection loopback, same browser, first remote frame (same run)',
+    ratio: round(figure / baseline),
+    lowerIsBetter: true,
+    command: commandFor(ID),
+    reading:
+      'the same join as the OpenVidu row through the LiveKit signalling of the same werift SFU (livekit-client 2.22, the v0 path after /rtc/v1 is refused): how many times longer than the loopback floor; compare with the OpenVidu row of the same run.',
+    notes:
+      `${runs.length} repetitions after 1 warm-up, after the OpenVidu row's; min–max ${min(ms).toFixed(0)}–${max(ms).toFixed(0)} ms ` +
+      `(medians: connect resolved ${at((t) => t.connectedMs)} ms, camera track subscribed ${at((t) => t.subscribedMs)}); ` +
+      `loopback min–max ${loopMin.toFixed(0)}–${loopMax.toFixed(0)} ms; Chromium fake camera, A publishes camera+microphone, B subscribes to both; joins ≥ ${KEYFRAME_SPACING_MS / 1000} s apart`,
+  });
 }
 
 main().then(

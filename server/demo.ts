@@ -1,35 +1,45 @@
 /**
  * `npm start` / `npx consult-kit demo`: the whole chain in one process.
  *
- * - the embedded OpenVidu-2-compatible dev media server (port 4443), unless `OPENVIDU_URL` and
- *   `OPENVIDU_SECRET` point at a real deployment;
- * - the reference token server in demo mode (port 3000), receiving the media server's webhooks
- *   with a shared secret;
+ * - the media server (demo-media.ts): by default the embedded dev media server in its OpenVidu 2
+ *   mode (port 4443), with `--backend livekit` (env `MEDIA_BACKEND`) in its LiveKit mode (port
+ *   7880), unless `OPENVIDU_URL`/`OPENVIDU_SECRET` or `LIVEKIT_URL`/`LIVEKIT_API_KEY`/
+ *   `LIVEKIT_API_SECRET` point at a real deployment;
+ * - the reference token server in demo mode (port 3000) for that backend, receiving the media
+ *   server's webhooks;
  * - the example patient portal (`examples/script-tag/`) on the token server's origin, with the
- *   script-tag build of the elements under `/cdn/` and a strict Content-Security-Policy.
- *
- * In the repository the CDN build is bundled in memory with esbuild at start (about 1 s; the rollup
- * build takes 10–80 s and wipes `dist/`); an installed package serves its `dist/cdn`.
+ *   script-tag build of the elements under `/cdn/` and a strict Content-Security-Policy
+ *   (demo-assets.ts). The portal is the same on both backends: the token response says which one
+ *   the SDK connects to.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
-import type { Plugin } from 'esbuild';
-import type { DevMediaServer } from './dev-media-server/index.js';
-import { startDevMediaServer } from './dev-media-server/index.js';
-import { MEDIA_LOG_FIELDS, silentLogger } from './dev-media-server/logger.js';
+import { loadAssets, portalCsp, serveStatic } from './demo-assets.js';
+import {
+  DEFAULT_MEDIA_PORTS,
+  DemoPortInUseError,
+  parseDemoBackend,
+  startDemoMedia,
+  type DemoBackend,
+  type DemoMedia,
+  type ExternalMedia,
+} from './demo-media.js';
+import type { DevMediaServer, LiveKitDevServer } from './dev-media-server/index.js';
 import type { DemoUser, TokenServer } from './token-server/index.js';
 import { DEMO_USERS, createJsonLogger, createTokenServer } from './token-server/index.js';
 import type { Logger, LogLevel } from './token-server/logger.js';
 import { type CliIo, cliOutput, untilStopped } from './shared/cli-io.js';
 import { errorMessage } from './shared/errors.js';
+
+export { portalCsp } from './demo-assets.js';
+export { DEMO_BACKENDS, DemoPortInUseError, parseDemoBackend } from './demo-media.js';
+export type { DemoBackend } from './demo-media.js';
 
 /** The demo's users: the token server's two, plus a second patient to try "Deny" with. */
 export const DEMO_PORTAL_USERS: readonly DemoUser[] = [
@@ -44,16 +54,23 @@ export const DEMO_PORTAL_USERS: readonly DemoUser[] = [
 ];
 
 export interface StartDemoOptions {
+  /**
+   * The media backend (default `openvidu`): `openvidu` runs the embedded server in its OpenVidu 2
+   * mode, `livekit` in its LiveKit mode, and the token server with `MEDIA_BACKEND=livekit`.
+   */
+  backend?: DemoBackend;
   /** Port of the portal and token server (default 3000; 0 picks a free one). */
   port?: number;
-  /** Port of the embedded media server (default 4443; 0 picks a free one). */
+  /** Port of the embedded media server (default 4443, with LiveKit 7880; 0 picks a free one). */
   mediaPort?: number;
   /** Interface to bind (default 127.0.0.1). */
   host?: string;
   /** A real OpenVidu deployment instead of the embedded server (needs `openviduSecret`). */
   openviduUrl?: string;
   openviduSecret?: string;
-  /** Shared secret of the webhook receiver (default: random per process). */
+  /** A real LiveKit (LiveKit Cloud, OpenVidu 3) instead of the embedded server (`livekit` backend). */
+  livekit?: { url: string; apiKey: string; apiSecret: string; recordingsUrl?: string };
+  /** Shared secret of the OpenVidu webhook receiver (default: random per process). */
   webhookSecret?: string;
   /** Where the embedded server writes recordings (default: a temporary folder removed on close). */
   recordingsDir?: string;
@@ -61,7 +78,10 @@ export interface StartDemoOptions {
   logLevel?: LogLevel;
   /** Log sink (default stderr). */
   log?: (line: string) => void;
-  /** Options passed through to the embedded media server (tests: shorter timeouts). */
+  /**
+   * Options passed through to the embedded media server (tests: shorter timeouts); the LiveKit
+   * mode takes `reconnectWindowMs` only.
+   */
   media?: { reconnectWindowMs?: number; socketCloseDelayMs?: number };
 }
 
@@ -79,269 +99,24 @@ export interface DemoUrls {
 }
 
 export interface RunningDemo {
+  /** The media backend in use. */
+  backend: DemoBackend;
   /** Origin of the portal and the token server, e.g. `http://localhost:3000`. */
   url: string;
   urls: DemoUrls;
   port: number;
-  /** The media server browsers connect to. */
+  /** The media server browsers connect to (`ws://…` with LiveKit). */
   mediaUrl: string;
-  /** True when the embedded dev media server runs (no `OPENVIDU_URL`). */
+  /** True when the embedded dev media server runs (no external media server configured). */
   embeddedMedia: boolean;
   /** How the portal's CDN build was obtained. */
   assets: 'bundled' | 'dist';
   /** Milliseconds spent bundling the CDN build (0 when served from `dist/cdn`). */
   bundleMs: number;
   tokenServer: TokenServer;
-  mediaServer: DevMediaServer | undefined;
+  /** The embedded media server (its OpenVidu 2 or its LiveKit mode), when it runs. */
+  mediaServer: DevMediaServer | LiveKitDevServer | undefined;
   close(): Promise<void>;
-}
-
-/** A port that is taken; `flag`/`env` say how to choose another. */
-export class DemoPortInUseError extends Error {
-  override readonly name = 'DemoPortInUseError';
-  constructor(
-    readonly port: number,
-    readonly what: string,
-    readonly flag: string,
-    readonly env: string,
-  ) {
-    super(`Port ${port} (${what}) is already in use.`);
-  }
-}
-
-// ───────────────────────────── static files ─────────────────────────────
-
-interface Asset {
-  body: Uint8Array<ArrayBuffer>;
-  type: string;
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-};
-
-function typeOf(path: string): string {
-  return TYPES[extname(path)] ?? 'application/octet-stream';
-}
-
-/** The package root: the folder above this file holding consult-kit's package.json. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'consult-kit')
-          return dir;
-      } catch {
-        // not ours
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error('consult-kit: cannot find the package root');
-    dir = up;
-  }
-}
-
-const LANGUAGES = ['es', 'fr', 'de', 'pt-BR', 'ar'];
-
-/**
- * Bundles `components/cdn.ts` like rollup's CDN and IIFE builds (same defines, same mime shim,
- * languages at `i18n/<lang>.js`), in memory. Keys are paths below `/cdn/`.
- */
-async function bundleCdn(root: string): Promise<Map<string, Asset>> {
-  const { build } = await import('esbuild');
-  // With code splitting, esbuild gives a dynamic import() of a CommonJS module (openvidu-browser)
-  // only a `default` export, so the SDK's `const { OpenVidu } = await import('openvidu-browser')`
-  // finds no constructor. An ES-module facade with the named export keeps the split chunk
-  // (rollup's commonjs() plugin does the same for the dist build).
-  const openViduFacade: Plugin = {
-    name: 'openvidu-esm-facade',
-    setup(b) {
-      b.onResolve({ filter: /^openvidu-browser$/ }, (args) =>
-        args.namespace === 'openvidu-facade'
-          ? undefined
-          : { path: 'openvidu-browser', namespace: 'openvidu-facade' },
-      );
-      b.onLoad({ filter: /.*/, namespace: 'openvidu-facade' }, () => ({
-        contents: "export { OpenVidu } from 'openvidu-browser';",
-        resolveDir: root,
-        loader: 'js',
-      }));
-    },
-  };
-  const common = {
-    plugins: [openViduFacade],
-    absWorkingDir: root,
-    bundle: true,
-    write: false,
-    platform: 'browser' as const,
-    target: 'es2021',
-    minify: true,
-    sourcemap: 'linked' as const,
-    tsconfig: join(root, 'tsconfig.json'),
-    alias: { mime: join(root, 'build/shims/mime.js') },
-    logLevel: 'error' as const,
-  };
-  const outdir = join(root, '.demo-cdn');
-  const [esm, iife] = await Promise.all([
-    build({
-      ...common,
-      format: 'esm',
-      splitting: true,
-      outdir,
-      entryPoints: {
-        'consult-kit': join(root, 'components/cdn.ts'),
-        ...Object.fromEntries(
-          LANGUAGES.map((l) => [`i18n/${l}`, join(root, `components/i18n/${l}.ts`)]),
-        ),
-      },
-      chunkNames: 'chunks/[name]-[hash]',
-      define: { __DEV__: 'false' },
-    }),
-    build({
-      ...common,
-      format: 'iife',
-      globalName: 'ConsultKit',
-      outfile: join(outdir, 'consult-kit.iife.js'),
-      entryPoints: [join(root, 'components/cdn.ts')],
-      define: { __DEV__: 'false', __CONSULT_BUNDLED_LANGUAGES__: 'false' },
-    }),
-  ]);
-  const files = new Map<string, Asset>();
-  for (const f of [...(esm.outputFiles ?? []), ...(iife.outputFiles ?? [])]) {
-    const rel = f.path
-      .slice(outdir.length + 1)
-      .split(sep)
-      .join('/');
-    files.set(rel, { body: new Uint8Array(f.contents), type: typeOf(rel) });
-  }
-  return files;
-}
-
-/** Reads a file below `dir`, refusing anything that escapes it. */
-async function readBelow(dir: string, rel: string): Promise<Asset | undefined> {
-  const path = normalize(join(dir, rel));
-  if (!path.startsWith(dir + sep)) return undefined;
-  try {
-    return { body: new Uint8Array(await readFile(path)), type: typeOf(path) };
-  } catch {
-    return undefined;
-  }
-}
-
-interface Assets {
-  kind: 'bundled' | 'dist';
-  bundleMs: number;
-  /** `rel` is below `/cdn/`, without the leading slash. */
-  cdn(rel: string): Promise<Asset | undefined>;
-  /** Files of examples/script-tag. */
-  page(rel: string): Promise<Asset | undefined>;
-}
-
-async function loadAssets(): Promise<Assets> {
-  const root = packageRoot();
-  const example = join(root, 'examples/script-tag');
-  if (!existsSync(join(example, 'index.html')))
-    throw new Error(`consult-kit: the example portal is missing (${example})`);
-  const page = (rel: string) => readBelow(example, rel);
-  if (existsSync(join(root, 'components/cdn.ts'))) {
-    const started = performance.now();
-    try {
-      const files = await bundleCdn(root);
-      return {
-        kind: 'bundled',
-        bundleMs: Math.round(performance.now() - started),
-        cdn: (rel) => Promise.resolve(files.get(rel)),
-        page,
-      };
-    } catch (e) {
-      // esbuild is a devDependency: without it, fall back to a built dist/cdn.
-      if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    }
-  }
-  const dist = join(root, 'dist/cdn');
-  if (!existsSync(join(dist, 'consult-kit.iife.js')))
-    throw new Error('consult-kit: no CDN build found; run "npm run build" first');
-  return { kind: 'dist', bundleMs: 0, cdn: (rel) => readBelow(dist, rel), page };
-}
-
-// ───────────────────────────── the portal's HTTP layer ─────────────────────────────
-
-/** `http://h:p` or `https://h:p` → the origins a page needs in `connect-src` for OpenVidu. */
-function mediaOrigins(mediaUrl: string): string[] {
-  const u = new URL(mediaUrl);
-  const ws = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  return [`${ws}//${u.host}`, `${u.protocol}//${u.host}`];
-}
-
-/** The portal pages' policy: nothing inline, nothing evaluated, media only from the call. */
-export function portalCsp(mediaUrl: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    `connect-src 'self' ${mediaOrigins(mediaUrl).join(' ')}`,
-    "media-src 'self' blob: mediastream:",
-    "img-src 'self' data: blob:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
-
-const PAGES: Record<string, string> = {
-  '/': 'index.html',
-  '/index.html': 'index.html',
-  '/module.html': 'module.html',
-  '/portal.js': 'portal.js',
-  '/portal.css': 'portal.css',
-};
-
-function staticResponse(asset: Asset, csp: string, method: string): Response {
-  return new Response(method === 'HEAD' ? null : asset.body, {
-    headers: {
-      'Content-Type': asset.type,
-      'Content-Length': String(asset.body.byteLength),
-      'Cache-Control': 'no-cache',
-      'Content-Security-Policy': csp,
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Permissions-Policy': 'camera=(self), microphone=(self), display-capture=(self)',
-    },
-  });
-}
-
-async function serveStatic(
-  request: Request,
-  assets: Assets,
-  csp: string,
-): Promise<Response | undefined> {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
-  const { pathname } = new URL(request.url);
-  let asset: Asset | undefined;
-  const page = PAGES[pathname];
-  if (page) asset = await assets.page(page);
-  else if (pathname.startsWith('/cdn/')) {
-    let rel: string;
-    try {
-      rel = decodeURIComponent(pathname.slice('/cdn/'.length));
-    } catch {
-      return undefined;
-    }
-    if (rel.split('/').some((s) => s === '..' || s === '')) return undefined;
-    asset = await assets.cdn(rel);
-    if (!asset) return new Response('Not found', { status: 404 });
-  }
-  return asset ? staticResponse(asset, csp, request.method) : undefined;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -358,19 +133,30 @@ function isAddrInUse(e: unknown): boolean {
   return (e as { code?: unknown }).code === 'EADDRINUSE';
 }
 
-/** Starts the portal + token server and (unless a real OpenVidu is configured) the media server. */
+/** The external media server the options name, checked against the backend. */
+function externalMedia(options: StartDemoOptions, backend: DemoBackend): ExternalMedia | undefined {
+  if (options.openviduUrl !== undefined) {
+    if (backend !== 'openvidu')
+      throw new Error('OPENVIDU_URL is for the openvidu backend; with livekit set LIVEKIT_URL');
+    if (!options.openviduSecret) throw new Error('OPENVIDU_SECRET is required with OPENVIDU_URL');
+    return { backend, url: options.openviduUrl, secret: options.openviduSecret };
+  }
+  if (options.livekit !== undefined) {
+    if (backend !== 'livekit')
+      throw new Error('LIVEKIT_URL is for the livekit backend: add --backend livekit');
+    return { backend, ...options.livekit };
+  }
+  return undefined;
+}
+
+/** Starts the portal + token server and (unless a real one is configured) the media server. */
 export async function startDemo(options: StartDemoOptions = {}): Promise<RunningDemo> {
+  const backend = parseDemoBackend(options.backend ?? 'openvidu', 'The backend option');
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 3000;
-  const mediaPort = options.mediaPort ?? 4443;
   const level = options.logLevel ?? 'warn';
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  const external =
-    options.openviduUrl !== undefined
-      ? { url: options.openviduUrl, secret: options.openviduSecret }
-      : undefined;
-  if (external && !external.secret)
-    throw new Error('OPENVIDU_SECRET is required with OPENVIDU_URL');
+  const external = externalMedia(options, backend);
   const webhookSecret = options.webhookSecret ?? randomBytes(24).toString('base64url');
 
   const assets = await loadAssets();
@@ -396,7 +182,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   const urlHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const url = `http://${urlHost}:${boundPort}`;
 
-  let mediaServer: DevMediaServer | undefined;
+  let media: DemoMedia | undefined;
   let tokenServer: TokenServer | undefined;
   let tmp: string | undefined;
   const quietly = (p: Promise<unknown> | undefined): Promise<unknown> =>
@@ -404,7 +190,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   const closeAll = async (): Promise<void> => {
     // The media server first: its last webhooks (participants left, session destroyed) still
     // reach the token server. Every step runs even when one fails.
-    await quietly(mediaServer?.close());
+    await quietly(media?.close());
     await quietly(tokenServer?.close());
     await new Promise<void>((done) => {
       http.close(() => done());
@@ -414,63 +200,45 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   };
 
   try {
-    let mediaUrl: string;
-    let mediaSecret: string;
-    if (external) {
-      mediaUrl = external.url.replace(/\/+$/, '');
-      mediaSecret = external.secret ?? '';
-    } else {
-      let recordingsDir = options.recordingsDir;
-      if (recordingsDir === undefined) {
-        tmp = await mkdtemp(join(tmpdir(), 'consult-kit-demo-'));
-        recordingsDir = tmp;
-      }
-      try {
-        mediaServer = await startDevMediaServer({
-          port: mediaPort,
-          host,
-          secret: randomBytes(18).toString('base64url'),
-          recordingsDir: resolve(recordingsDir),
-          webhook: {
-            url: `http://127.0.0.1:${boundPort}/api/openvidu/webhook`,
-            headers: { Authorization: `Bearer ${webhookSecret}` },
-            retryBaseMs: 200,
-          },
-          logger:
-            level === 'silent' ? silentLogger : createJsonLogger(level, log, MEDIA_LOG_FIELDS),
-          ...(options.media ? { timeouts: options.media } : {}),
-        });
-      } catch (e) {
-        if (isAddrInUse(e))
-          throw new DemoPortInUseError(mediaPort, 'media server', '--media-port', 'MEDIA_PORT');
-        throw e;
-      }
-      mediaUrl = mediaServer.url;
-      mediaSecret = mediaServer.secret;
+    let recordingsDir = options.recordingsDir;
+    if (recordingsDir === undefined && !external) {
+      tmp = await mkdtemp(join(tmpdir(), 'consult-kit-demo-'));
+      recordingsDir = tmp;
     }
+    media = await startDemoMedia({
+      backend,
+      ...(options.mediaPort !== undefined ? { port: options.mediaPort } : {}),
+      host,
+      tokenServerUrl: `http://127.0.0.1:${boundPort}`,
+      webhookSecret,
+      recordingsDir: recordingsDir ?? '.',
+      level,
+      log,
+      ...(external ? { external } : {}),
+      ...(options.media ? { timeouts: options.media } : {}),
+    });
 
     const logger: Logger = createJsonLogger(level, log);
     const ts = createTokenServer({
-      openviduUrl: mediaUrl,
-      openviduSecret: mediaSecret,
+      ...media.tokenServer,
       demo: { users: DEMO_PORTAL_USERS },
       // The demo's binding of users to consults: each demo user may act in every consult (the
       // portal's links pick one). A real portal binds its users (docs/auth.md).
       authorize: (user) => DEMO_PORTAL_USERS.some((u) => u.id === user.id),
-      webhook: { secret: webhookSecret },
       logger,
       env: {},
     });
     tokenServer = ts;
     await ts.ready();
 
-    const csp = portalCsp(mediaUrl);
+    const csp = portalCsp(media.url);
     handler = async (request, env) =>
       (await serveStatic(request, assets, csp)) ?? ts.fetch(request, env);
 
     const at = (query: string) => `${url}/${query}`;
     let closing: Promise<void> | undefined;
     return {
+      backend,
       url,
       port: boundPort,
       urls: {
@@ -480,12 +248,12 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
         patient2: at('?as=patient2'),
         modulePortal: at('module.html'),
       },
-      mediaUrl,
-      embeddedMedia: mediaServer !== undefined,
+      mediaUrl: media.url,
+      embeddedMedia: media.server !== undefined,
       assets: assets.kind,
       bundleMs: assets.bundleMs,
       tokenServer: ts,
-      mediaServer,
+      mediaServer: media.server,
       close: () => (closing ??= closeAll()),
     };
   } catch (e) {
@@ -498,11 +266,13 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
 
 const HELP = `Usage: consult-kit demo [options]     (npm start -- [options])
 
-Starts, in one process, the embedded OpenVidu-compatible media server, the token server in demo
-mode and an example patient portal, then prints a link for the doctor and one for the patient.
+Starts, in one process, the embedded dev media server, the token server in demo mode and an
+example patient portal, then prints a link for the doctor and one for the patient.
 
+  --backend <name>      openvidu (OpenVidu 2, default) or livekit (LiveKit; env MEDIA_BACKEND)
   --port <n>            Portal and token server port (env PORT, default 3000)
-  --media-port <n>      Embedded media server port (env MEDIA_PORT, default 4443)
+  --media-port <n>      Embedded media server port (env MEDIA_PORT, default ${DEFAULT_MEDIA_PORTS.openvidu},
+                        with --backend livekit ${DEFAULT_MEDIA_PORTS.livekit})
   --host <addr>         Interface to bind (env HOST, default 127.0.0.1)
   --recordings-dir <d>  Keep recordings there (default: a temporary folder, removed on exit)
   --log-level <level>   debug | info | warn | error | silent (env LOG_LEVEL, default warn)
@@ -510,7 +280,9 @@ mode and an example patient portal, then prints a link for the doctor and one fo
 
 With OPENVIDU_URL and OPENVIDU_SECRET set, the token server uses that OpenVidu deployment instead
 of the embedded media server (point its webhook at <portal>/api/openvidu/webhook with the header
-"Authorization: Bearer <OPENVIDU_WEBHOOK_SECRET>").
+"Authorization: Bearer <OPENVIDU_WEBHOOK_SECRET>"). With --backend livekit, LIVEKIT_URL,
+LIVEKIT_API_KEY and LIVEKIT_API_SECRET (and LIVEKIT_RECORDINGS_URL for downloads) point it at a
+LiveKit server, LiveKit Cloud or OpenVidu 3 (webhook: <portal>/api/livekit/webhook).
 `;
 
 /** I/O of `consult-kit demo` (the shared {@link CliIo}). */
@@ -525,6 +297,20 @@ function parsePort(value: string | undefined, name: string): number | undefined 
 
 const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
+/** `LIVEKIT_URL` and its key pair (all or none) as the demo's `livekit` option. */
+function externalLiveKit(
+  env: Record<string, string | undefined>,
+): Pick<StartDemoOptions, 'livekit'> {
+  const url = env['LIVEKIT_URL']?.trim();
+  if (!url) return {};
+  const apiKey = env['LIVEKIT_API_KEY']?.trim();
+  const apiSecret = env['LIVEKIT_API_SECRET']?.trim();
+  if (!apiKey || !apiSecret)
+    throw new Error('LIVEKIT_URL is set but LIVEKIT_API_KEY or LIVEKIT_API_SECRET is not');
+  const recordingsUrl = env['LIVEKIT_RECORDINGS_URL']?.trim();
+  return { livekit: { url, apiKey, apiSecret, ...(recordingsUrl ? { recordingsUrl } : {}) } };
+}
+
 /** Runs the demo until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<number> {
   const { out, err, env } = cliOutput(io);
@@ -533,6 +319,7 @@ export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<nu
     const { values } = parseArgs({
       args: argv,
       options: {
+        backend: { type: 'string' },
         port: { type: 'string' },
         'media-port': { type: 'string' },
         host: { type: 'string' },
@@ -551,18 +338,24 @@ export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<nu
     const port = parsePort(values.port ?? env['PORT'], '--port');
     const mediaPort = parsePort(values['media-port'] ?? env['MEDIA_PORT'], '--media-port');
     const host = values.host ?? env['HOST'];
+    const backend = parseDemoBackend(
+      values.backend ?? (env['MEDIA_BACKEND']?.trim() || 'openvidu'),
+      values.backend !== undefined ? '--backend' : 'MEDIA_BACKEND',
+    );
     const openviduUrl = env['OPENVIDU_URL'] || undefined;
     const openviduSecret = env['OPENVIDU_SECRET'] || undefined;
     if (openviduUrl && !openviduSecret)
       throw new Error('OPENVIDU_URL is set but OPENVIDU_SECRET is not');
     options = {
+      backend,
       logLevel: level as LogLevel,
       log: (line) => err(`${line}\n`),
       ...(port !== undefined ? { port } : {}),
       ...(mediaPort !== undefined ? { mediaPort } : {}),
       ...(host ? { host } : {}),
       ...(values['recordings-dir'] ? { recordingsDir: values['recordings-dir'] } : {}),
-      ...(openviduUrl ? { openviduUrl, openviduSecret } : {}),
+      ...(backend === 'openvidu' && openviduUrl ? { openviduUrl, openviduSecret } : {}),
+      ...(backend === 'livekit' ? externalLiveKit(env) : {}),
       ...(env['OPENVIDU_WEBHOOK_SECRET'] ? { webhookSecret: env['OPENVIDU_WEBHOOK_SECRET'] } : {}),
     };
   } catch (e) {
@@ -587,9 +380,10 @@ export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<nu
     return 1;
   }
 
+  const kind = demo.backend === 'livekit' ? 'LiveKit' : 'OpenVidu 2';
   const media = demo.embeddedMedia
-    ? `embedded dev media server at ${demo.mediaUrl}`
-    : `OpenVidu at ${demo.mediaUrl}`;
+    ? `embedded dev media server in ${kind} mode at ${demo.mediaUrl}`
+    : `${kind} at ${demo.mediaUrl}`;
   out(
     [
       '',

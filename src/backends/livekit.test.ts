@@ -113,19 +113,27 @@ class FakeRoom {
     connectError?: unknown;
     /** Runs inside connect() before it resolves (a subscription completing while connecting). */
     whileConnecting?: (room: FakeRoom) => void;
+    /** Fire `trackSubscribed` for the present participants' tracks before connect resolves. */
+    subscribeWhileConnecting?: boolean;
   } = {};
   readonly connectError: unknown;
   readonly present: FakeParticipant[];
+  readonly subscribeWhileConnecting: boolean;
   constructor(readonly options: LkRoomOptions) {
     FakeRoom.last = this;
     this.present = FakeRoom.next.present ?? [];
     this.connectError = FakeRoom.next.connectError;
+    this.subscribeWhileConnecting = FakeRoom.next.subscribeWhileConnecting ?? false;
   }
   async connect(url: string, token: string): Promise<void> {
     if (this.connectError) throw this.connectError;
     this.connected = { url, token };
     for (const p of this.present) this.remoteParticipants.set(p.identity, p);
     FakeRoom.next.whileConnecting?.(this);
+    if (this.subscribeWhileConnecting)
+      for (const p of this.present)
+        for (const pub of p.trackPublications.values())
+          this.fire('trackSubscribed', pub.track, pub, p);
   }
   async disconnect(stopTracks?: boolean): Promise<void> {
     this.disconnects.push(stopTracks);
@@ -180,10 +188,10 @@ function record(backend: MediaBackend): { events: Recorded; order: string[] } {
 
 const serverData = JSON.stringify({ userId: 'dr', displayName: 'Dr A', role: 'provider' });
 
-async function connected(present: FakeParticipant[] = []) {
+async function connected(present: FakeParticipant[] = [], subscribeWhileConnecting = false) {
   const backend = createLiveKitBackend({ url: 'wss://lk.example', livekit: fakeModule });
   const rec = record(backend);
-  FakeRoom.next = { present };
+  FakeRoom.next = { present, subscribeWhileConnecting };
   const { connectionId } = await backend.connect('jwt', '{}');
   const room = FakeRoom.last as unknown as FakeRoom;
   return { backend, room, connectionId, ...rec };
@@ -285,6 +293,39 @@ describe('LiveKit backend with a fake Room', () => {
     assert.equal(events.streamSubscribed?.at(-1)?.mediaStream.getTracks().length, 2);
   });
 
+  it('should present streams subscribed while connecting only after their connection', async () => {
+    // livekit-client may subscribe to the tracks of participants already in the room before
+    // connect() resolves, and announces no participantConnected for them.
+    const dr = new FakeParticipant('con_dr', serverData);
+    dr.add(new FakePublication('TR_a', 'audio', 'microphone')).subscribe();
+    dr.add(new FakePublication('TR_v', 'video', 'camera')).subscribe();
+    const { order, events } = await connected([dr], true);
+    assert.deepEqual(order, ['connectionCreated', 'streamCreated', 'streamSubscribed']);
+    assert.equal(events.streamSubscribed?.[0]?.mediaStream.getTracks().length, 2);
+  });
+
+  it('should present streams replayed before participantConnected after a full reconnection', async () => {
+    // livekit-client's restart drops every remote participant, then replays its buffered events
+    // with trackSubscribed before participantConnected.
+    const dr = new FakeParticipant('con_dr', serverData);
+    dr.add(new FakePublication('TR_a', 'audio', 'microphone')).subscribe();
+    dr.add(new FakePublication('TR_v', 'video', 'camera')).subscribe();
+    const { room, order, events } = await connected([dr]);
+    order.length = 0;
+    room.fire('participantDisconnected', dr);
+    for (const pub of dr.trackPublications.values())
+      room.fire('trackSubscribed', pub.track, pub, dr);
+    room.fire('participantConnected', dr);
+    assert.deepEqual(order, [
+      'streamDestroyed',
+      'connectionDestroyed',
+      'connectionCreated',
+      'streamCreated',
+      'streamSubscribed',
+    ]);
+    assert.equal(events.streamSubscribed?.at(-1)?.mediaStream.getTracks().length, 2);
+  });
+
   it('should follow publications, mutes, screen shares and departures', async () => {
     const { room, events } = await connected();
     const pat = new FakeParticipant('con_pat', '{"userId":"p","displayName":"P","role":"patient"}');
@@ -365,10 +406,13 @@ describe('LiveKit backend with a fake Room', () => {
     const { room, events } = await connected();
     room.fire('reconnecting');
     room.fire('reconnected');
+    // A signalling-only drop (livekit-client resumes it) is a reconnection too.
+    room.fire('signalReconnecting');
+    room.fire('reconnected');
     room.fire('disconnected', 4);
     room.fire('disconnected', 9);
-    assert.equal(events.reconnecting?.length, 1);
-    assert.equal(events.reconnected?.length, 1);
+    assert.equal(events.reconnecting?.length, 2);
+    assert.equal(events.reconnected?.length, 2);
     assert.deepEqual(events.disconnected, [{ reason: 'forceDisconnectByServer' }]);
     assert.equal(room.listenerCount(), 0, 'listeners released');
   });

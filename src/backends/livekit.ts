@@ -421,7 +421,7 @@ class LiveKitBackend implements MediaBackend {
     on('trackMuted', refreshFrom);
     on('trackUnmuted', refreshFrom);
     on('participantMetadataChanged', (_prev: unknown, p: LkParticipant) => {
-      if (p !== room.localParticipant) this.emit('connectionCreated', toConnection(p));
+      if (this.connections.has(p.identity)) this.emit('connectionCreated', toConnection(p));
     });
     on('activeSpeakersChanged', (speakers: LkParticipant[]) => {
       const now = new Set(speakers.map((s) => s.identity));
@@ -451,6 +451,8 @@ class LiveKitBackend implements MediaBackend {
       else this.quality.delete(p.identity);
     });
     on('reconnecting', () => this.emit('reconnecting', { reason: 'networkDisconnect' }));
+    // Only the signalling connection dropped (livekit-client resumes it): still a lost network.
+    on('signalReconnecting', () => this.emit('reconnecting', { reason: 'networkDisconnect' }));
     on('reconnected', () => this.emit('reconnected', {}));
     on('disconnected', (reason?: number) => {
       if (this.room !== room) return;
