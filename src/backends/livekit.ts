@@ -38,7 +38,7 @@ import type {
   PublishOptions,
 } from '../backend.js';
 import { Emitter } from '../emitter.js';
-import { AudioSinks } from './livekit-audio-sink.js';
+import { AudioSinks } from './audio-sinks.js';
 import { ConsultError, isAbortError, throwIfAborted, type ConsultErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { QualityLevel, Unsubscribe } from '../types.js';

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import type { BackendEventMap, BackendStream } from '../backend.js';
+import { AudioSinks } from './audio-sinks.js';
 import { field, messageOf } from './openvidu-errors.js';
 import type { OvSession, OvStream, OvSubscriber } from './openvidu-types.js';
 
@@ -27,36 +28,6 @@ interface RemoteEntry {
   media?: MediaStream;
   /** A `screen` stream derived from this one is currently presented. */
   screenShown: boolean;
-  /** Muted element that keeps the received audio flowing into Web Audio (see {@link attachAudioSink}). */
-  audioSink?: HTMLMediaElement;
-}
-
-/**
- * Chromium feeds a received WebRTC audio track into Web Audio (`createMediaStreamSource`) only while
- * a media element plays that track; otherwise the analyser reads silence. openvidu-browser's speaking
- * detection (hark) analyses the subscriber's MediaStream that way, and the adapter subscribes
- * without an element, so `publisherStartSpeaking` never fired unless the app happened to play the
- * audio itself. A muted, detached `<audio>` is enough of a sink (measured in Chromium 156: analyser
- * peak 0 without it, ~1.0 with it, whether attached before or after the analyser). It plays nothing.
- */
-function attachAudioSink(entry: RemoteEntry, media: MediaStream): void {
-  releaseAudioSink(entry);
-  const AudioElement = (globalThis as { Audio?: new () => HTMLAudioElement }).Audio;
-  if (!AudioElement || media.getAudioTracks().length === 0) return;
-  const sink = new AudioElement();
-  sink.muted = true;
-  sink.srcObject = media;
-  // Muted playback is always allowed by autoplay policies; a rejection only costs speaking events.
-  sink.play().catch(() => undefined);
-  entry.audioSink = sink;
-}
-
-function releaseAudioSink(entry: RemoteEntry): void {
-  const sink = entry.audioSink;
-  if (!sink) return;
-  entry.audioSink = undefined;
-  sink.pause();
-  sink.srcObject = null;
 }
 
 /** @internal */
@@ -64,6 +35,8 @@ export class RemoteStreams {
   private readonly ctx: RemoteStreamsContext;
   private receiveVideo = true;
   private readonly remotes = new Map<string, RemoteEntry>();
+  /** Keeps received audio flowing into Web Audio for hark's speaking detection (audio-sinks.ts). */
+  private readonly audioSinks = new AudioSinks();
   /** Screen-share state announced by remote connections: connectionId → streamId. */
   private readonly remoteScreens = new Map<string, string>();
 
@@ -76,7 +49,7 @@ export class RemoteStreams {
     const entry = this.remotes.get(stream.streamId);
     if (!entry) return;
     this.remotes.delete(stream.streamId);
-    releaseAudioSink(entry);
+    this.audioSinks.release(stream.streamId);
     if (entry.screenShown) this.emitScreenDestroyed(entry, reason ?? '');
     this.ctx.emit('streamDestroyed', {
       streamId: stream.streamId,
@@ -124,7 +97,7 @@ export class RemoteStreams {
 
   /** Forgets every stream (the session ended). */
   clear(): void {
-    for (const entry of this.remotes.values()) releaseAudioSink(entry);
+    this.audioSinks.clear();
     this.remotes.clear();
     this.remoteScreens.clear();
   }
@@ -184,7 +157,7 @@ export class RemoteStreams {
     }
     if (!media || media === entry.media) return;
     entry.media = media;
-    attachAudioSink(entry, media);
+    this.audioSinks.set(entry.stream.streamId, media);
     if (!this.receiveVideo) entry.subscriber.subscribeToVideo(false);
     this.ctx.emit('streamSubscribed', {
       streamId: entry.stream.streamId,

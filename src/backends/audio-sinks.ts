@@ -1,10 +1,11 @@
 /**
- * Muted audio sinks for received LiveKit audio. Chromium feeds a received WebRTC audio track into
- * Web Audio (`createMediaStreamSource`) only while a media element plays that track; otherwise an
- * analyser reads silence. The backend attaches no element of its own (the elements do, an SDK-only
- * app may not), so level meters on `Participant.stream` would read silence: one muted, detached
- * `<audio>` per presented stream keeps the audio flowing. It plays nothing. The OpenVidu adapter
- * does the same (backends/openvidu-subscribers.ts).
+ * Muted audio sinks for received audio, used by both adapters. Chromium feeds a received WebRTC
+ * audio track into Web Audio (`createMediaStreamSource`) only while a media element plays that
+ * track; otherwise an analyser reads silence (measured in Chromium 156: analyser peak 0 without a
+ * sink, ~1.0 with one, whether attached before or after the analyser). The adapters attach no
+ * element of their own (the elements do, an SDK-only app may not), so level meters on
+ * `Participant.stream` and openvidu-browser's speaking detection (hark) would read silence: one
+ * muted, detached `<audio>` per presented stream keeps the audio flowing. It plays nothing.
  * @internal
  */
 export class AudioSinks {
@@ -18,7 +19,8 @@ export class AudioSinks {
     const sink = new AudioElement();
     sink.muted = true;
     sink.srcObject = media;
-    // Muted playback is always allowed by autoplay policies; a rejection only costs the levels.
+    // Muted playback is always allowed by autoplay policies; a rejection only costs the levels
+    // (and, on OpenVidu, the speaking events).
     sink.play().catch(() => undefined);
     this.sinks.set(key, sink);
   }
