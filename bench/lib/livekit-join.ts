@@ -5,12 +5,10 @@
  * B's `room.connect()` and stops at the first frame presented by a `<video>` playing A's subscribed
  * camera track (`requestVideoFrameCallback`). Joins are spaced like the OpenVidu row's.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { build } from 'esbuild';
 import { AccessToken } from 'livekit-server-sdk';
 import type { Browser, Page } from 'playwright-core';
 import { startLiveKitDevServer } from '../../server/dev-media-server/livekit/server.js';
+import { bundlePage, servePage } from './browser.js';
 import { sleep } from './report.js';
 
 const PAGE_ENTRY = `
@@ -76,28 +74,9 @@ export async function liveKitJoins(
   spacingMs: number,
   onJoin: (i: number, t: LiveKitJoin) => void,
 ): Promise<{ joins: LiveKitJoin[]; forwardedPackets: number }> {
-  const root = new URL('../../', import.meta.url).pathname;
-  const bundle = await build({
-    stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'bench-livekit-page.js' },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2021',
-    write: false,
-    logLevel: 'silent',
-  });
-  const js = (bundle.outputFiles[0] as { text: string }).text;
   const server = await startLiveKitDevServer({ port: 0 });
-  const web = createServer((req, res) => {
-    res.setHeader('content-type', req.url === '/lk.js' ? 'text/javascript' : 'text/html');
-    res.end(
-      req.url === '/lk.js'
-        ? js
-        : '<!doctype html><meta charset="utf-8"><script src="/lk.js"></script>',
-    );
-  });
-  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-  const pageUrl = `http://localhost:${(web.address() as AddressInfo).port}/`;
+  const site = await servePage(await bundlePage(PAGE_ENTRY));
+  const pageUrl = site.url;
   const room = 'bench-join';
   let n = 0;
   const token = (): Promise<string> => {
@@ -144,7 +123,7 @@ export async function liveKitJoins(
     return { joins, forwardedPackets: server.stats().forwardedPackets };
   } finally {
     await a.close();
-    await new Promise<void>((resolve) => web.close(() => resolve()));
+    await site.close();
     await server.close();
   }
 }

@@ -26,7 +26,6 @@ import { waitUntil } from './support/browser.js';
 import { launchFirefox } from './support/firefox.js';
 import { bundleLiveKitPage, harnessPage, type HarnessPage } from './support/livekit-page.js';
 
-const root = new URL('../../', import.meta.url).pathname;
 const ROOM = 'consult-e2e';
 
 let server: LiveKitDevServer;
@@ -94,7 +93,7 @@ describe(
           ? { logger: createJsonLogger('info', (line) => console.error(line)) }
           : {}),
       });
-      const js = await bundleLiveKitPage(root);
+      const js = await bundleLiveKitPage();
       web = createServer((req, res) => {
         if (req.url === '/lk.js') {
           res.setHeader('content-type', 'text/javascript');

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { AccessToken } from 'livekit-server-sdk';
 import { chromium, type Browser } from 'playwright-core';
 import {
@@ -18,8 +17,8 @@ import {
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
 import { waitUntil } from './support/browser.js';
 import { launchFirefox } from './support/firefox.js';
+import { bundleForPage } from './support/page-bundle.js';
 
-const root = new URL('../../', import.meta.url).pathname;
 const ROOM = 'consult-sdk';
 
 const PAGE_ENTRY = `
@@ -146,16 +145,7 @@ void describe(
   () => {
     before(async () => {
       server = await startLiveKitDevServer({ port: 0 });
-      const bundle = await build({
-        stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'e2e-entry.ts', loader: 'ts' },
-        bundle: true,
-        format: 'iife',
-        platform: 'browser',
-        target: 'es2021',
-        write: false,
-        logLevel: 'silent',
-      });
-      const js = bundle.outputFiles[0]!.text;
+      const js = await bundleForPage({ contents: PAGE_ENTRY, sourcefile: 'e2e-entry.ts' });
       web = createServer((req, res) => {
         res.setHeader('content-type', req.url === '/sdk.js' ? 'text/javascript' : 'text/html');
         res.end(

@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDevMediaServer, type DevMediaServer } from '../../server/dev-media-server/index.js';
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
+import { bundleForPage } from './support/page-bundle.js';
 
-const root = new URL('../../', import.meta.url).pathname;
 const FLAGS = chromiumFlags({ cameras: 2 });
 
 // The page side: a global `harness` driving one backend and recording its events.
@@ -127,16 +126,7 @@ async function waitForEvent(
 describe('SDK OpenVidu adapter through the dev media server', { timeout: 90_000 }, () => {
   before(async () => {
     server = await startDevMediaServer({ port: 0, recording: false });
-    const bundle = await build({
-      stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'e2e-entry.ts', loader: 'ts' },
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2021',
-      write: false,
-      logLevel: 'silent',
-    });
-    const js = bundle.outputFiles[0]!.text;
+    const js = await bundleForPage({ contents: PAGE_ENTRY, sourcefile: 'e2e-entry.ts' });
     web = createServer((req, res) => {
       if (req.url === '/sdk.js') {
         res.setHeader('content-type', 'text/javascript');

@@ -11,7 +11,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { AccessToken } from 'livekit-server-sdk';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type {
@@ -29,8 +28,8 @@ import {
 import { findFfmpeg, findFfprobe, run } from '../../server/dev-media-server/media/ffmpeg.js';
 import { getRequestListener } from '@hono/node-server';
 import { chromiumFlags } from '../../scripts/chromium-flags.mjs';
+import { bundleForPage } from './support/page-bundle.js';
 
-const root = new URL('../../', import.meta.url).pathname;
 const FLAGS = chromiumFlags();
 const WAIT_MS = 15_000;
 
@@ -517,16 +516,7 @@ async function serverIdle(): Promise<void> {
 describe('SDK ConsultSession through the dev media server', { timeout: 180_000 }, () => {
   before(async () => {
     workDir = await mkdtemp(joinPath(tmpdir(), 'consultkit-e2e-session-'));
-    const bundle = await build({
-      stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'e2e-session.ts', loader: 'ts' },
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2021',
-      write: false,
-      logLevel: 'silent',
-    });
-    const js = bundle.outputFiles[0]!.text;
+    const js = await bundleForPage({ contents: PAGE_ENTRY, sourcefile: 'e2e-session.ts' });
     // One origin serves the page, the test's token endpoint and the token server under /api (as a
     // portal that proxies it), so the SDK runs without CORS.
     const mounted: { api?: (req: IncomingMessage, res: ServerResponse) => void } = {};

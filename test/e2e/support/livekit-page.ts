@@ -3,7 +3,7 @@
 // each remote video presents (requestVideoFrameCallback), reads the audio packets received, and
 // records data packets and events. {@link harnessPage} drives it from playwright-core (Chromium) or
 // puppeteer-core (Firefox) alike.
-import { build } from 'esbuild';
+import { bundleForPage } from './page-bundle.js';
 
 export const LIVEKIT_PAGE_ENTRY = `
 import { Room, RoomEvent, Track, VideoPresets } from 'livekit-client';
@@ -97,22 +97,12 @@ globalThis.harness = {
 `;
 
 /** Bundles {@link LIVEKIT_PAGE_ENTRY} with the repository's livekit-client (an IIFE script). */
-export async function bundleLiveKitPage(root: string): Promise<string> {
-  const bundle = await build({
-    stdin: {
-      contents: LIVEKIT_PAGE_ENTRY,
-      resolveDir: root,
-      sourcefile: 'livekit-entry.js',
-      loader: 'js',
-    },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2021',
-    write: false,
-    logLevel: 'silent',
+export function bundleLiveKitPage(): Promise<string> {
+  return bundleForPage({
+    contents: LIVEKIT_PAGE_ENTRY,
+    sourcefile: 'livekit-entry.js',
+    loader: 'js',
   });
-  return bundle.outputFiles[0]!.text;
 }
 
 /** What {@link LIVEKIT_PAGE_ENTRY} leaves on `globalThis.harness`. */

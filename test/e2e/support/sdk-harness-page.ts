@@ -2,9 +2,8 @@
 // src/index.ts (esbuild, IIFE; openvidu-browser and the event-stream client come in through the
 // SDK's dynamic imports) plus `globalThis.harness`, which joins with a portal bearer token and keeps
 // what the session emits. The test reads it with `page.evaluate(() => harness.summary())`.
-import { build } from 'esbuild';
 
-const root = new URL('../../../', import.meta.url).pathname;
+import { bundleForPage } from './page-bundle.js';
 
 const PAGE_ENTRY = `
 import { createConsultClient } from './src/index.ts';
@@ -105,17 +104,7 @@ export interface Harness {
 
 /** The page: an HTML shell and the bundled harness script it loads from `/harness.js`. */
 export async function buildHarnessPage(): Promise<{ html: string; js: string }> {
-  const bundle = await build({
-    stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'e2e-harness.ts', loader: 'ts' },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2021',
-    write: false,
-    logLevel: 'silent',
-  });
-  const js = bundle.outputFiles[0]?.text;
-  if (!js) throw new Error('esbuild produced no harness bundle');
+  const js = await bundleForPage({ contents: PAGE_ENTRY, sourcefile: 'e2e-harness.ts' });
   return {
     html: '<!doctype html><meta charset="utf-8"><title>harness</title><script src="/harness.js"></script>',
     js,
