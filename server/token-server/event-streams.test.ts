@@ -80,13 +80,15 @@ describe('a fresh event stream', () => {
     assert.equal(r.status, 200, r.text);
   }
 
-  test('an admission made while the patient’s stream starts arrives once, and later events follow', async () => {
-    const id = 'fresh-admit-race';
+  /**
+   * The provider admits the waiting patient `n` of consultation `id` when the patient's fresh stream
+   * runs `sql`; the admission must arrive once, and the consent change after it must follow.
+   */
+  async function admitDuring(id: string, n: number, sql: RegExp): Promise<void> {
     assert.equal((await s.call('POST', `/api/consults/${id}/token`, { token: dr })).status, 200);
-    const p = await patient(31);
+    const p = await patient(n);
     assert.equal((await s.call('POST', `/api/consults/${id}/token`, { token: p })).status, 202);
-    // The provider admits between the patient's stream reading its cursor and its snapshot.
-    arm({ sql: CURSOR, consultId: id, hook: () => admit(id, 'pat-31') });
+    arm({ sql, consultId: id, hook: () => admit(id, `pat-${n}`) });
     const stream = await SseReader.open(`${s.ts.url}/api/consults/${id}/events`, {
       Authorization: `Bearer ${p}`,
     });
@@ -101,26 +103,15 @@ describe('a fresh event stream', () => {
     } finally {
       stream.close();
     }
+  }
+
+  test('an admission made while the patient’s stream starts arrives once, and later events follow', async () => {
+    // The provider admits between the patient's stream reading its cursor and its snapshot.
+    await admitDuring('fresh-admit-race', 31, CURSOR);
   });
 
   test('an admission made between reading where the patient stands and the cursor lets later events through', async () => {
-    const id = 'fresh-admit-standing';
-    assert.equal((await s.call('POST', `/api/consults/${id}/token`, { token: dr })).status, 200);
-    const p = await patient(32);
-    assert.equal((await s.call('POST', `/api/consults/${id}/token`, { token: p })).status, 202);
     // Still waiting when the stream looks where the patient stands; admitted before its cursor.
-    arm({ sql: STANDING, consultId: id, hook: () => admit(id, 'pat-32') });
-    const stream = await SseReader.open(`${s.ts.url}/api/consults/${id}/events`, {
-      Authorization: `Bearer ${p}`,
-    });
-    try {
-      await stream.next('admitted');
-      await consentOfProvider(id);
-      await stream.next('consent', (c: { entries: unknown[] }) => c.entries.length === 1);
-      assert.equal(stream.named('admitted').length, 1, JSON.stringify(stream.events));
-      assertOnceInOrder(stream.events);
-    } finally {
-      stream.close();
-    }
+    await admitDuring('fresh-admit-standing', 32, STANDING);
   });
 });
