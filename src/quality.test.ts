@@ -230,11 +230,36 @@ describe('quality hysteresis', () => {
   });
 });
 
+/**
+ * Advances the fake clock one sampling interval and waits until the sampler has read the stats
+ * once. The sampler loads quality.js with a dynamic import, which under load can outlast one
+ * advance(); a tick that moved on without waiting would let two intervals' stats collapse into
+ * one sample (or skip one while the first sample is still busy).
+ */
+function sampledTicks(h: ReturnType<typeof createHarness>): () => Promise<void> {
+  let reads = 0;
+  const getStats = h.backend.getStats.bind(h.backend);
+  h.backend.getStats = async (id) => {
+    const stats = await getStats(id);
+    reads += 1;
+    return stats;
+  };
+  return async () => {
+    const before = reads;
+    await h.clock.advance(2000);
+    const deadline = Date.now() + 5000;
+    while (reads === before && Date.now() < deadline) await flushMicrotasks();
+    await flushMicrotasks();
+    assert.equal(reads, before + 1, 'one stats read per interval');
+  };
+}
+
 describe('quality monitoring in a session', () => {
   it('should poll stats every 2 s, set participant quality and suggest audio-only', async () => {
     const h = createHarness();
     const session = await h.client.join('c1');
     const events = recordEvents(session, SESSION_EVENT_NAMES);
+    const sampled = sampledTicks(h);
     let t = 0;
     let lost = 0;
     let sent = 0;
@@ -250,7 +275,7 @@ describe('quality monitoring in a session', () => {
         bytes: t * 10,
         timestamp: t,
       });
-      await h.clock.advance(2000);
+      await sampled();
     };
     for (let i = 0; i < 4; i++) await tick();
     const local = session.state.participants[0];
@@ -268,15 +293,7 @@ describe('quality monitoring in a session', () => {
   it('should smooth each participant level: one slow interval does not change it', async () => {
     const h = createHarness();
     const session = await h.client.join('c1');
-    // Each interval must be sampled exactly once: the sampler loads quality.js with a dynamic
-    // import, which under load can outlast one advance(), so wait until it has read the stats.
-    let reads = 0;
-    const getStats = h.backend.getStats.bind(h.backend);
-    h.backend.getStats = async (id) => {
-      const stats = await getStats(id);
-      reads += 1;
-      return stats;
-    };
+    const sampled = sampledTicks(h);
     const levels: string[] = [];
     let t = 0;
     for (const rtt of [20, 20, 500, 20, 20, 600, 700, 20]) {
@@ -289,12 +306,7 @@ describe('quality monitoring in a session', () => {
         bytes: t,
         timestamp: t,
       });
-      const before = reads;
-      await h.clock.advance(2000);
-      const deadline = Date.now() + 5000;
-      while (reads === before && Date.now() < deadline) await flushMicrotasks();
-      await flushMicrotasks();
-      assert.equal(reads, before + 1, 'one stats read per interval');
+      await sampled();
       levels.push(session.state.participants[0]?.quality.level ?? 'none');
     }
     assert.deepEqual(levels, ['good', 'good', 'good', 'good', 'good', 'good', 'poor', 'poor']);
