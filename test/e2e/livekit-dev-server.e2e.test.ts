@@ -325,91 +325,98 @@ describe(
       }
     });
 
-    it('a participant whose signal socket drops resumes with its sid; media and data flow again', async () => {
-      const dora = harnessPage(await page());
-      const eve = harnessPage(await page());
-      const room = 'consult-e2e-resume';
-      await dora.call('join', server.wsUrl, await token('dora', '{}', room));
-      await dora.call('publish');
-      await eve.call('join', server.wsUrl, await token('eve', '{}', room));
-      await eve.call('publish');
-      const frames = (p: HarnessPage, id: string) => p.read('frames').then((f) => f[id] ?? 0);
-      await waitUntil(
-        'video frames both ways',
-        async () => (await frames(dora, 'eve')) >= 10 && (await frames(eve, 'dora')) >= 10,
-        30_000,
-        250,
-      );
-      const sid = await dora.call('sid');
-      const ufrags = await dora.call('remoteUfrags');
-      assert.equal(ufrags.length, 2, 'publisher and subscriber');
+    // failNext: reconnection attempts that fail at once before one gets through (a network still
+    // down): each reached the server, which resumed the participant and offered an ICE restart on
+    // a socket already gone.
+    for (const failNext of [0, 2])
+      it(`a participant whose signal socket drops resumes with its sid after ${failNext} failed attempts; media and data flow again`, async () => {
+        const dora = harnessPage(await page());
+        const eve = harnessPage(await page());
+        const room = `consult-e2e-resume-${failNext}`;
+        await dora.call('join', server.wsUrl, await token('dora', '{}', room));
+        await dora.call('publish');
+        await eve.call('join', server.wsUrl, await token('eve', '{}', room));
+        await eve.call('publish');
+        const frames = (p: HarnessPage, id: string) => p.read('frames').then((f) => f[id] ?? 0);
+        await waitUntil(
+          'video frames both ways',
+          async () => (await frames(dora, 'eve')) >= 10 && (await frames(eve, 'dora')) >= 10,
+          30_000,
+          250,
+        );
+        const sid = await dora.call('sid');
+        const ufrags = await dora.call('remoteUfrags');
+        assert.equal(ufrags.length, 2, 'publisher and subscriber');
 
-      assert.equal(await dora.call('cutSignal'), 1);
-      await waitUntil(
-        'dora resumes',
-        () => dora.read('events').then((e) => e.some(([n]) => n === 'reconnected')),
-        30_000,
-        250,
-      );
-      const doraEvents = (await dora.read('events')).map(([n]) => n);
-      assert.ok(doraEvents.includes('signalReconnecting'), doraEvents.join());
-      assert.ok(!doraEvents.includes('disconnected'), doraEvents.join());
-      assert.equal(await dora.call('sid'), sid);
-      assert.deepEqual(
-        server.rooms.listParticipants(room)?.map((p) => [p.identity, p.sid]),
-        [
-          ['dora', sid],
-          ['eve', await eve.call('sid')],
-        ],
-      );
+        assert.equal(await dora.call('cutSignal', failNext), 1);
+        await waitUntil(
+          'dora resumes',
+          () => dora.read('events').then((e) => e.some(([n]) => n === 'reconnected')),
+          30_000,
+          250,
+        );
+        const doraEvents = (await dora.read('events')).map(([n]) => n);
+        assert.ok(doraEvents.includes('signalReconnecting'), doraEvents.join());
+        assert.ok(!doraEvents.includes('disconnected'), doraEvents.join());
+        assert.equal(await dora.call('sid'), sid);
+        assert.deepEqual(
+          server.rooms.listParticipants(room)?.map((p) => [p.identity, p.sid]),
+          [
+            ['dora', sid],
+            ['eve', await eve.call('sid')],
+          ],
+        );
 
-      // Media flows again both ways over ICE restarted on both peer connections.
-      await waitUntil(
-        'new ICE credentials on both peer connections',
-        async () => {
-          const now = await dora.call('remoteUfrags');
-          return now.length === 2 && now.every((u, i) => u !== ufrags[i]);
-        },
-        10_000,
-        100,
-      );
-      const [d0, e0] = [await frames(dora, 'eve'), await frames(eve, 'dora')];
-      await waitUntil(
-        'video frames advance both ways after the resume',
-        async () => (await frames(dora, 'eve')) > d0 + 30 && (await frames(eve, 'dora')) > e0 + 30,
-        30_000,
-        250,
-      );
-      await dora.call('send', 'back again', 'chat');
-      await eve.call('send', 'welcome back', 'chat');
-      assert.deepEqual(
-        await waitUntil("eve receives dora's packet", () => eve.read('received').then((r) => r[0])),
-        { text: 'back again', identity: 'dora', topic: 'chat' },
-      );
-      assert.deepEqual(
-        await waitUntil("dora receives eve's packet", () =>
-          dora.read('received').then((r) => r[0]),
-        ),
-        { text: 'welcome back', identity: 'eve', topic: 'chat' },
-      );
+        // Media flows again both ways over ICE restarted on both peer connections.
+        await waitUntil(
+          'new ICE credentials on both peer connections',
+          async () => {
+            const now = await dora.call('remoteUfrags');
+            return now.length === 2 && now.every((u, i) => u !== ufrags[i]);
+          },
+          10_000,
+          100,
+        );
+        const [d0, e0] = [await frames(dora, 'eve'), await frames(eve, 'dora')];
+        await waitUntil(
+          'video frames advance both ways after the resume',
+          async () =>
+            (await frames(dora, 'eve')) > d0 + 30 && (await frames(eve, 'dora')) > e0 + 30,
+          30_000,
+          250,
+        );
+        await dora.call('send', 'back again', 'chat');
+        await eve.call('send', 'welcome back', 'chat');
+        assert.deepEqual(
+          await waitUntil("eve receives dora's packet", () =>
+            eve.read('received').then((r) => r[0]),
+          ),
+          { text: 'back again', identity: 'dora', topic: 'chat' },
+        );
+        assert.deepEqual(
+          await waitUntil("dora receives eve's packet", () =>
+            dora.read('received').then((r) => r[0]),
+          ),
+          { text: 'welcome back', identity: 'eve', topic: 'chat' },
+        );
 
-      // The other side never saw dora leave or come back; the server saw one join.
-      const eveEvents = await eve.read('events');
-      assert.deepEqual(
-        eveEvents.filter(([n, d]) => n.startsWith('participant') && d === 'dora'),
-        [],
-      );
-      assert.equal(
-        events.filter(
-          (e) =>
-            e.event === 'participant_joined' &&
-            e.room?.name === room &&
-            e.participant?.identity === 'dora',
-        ).length,
-        1,
-      );
-      await dora.call('leave');
-      await eve.call('leave');
-    });
+        // The other side never saw dora leave or come back; the server saw one join.
+        const eveEvents = await eve.read('events');
+        assert.deepEqual(
+          eveEvents.filter(([n, d]) => n.startsWith('participant') && d === 'dora'),
+          [],
+        );
+        assert.equal(
+          events.filter(
+            (e) =>
+              e.event === 'participant_joined' &&
+              e.room?.name === room &&
+              e.participant?.identity === 'dora',
+          ).length,
+          1,
+        );
+        await dora.call('leave');
+        await eve.call('leave');
+      });
   },
 );

@@ -377,55 +377,86 @@ describe('the packed package, installed into a fresh project', () => {
     assert.deepEqual(server, { dev: 'function', token: 'function', create: 'function' });
   });
 
-  it("npx consult-kit demo serves the installed dist/cdn; the doctor's <consult-room> renders and joins", async () => {
-    demo = spawn(
-      'npx',
-      ['--no-install', 'consult-kit', 'demo', '--port', '0', '--media-port', '0'],
-      {
-        cwd: app,
-        env: childEnv(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true, // its own process group, so stopDemo() also reaches the node npx starts
-      },
-    );
-    demo.stdout?.on('data', (d: Buffer) => (demoOutput += d.toString()));
-    demo.stderr?.on('data', (d: Buffer) => (demoOutput += d.toString()));
-    const doctorUrl = await waitUntil(
-      'the demo to print the doctor link',
-      () => {
-        assert.equal(demo?.exitCode, null, `the demo exited:\n${demoOutput}`);
-        return /Doctor:\s+(http:\/\/\S+)/.exec(demoOutput)?.[1];
-      },
-      WAIT_MS * 2,
-    );
-    assert.match(demoOutput, /script-tag build from dist\/cdn/, 'the demo did not use dist/cdn');
+  // The doctor's page is the script-tag portal: the IIFE, which loads the OpenVidu adapter from
+  // itself and livekit-client from the `livekit-client.js` beside it.
+  for (const backend of ['openvidu', 'livekit'] as const)
+    it(`npx consult-kit demo --backend ${backend} serves the installed dist/cdn; the doctor's <consult-room> renders and joins`, async () => {
+      await stopDemo();
+      demoOutput = '';
+      demo = spawn(
+        'npx',
+        [
+          '--no-install',
+          'consult-kit',
+          'demo',
+          '--backend',
+          backend,
+          '--port',
+          '0',
+          '--media-port',
+          '0',
+        ],
+        {
+          cwd: app,
+          env: childEnv(),
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true, // its own process group, so stopDemo() also reaches the node npx starts
+        },
+      );
+      demo.stdout?.on('data', (d: Buffer) => (demoOutput += d.toString()));
+      demo.stderr?.on('data', (d: Buffer) => (demoOutput += d.toString()));
+      const doctorUrl = await waitUntil(
+        'the demo to print the doctor link',
+        () => {
+          assert.equal(demo?.exitCode, null, `the demo exited:\n${demoOutput}`);
+          return /Doctor:\s+(http:\/\/\S+)/.exec(demoOutput)?.[1];
+        },
+        WAIT_MS * 2,
+      );
+      assert.match(demoOutput, /script-tag build from dist\/cdn/, 'the demo did not use dist/cdn');
 
-    browser = await launchBrowser();
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    await page.goto(doctorUrl);
-    const defined = await page.evaluate(async () => {
-      await customElements.whenDefined('consult-room');
-      return ['consult-room', 'consult-chat'].map((n) => customElements.get(n) !== undefined);
-    });
-    assert.deepEqual(defined, [true, true]);
-    await page
-      .getByRole('button', { name: 'Join', exact: true })
-      .click({ timeout: WAIT_MS })
-      .catch((e: unknown) => {
-        throw new Error(`no Join button: ${String(e)}\n${errors.join('\n')}`);
+      browser ??= await launchBrowser();
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      const scripts: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        // livekit-client asks for /rtc/v1 first and falls back to /rtc (what the dev server speaks).
+        const rtcV1 = /\/rtc\/v1\b/.test(`${m.text()} ${m.location().url ?? ''}`);
+        if (m.type() === 'error' && !(backend === 'livekit' && rtcV1)) errors.push(m.text());
       });
-    // Connected through the installed build's OpenVidu chunk and the installed dev media server.
-    await page
-      .locator('[part~="leave-button"]')
-      .waitFor({ timeout: WAIT_MS })
-      .catch((e: unknown) => {
-        throw new Error(`the doctor did not join: ${String(e)}\n${errors.join('\n')}`);
+      page.on('request', (r) => {
+        if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname);
       });
-    assert.deepEqual(errors, []);
-  });
+      await page.goto(doctorUrl);
+      const defined = await page.evaluate(async () => {
+        await customElements.whenDefined('consult-room');
+        return ['consult-room', 'consult-chat'].map((n) => customElements.get(n) !== undefined);
+      });
+      assert.deepEqual(defined, [true, true]);
+      await page
+        .getByRole('button', { name: 'Join', exact: true })
+        .click({ timeout: WAIT_MS })
+        .catch((e: unknown) => {
+          throw new Error(`no Join button: ${String(e)}\n${errors.join('\n')}`);
+        });
+      // Connected through the installed build and the installed dev media server.
+      await page
+        .locator('[part~="leave-button"]')
+        .waitFor({ timeout: WAIT_MS })
+        .catch((e: unknown) => {
+          throw new Error(`the doctor did not join: ${String(e)}\n${errors.join('\n')}`);
+        });
+      assert.deepEqual(errors, []);
+      assert.ok(
+        scripts.some((s) => s.endsWith('/consult-kit.iife.js')),
+        scripts.join(),
+      );
+      assert.equal(
+        scripts.some((s) => s.endsWith('/livekit-client.js')),
+        backend === 'livekit',
+        scripts.join(),
+      );
+      await page.close();
+    });
 });

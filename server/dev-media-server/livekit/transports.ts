@@ -124,6 +124,8 @@ abstract class Transport {
   protected closed = false;
   private remoteSet = false;
   private readonly early: CandidateInit[] = [];
+  /** The candidates trickled since the last offer was created (its ICE generation's). */
+  protected trickled: string[] = [];
 
   constructor(
     protected readonly options: TransportOptions,
@@ -131,7 +133,10 @@ abstract class Transport {
   ) {
     this.pc = new RTCPeerConnection({ ...options.baseConfig, ...config });
     this.pc.onIceCandidate.subscribe((candidate) => {
-      if (candidate?.candidate && !this.closed) options.onCandidate(candidateToJson(candidate));
+      if (!candidate?.candidate || this.closed) return;
+      const json = candidateToJson(candidate);
+      this.trickled.push(json);
+      options.onCandidate(json);
     });
   }
 
@@ -260,6 +265,8 @@ export class SubscriberTransport extends Transport {
   private offerId = 0;
   /** The next offer restarts ICE (a resumed client). */
   private iceRestart = false;
+  /** The offer sent and not answered yet. */
+  private pending: { sdp: string; id: number; iceRestart: boolean } | undefined;
   /** Called after each answer is applied (new down tracks ask for key frames then). */
   private readonly answeredListeners = new Set<() => void>();
 
@@ -313,12 +320,27 @@ export class SubscriberTransport extends Transport {
 
   /**
    * A resumed client: the next offer restarts ICE (livekit-client holds its subscriber's candidates
-   * until that offer). An offer sent while its socket was down never arrived: it is replaced.
+   * until that offer). An offer sent while its socket was down never arrived: it is replaced, or,
+   * when it was itself an unanswered ICE restart (the socket of an earlier resume attempt died at
+   * once), sent again with its candidates. Restarting werift's ICE once per failed attempt left
+   * the subscriber connection without media after the attempt that got through.
    */
   restartIce(): void {
     if (this.closed) return;
+    const pending = this.pending;
+    if (pending?.iceRestart) {
+      this.sendOffer(pending.sdp, pending.id);
+      for (const candidate of this.trickled) this.options.onCandidate(candidate);
+      return;
+    }
     this.iceRestart = true;
+    // An offer is being created: it goes out on the new socket; the restart follows its answer.
+    if (this.offering && !pending) {
+      this.again = true;
+      return;
+    }
     this.offering = false;
+    this.pending = undefined;
     this.negotiate();
   }
 
@@ -333,12 +355,12 @@ export class SubscriberTransport extends Transport {
       this.options.logger.debug('stale subscriber answer ignored', { id, offer: this.offerId });
       return;
     }
-    if (process.env['LK_DEBUG_SDP']) console.error(`DBG subscriber answer\n${sdp}`);
     try {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
       this.remoteDescriptionSet();
     } finally {
       this.offering = false;
+      this.pending = undefined;
     }
     for (const listener of this.answeredListeners) listener();
     if (this.again) {
@@ -351,15 +373,16 @@ export class SubscriberTransport extends Transport {
     if (this.closed || this.offering) return;
     this.offering = true;
     try {
-      const offer = await this.pc.createOffer(this.iceRestart ? { iceRestart: true } : undefined);
+      const iceRestart = this.iceRestart;
+      const offer = await this.pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
       this.iceRestart = false;
       withoutDefaultStunServer(this.pc, this.options.baseConfig);
+      this.trickled = [];
       await this.pc.setLocalDescription(offer);
       const sdp = this.pc.localDescription?.sdp;
       if (!sdp || this.closed) return;
-      if (process.env['LK_DEBUG_SDP'])
-        console.error(`DBG subscriber offer ${this.offerId + 1}\n${sdp}`);
-      this.sendOffer(sdp, ++this.offerId);
+      this.pending = { sdp, id: ++this.offerId, iceRestart };
+      this.sendOffer(sdp, this.pending.id);
     } catch (error) {
       this.offering = false;
       this.options.logger.warn('subscriber offer failed', { error: errorMessage(error) });

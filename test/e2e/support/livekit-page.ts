@@ -13,9 +13,15 @@ const received = [];
 const audio = {};
 // livekit-client's signalling sockets, so a test can cut them (a dropped connection).
 const sockets = [];
+// How many of the next signalling sockets fail at once (a network still down while it retries).
+let failing = 0;
 const NativeWebSocket = WebSocket;
 globalThis.WebSocket = class extends NativeWebSocket {
-  constructor(...args) { super(...args); sockets.push(this); }
+  constructor(...args) {
+    super(...args);
+    sockets.push(this);
+    if (failing > 0) { failing--; this.close(); }
+  }
 };
 const pcs = [];
 const NativePc = RTCPeerConnection;
@@ -86,8 +92,12 @@ globalThis.harness = {
     return pcs.filter((pc) => pc.connectionState !== 'closed' && pc.remoteDescription)
       .map((pc) => (/a=ice-ufrag:(\\S+)/.exec(pc.remoteDescription.sdp) || [])[1] || '');
   },
-  /** Closes the open signalling sockets (as a dropped connection would); how many were open. */
-  cutSignal() {
+  /**
+   * Closes the open signalling sockets (as a dropped connection would) and makes the next
+   * \`failNext\` ones fail at once; how many were open.
+   */
+  cutSignal(failNext = 0) {
+    failing = failNext;
     const open = sockets.filter((s) => s.readyState === NativeWebSocket.OPEN);
     for (const s of open) s.close();
     return open.length;
@@ -118,7 +128,7 @@ export interface LiveKitHarness {
   audioPackets(identity: string): Promise<number>;
   state(): string;
   sid(): string;
-  cutSignal(): number;
+  cutSignal(failNext?: number): number;
   remoteUfrags(): string[];
   leave(): Promise<void>;
 }
