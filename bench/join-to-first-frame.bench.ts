@@ -19,17 +19,12 @@
  * dev server's LiveKit mode with livekit-client, in the same browser, against the same loopback
  * baseline median.
  */
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDevMediaServer } from '../server/dev-media-server/index.js';
 import type { DevMediaServer } from '../server/dev-media-server/index.js';
 import { check, commandFor, log, max, median, min, report, round, sleep } from './lib/report.js';
 import { createSession, createToken } from './lib/werift-participant.js';
-import { chromiumFlags } from '../scripts/chromium-flags.mjs';
+import { bundlePage, launchChromium, servePage, type PageServer } from './lib/browser.js';
 import { liveKitJoins, type LiveKitJoin } from './lib/livekit-join.js';
 
 const ID = 'join-to-first-frame';
@@ -38,8 +33,6 @@ const FIRST_FRAME_TIMEOUT_MS = 15_000;
 const KEYFRAME_SPACING_MS = 1_500;
 /** Under the runner's 300 s: a loaded shared machine makes each join several times slower. */
 const DEADLINE_MS = 240_000;
-
-const FLAGS = chromiumFlags();
 
 /** What one timed run returns (ms from the start of the clock). */
 interface Timing {
@@ -208,20 +201,10 @@ async function main(): Promise<void> {
   }, DEADLINE_MS);
   deadline.unref();
 
-  const root = new URL('../', import.meta.url).pathname;
-  const bundle = await build({
-    stdin: { contents: PAGE_ENTRY, resolveDir: root, sourcefile: 'bench-page.js' },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2021',
-    write: false,
-    logLevel: 'silent',
-  });
-  const js = (bundle.outputFiles[0] as { text: string }).text;
+  const js = await bundlePage(PAGE_ENTRY);
 
   let server: DevMediaServer | undefined;
-  let web: Server | undefined;
+  let web: PageServer | undefined;
   let browser: Browser | undefined;
   const sfu: Timing[] = [];
   const loop: Timing[] = [];
@@ -244,22 +227,9 @@ async function main(): Promise<void> {
       },
     });
     const dev = server;
-    web = createServer((req, res) => {
-      if (req.url === '/bench.js') {
-        res.setHeader('content-type', 'text/javascript');
-        res.end(js);
-      } else {
-        res.setHeader('content-type', 'text/html');
-        res.end('<!doctype html><meta charset="utf-8"><script src="/bench.js"></script>');
-      }
-    });
-    const webServer = web;
-    await new Promise<void>((resolve) => webServer.listen(0, '127.0.0.1', resolve));
-    const pageUrl = `http://localhost:${(webServer.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({
-      executablePath: process.env['CHROME_PATH'] || '/usr/bin/chromium',
-      args: FLAGS,
-    });
+    web = await servePage(js);
+    const pageUrl = web.url;
+    browser = await launchChromium();
     const chrome = browser;
 
     const openPage = async (): Promise<{ context: BrowserContext; page: PageApi }> => {
@@ -329,8 +299,7 @@ async function main(): Promise<void> {
     liveKit.push(...lk.joins);
   } finally {
     await browser?.close();
-    const webServer = web;
-    if (webServer) await new Promise<void>((resolve) => webServer.close(() => resolve()));
+    await web?.close();
     await server?.close();
   }
 
