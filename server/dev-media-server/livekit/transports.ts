@@ -124,6 +124,8 @@ abstract class Transport {
   protected closed = false;
   private remoteSet = false;
   private readonly early: CandidateInit[] = [];
+  /** The ICE generation whose checks {@link startRestartedIce} started, per ICE transport. */
+  private readonly checked = new WeakMap<object, number>();
   /** The candidates trickled since the last offer was created (its ICE generation's). */
   protected trickled: string[] = [];
 
@@ -172,6 +174,28 @@ abstract class Transport {
       .catch((error: unknown) =>
         this.options.logger.debug('peer connection close failed', { error: errorMessage(error) }),
       );
+  }
+
+  /**
+   * werift restarts ICE (new credentials, no pairs) but, with DTLS still up, never runs the new
+   * generation's checks: it pairs only the trickled candidates it can resolve, and queues the
+   * browser's own checks until a start that never comes. A browser whose host candidates are mDNS
+   * names (Firefox; Chrome outside the tests) is reached only through those checks, so after an ICE
+   * restart its media stopped. Starts the checks of each restarted generation once.
+   */
+  protected startRestartedIce(): void {
+    for (const dtls of this.pc.dtlsTransports) {
+      const ice = dtls.iceTransport;
+      const connection = ice.connection;
+      if (this.closed || dtls.state !== 'connected' || connection.nominated) continue;
+      if (!connection.remoteUsername || this.checked.get(ice) === connection.generation) continue;
+      this.checked.set(ice, connection.generation);
+      ice
+        .start()
+        .catch((error: unknown) =>
+          this.options.logger.warn('ICE restart checks failed', { error: errorMessage(error) }),
+        );
+    }
   }
 
   protected remoteDescriptionSet(): void {
@@ -243,6 +267,7 @@ export class PublisherTransport extends Transport {
       const local = this.pc.localDescription?.sdp;
       if (!local) throw new Error('werift produced no answer');
       this.startLateSctp();
+      this.startRestartedIce();
       return local;
     });
     this.chain = run.catch(() => undefined);
@@ -358,6 +383,7 @@ export class SubscriberTransport extends Transport {
     try {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
       this.remoteDescriptionSet();
+      this.startRestartedIce();
     } finally {
       this.offering = false;
       this.pending = undefined;
