@@ -27,34 +27,40 @@
  *   `disconnect(false)`, tracks handed over as user-provided `MediaStreamTrack`s).
  * - Device switching is `replaceTrack` (the session captures the new device); audio output is the
  *   elements' `setSinkId`, as on OpenVidu, since the backend attaches no media element.
+ *
+ * This module owns the connection (connect, disconnect, teardown), the translation of the room's
+ * events, signals and statistics. The local publications are `livekit-publisher.ts`, the remote
+ * participants and their streams `livekit-remotes.ts`, the pure mappings (quality, disconnect
+ * reasons, errors, streams) `livekit-mappings.ts` and the structural livekit-client types
+ * `livekit-types.ts`; only this module imports them, so all of them load with this chunk.
  * @packageDocumentation
  */
-import type {
-  BackendConnection,
-  BackendEventMap,
-  BackendStats,
-  BackendStream,
-  MediaBackend,
-  PublishOptions,
-} from '../backend.js';
+import type { BackendEventMap, BackendStats, MediaBackend, PublishOptions } from '../backend.js';
 import { Emitter } from '../emitter.js';
-import { AudioSinks } from './audio-sinks.js';
-import { ConsultError, isAbortError, throwIfAborted, type ConsultErrorCode } from '../errors.js';
+import { ConsultError, throwIfAborted } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { QualityLevel, Unsubscribe } from '../types.js';
 import {
-  LK_CONNECTION_ERROR,
-  LK_DISCONNECT_REASON,
-  type LiveKitModule,
-  type LkLocalPublication,
-  type LkParticipant,
-  type LkPublication,
-  type LkRoom,
-  type LkSource,
-} from './livekit-types.js';
+  disconnectReason,
+  field,
+  isScreen,
+  mergeReports,
+  qualityLevel,
+  translateLiveKitError,
+} from './livekit-mappings.js';
+import { LocalPublisher } from './livekit-publisher.js';
+import { RemoteParticipants } from './livekit-remotes.js';
+import type { LiveKitModule, LkParticipant, LkPublication, LkRoom } from './livekit-types.js';
 import { summarizeStats } from './stats.js';
 
 export type * from './livekit-types.js';
+export {
+  CAMERA_SUFFIX,
+  disconnectReason,
+  qualityLevel,
+  SCREEN_SUFFIX,
+  translateLiveKitError,
+} from './livekit-mappings.js';
 
 /** Options of {@link createLiveKitBackend}. @public */
 export interface LiveKitBackendOptions {
@@ -68,11 +74,6 @@ export interface LiveKitBackendOptions {
   /** ICE servers that override the ones the LiveKit server announces. */
   iceServers?: RTCIceServer[];
 }
-
-/** Suffixes of the stream ids the backend presents per participant. @internal */
-export const CAMERA_SUFFIX = '#camera';
-/** @internal */
-export const SCREEN_SUFFIX = '#screen';
 
 const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -107,137 +108,7 @@ export function createLiveKitBackend(options: LiveKitBackendOptions): MediaBacke
   return new LiveKitBackend(options);
 }
 
-// ── Mappings (exported for the unit tests) ───────────────────────────────────────────────────────
-
-/**
- * LiveKit's connection quality onto the SDK's levels: `excellent`/`good` → `good`,
- * `poor`/`lost` → `poor`; anything else (`unknown`) → undefined (the classifier decides).
- * LiveKit's `poor` is its lowest live grade (one bar), so it is the SDK's `poor`, which is what the
- * audio-only advice watches; LiveKit has no grade between `good` and `poor` to map onto `fair`.
- * @internal
- */
-export function qualityLevel(quality: string | undefined): QualityLevel | undefined {
-  switch (quality) {
-    case 'excellent':
-    case 'good':
-      return 'good';
-    case 'poor':
-    case 'lost':
-      return 'poor';
-    default:
-      return undefined;
-  }
-}
-
-/**
- * A `DisconnectReason` onto the reason names the session understands (OpenVidu's):
- * we left → `disconnect`; removed by the server or replaced by the same identity →
- * `forceDisconnectByServer` (the session ends `evicted`); room deleted or closed →
- * `sessionClosedByServer` (`session-closed`); anything else → `networkDisconnect` (the session
- * fails with `connection-lost`, the LiveKit reason in the error's details).
- * @internal
- */
-export function disconnectReason(reason: number | undefined): string {
-  switch (reason) {
-    case LK_DISCONNECT_REASON.CLIENT_INITIATED:
-      return 'disconnect';
-    case LK_DISCONNECT_REASON.PARTICIPANT_REMOVED:
-    case LK_DISCONNECT_REASON.DUPLICATE_IDENTITY:
-      return 'forceDisconnectByServer';
-    case LK_DISCONNECT_REASON.ROOM_DELETED:
-    case LK_DISCONNECT_REASON.ROOM_CLOSED:
-      return 'sessionClosedByServer';
-    default:
-      return 'networkDisconnect';
-  }
-}
-
-function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null
-    ? (value as Record<string, unknown>)[key]
-    : undefined;
-}
-
-/** What `Room.connect` rejects with (a `ConnectionError` with a numeric `reason`) as a ConsultError. @internal */
-export function translateLiveKitError(error: unknown, fallback: ConsultErrorCode): ConsultError {
-  if (error instanceof ConsultError) return error;
-  if (isAbortError(error)) return ConsultError.aborted(error);
-  const reason = field(error, 'reason');
-  const status = field(error, 'status');
-  const message = field(error, 'message');
-  const make = (code: ConsultErrorCode): ConsultError =>
-    new ConsultError(code, typeof message === 'string' && message ? message : code, {
-      cause: error,
-      details: {
-        ...(typeof reason === 'number' ? { liveKitReason: reason } : {}),
-        ...(typeof status === 'number' ? { status } : {}),
-      },
-    });
-  if (reason === LK_CONNECTION_ERROR.NotAllowed) return make('forbidden');
-  if (reason === LK_CONNECTION_ERROR.Cancelled) return ConsultError.aborted(error);
-  return make(fallback);
-}
-
-function isLive(track: MediaStreamTrack | undefined): track is MediaStreamTrack {
-  return !!track && track.readyState !== 'ended';
-}
-
-function toConnection(p: LkParticipant): BackendConnection {
-  return {
-    connectionId: p.identity,
-    serverData: p.metadata ?? '',
-    clientData: '',
-    createdAt: p.joinedAt?.getTime() ?? Date.now(),
-  };
-}
-
-const isScreen = (source: LkSource): boolean =>
-  source === 'screen_share' || source === 'screen_share_audio';
-
-/** The camera (or screen) stream of a participant as the backend presents it. */
-function streamOf(p: LkParticipant, kind: 'camera' | 'screen'): BackendStream | undefined {
-  const pubs = [...p.trackPublications.values()].filter(
-    (pub) => isScreen(pub.source) === (kind === 'screen'),
-  );
-  if (pubs.length === 0) return undefined;
-  const audio = pubs.find((pub) => pub.kind === 'audio');
-  const video = pubs.find((pub) => pub.kind === 'video');
-  return {
-    streamId: p.identity + (kind === 'screen' ? SCREEN_SUFFIX : CAMERA_SUFFIX),
-    connectionId: p.identity,
-    kind,
-    hasAudio: !!audio,
-    hasVideo: !!video,
-    audioActive: !!audio && !audio.isMuted,
-    videoActive: !!video && !video.isMuted,
-  };
-}
-
-function sameStream(a: BackendStream | undefined, b: BackendStream | undefined): boolean {
-  return (
-    !!a &&
-    !!b &&
-    a.hasAudio === b.hasAudio &&
-    a.hasVideo === b.hasVideo &&
-    a.audioActive === b.audioActive &&
-    a.videoActive === b.videoActive
-  );
-}
-
-/** Merges several stats reports (one per track) into one for {@link summarizeStats}. */
-function mergeReports(reports: (RTCStatsReport | undefined)[]): RTCStatsReport {
-  const merged = new Map<string, unknown>();
-  for (const report of reports) report?.forEach((value, key: string) => merged.set(key, value));
-  return merged as unknown as RTCStatsReport;
-}
-
 // ── The backend ─────────────────────────────────────────────────────────────────────────────────
-
-interface Presented {
-  info: BackendStream;
-  /** Track ids of the last `streamSubscribed` MediaStream. */
-  trackIds: string;
-}
 
 class LiveKitBackend implements MediaBackend {
   private readonly url: string;
@@ -250,21 +121,13 @@ class LiveKitBackend implements MediaBackend {
   private room: LkRoom | undefined;
   private detachRoom: (() => void) | undefined;
   private disconnectedEmitted = false;
-  private readonly presented = new Map<string, Presented>();
-  private readonly audioSinks = new AudioSinks();
+  /** LiveKit's quality grade per participant, the local one included (read by `getStats`). */
   private readonly quality = new Map<string, QualityLevel>();
+  /** Who LiveKit last listed as speaking, the local participant included. */
   private speaking = new Set<string>();
-  /** Remote identities whose `connectionCreated` went out (a stream never precedes its connection). */
-  private readonly connections = new Set<string>();
-  private receiveVideo = true;
 
-  private tracks: { audio?: MediaStreamTrack; video?: MediaStreamTrack } = {};
-  private published: { audio?: LkLocalPublication; video?: LkLocalPublication } = {};
-  private screen: LkLocalPublication | undefined;
-  private audioEnabled = true;
-  private videoEnabled = true;
-  /** Serialises publishing operations so they never interleave. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly local: LocalPublisher;
+  private readonly remote: RemoteParticipants;
 
   constructor(options: LiveKitBackendOptions) {
     this.url = options.url;
@@ -273,6 +136,11 @@ class LiveKitBackend implements MediaBackend {
     this.load = options.livekit ?? defaultLiveKit;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 20_000;
     this.iceServers = options.iceServers;
+    this.local = new LocalPublisher({
+      room: () => this.room,
+      requireRoom: () => this.requireRoom(),
+    });
+    this.remote = new RemoteParticipants({ emit: this.emit.bind(this) });
   }
 
   on<K extends keyof BackendEventMap>(
@@ -348,8 +216,8 @@ class LiveKitBackend implements MediaBackend {
     // Participants already in the room: connections first, then their streams (OpenVidu's order).
     // (A subscription that completed while connecting has already announced its participant.)
     const remotes = [...room.remoteParticipants.values()];
-    for (const p of remotes) this.announce(p);
-    for (const p of remotes) this.refresh(p);
+    for (const p of remotes) this.remote.announce(p);
+    for (const p of remotes) this.remote.refresh(p);
     const id = room.localParticipant.identity;
     this.logger.debug('media connected', { connectionId: id });
     return { connectionId: id };
@@ -371,13 +239,10 @@ class LiveKitBackend implements MediaBackend {
     this.detachRoom?.();
     this.detachRoom = undefined;
     this.room = undefined;
-    this.presented.clear();
-    this.audioSinks.clear();
+    this.remote.clear();
     this.quality.clear();
     this.speaking.clear();
-    this.connections.clear();
-    this.published = {};
-    this.screen = undefined;
+    this.local.reset();
   }
 
   private emitDisconnected(reason: string): void {
@@ -394,21 +259,19 @@ class LiveKitBackend implements MediaBackend {
       handlers.push([event, h]);
     };
     on('participantConnected', (p: LkParticipant) => {
-      this.announce(p);
-      this.refresh(p);
+      this.remote.announce(p);
+      this.remote.refresh(p);
     });
     on('participantDisconnected', (p: LkParticipant) => {
-      this.connections.delete(p.identity);
-      for (const kind of ['camera', 'screen'] as const)
-        this.withdraw(p.identity, kind, 'disconnect');
+      this.remote.left(p.identity);
       this.quality.delete(p.identity);
       this.emit('connectionDestroyed', { connectionId: p.identity, reason: 'disconnect' });
     });
     const refreshFrom = (_x: unknown, p: LkParticipant | undefined): void => {
-      if (p && p !== room.localParticipant) this.refresh(p);
+      if (p && p !== room.localParticipant) this.remote.refresh(p);
     };
     on('trackPublished', (pub: LkPublication, p: LkParticipant) => {
-      if (pub.kind === 'video' && !this.receiveVideo) setSubscribed(pub, false);
+      this.remote.published(pub);
       refreshFrom(pub, p);
     });
     on('trackUnpublished', refreshFrom);
@@ -420,9 +283,9 @@ class LiveKitBackend implements MediaBackend {
     );
     on('trackMuted', refreshFrom);
     on('trackUnmuted', refreshFrom);
-    on('participantMetadataChanged', (_prev: unknown, p: LkParticipant) => {
-      if (this.connections.has(p.identity)) this.emit('connectionCreated', toConnection(p));
-    });
+    on('participantMetadataChanged', (_prev: unknown, p: LkParticipant) =>
+      this.remote.metadataChanged(p),
+    );
     on('activeSpeakersChanged', (speakers: LkParticipant[]) => {
       const now = new Set(speakers.map((s) => s.identity));
       for (const id of now)
@@ -470,194 +333,43 @@ class LiveKitBackend implements MediaBackend {
     };
   }
 
-  /** Emits `connectionCreated` for `p` unless it went out already. */
-  private announce(p: LkParticipant): void {
-    if (this.connections.has(p.identity)) return;
-    this.connections.add(p.identity);
-    this.emit('connectionCreated', toConnection(p));
-  }
-
-  /**
-   * Brings the presented camera and screen streams of a remote participant up to date. Its
-   * connection is announced first: the subscriber PC may deliver a participant's tracks while
-   * `room.connect()` is still pending, before the participants already in the room are listed.
-   */
-  private refresh(p: LkParticipant): void {
-    this.announce(p);
-    for (const kind of ['camera', 'screen'] as const) {
-      const info = streamOf(p, kind);
-      const key = p.identity + (kind === 'screen' ? SCREEN_SUFFIX : CAMERA_SUFFIX);
-      const shown = this.presented.get(key);
-      if (!info) {
-        if (shown) this.withdraw(p.identity, kind, 'unpublish');
-        continue;
-      }
-      if (!shown) {
-        this.presented.set(key, { info, trackIds: '' });
-        this.emit('streamCreated', info);
-      } else if (!sameStream(shown.info, info)) {
-        for (const property of ['audioActive', 'videoActive'] as const) {
-          if (shown.info[property] !== info[property] && shown.info.hasAudio === info.hasAudio)
-            this.emit('streamPropertyChanged', {
-              streamId: key,
-              connectionId: p.identity,
-              property,
-              value: info[property],
-            });
-        }
-        // A kind appeared or vanished: present the stream again with its new shape.
-        if (shown.info.hasAudio !== info.hasAudio || shown.info.hasVideo !== info.hasVideo)
-          this.emit('streamCreated', info);
-        shown.info = info;
-      }
-      this.emitMedia(p, kind, key);
-    }
-  }
-
-  private emitMedia(p: LkParticipant, kind: 'camera' | 'screen', key: string): void {
-    const shown = this.presented.get(key);
-    if (!shown) return;
-    const tracks = [...p.trackPublications.values()]
-      .filter((pub) => isScreen(pub.source) === (kind === 'screen'))
-      .map((pub) => pub.track?.mediaStreamTrack)
-      .filter((t): t is MediaStreamTrack => !!t);
-    const ids = tracks.map((t) => t.id).join(',');
-    if (tracks.length === 0 || ids === shown.trackIds) return;
-    shown.trackIds = ids;
-    const mediaStream = new MediaStream(tracks);
-    this.audioSinks.set(key, mediaStream);
-    this.emit('streamSubscribed', { streamId: key, connectionId: p.identity, mediaStream });
-  }
-
-  private withdraw(identity: string, kind: 'camera' | 'screen', reason: string): void {
-    const key = identity + (kind === 'screen' ? SCREEN_SUFFIX : CAMERA_SUFFIX);
-    if (!this.presented.delete(key)) return;
-    this.audioSinks.release(key);
-    this.emit('streamDestroyed', { streamId: key, connectionId: identity, reason });
-  }
-
-  async setReceiveVideo(enabled: boolean): Promise<void> {
-    this.receiveVideo = enabled;
-    for (const p of this.room?.remoteParticipants.values() ?? [])
-      for (const pub of p.trackPublications.values())
-        if (pub.kind === 'video') setSubscribed(pub, enabled);
-  }
-
-  // ── Publishing ──────────────────────────────────────────────────────────────────────────────
-
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private requireRoom(): LkRoom {
     if (!this.room) throw ConsultError.invalidState('The media backend is not connected.');
     return this.room;
   }
 
+  // ── Publishing and remote participants (livekit-publisher.ts, livekit-remotes.ts) ────────────
+
   publish(options: PublishOptions): Promise<void> {
-    return this.serial(async () => {
-      this.requireRoom();
-      this.tracks = { audio: options.audioTrack, video: options.videoTrack };
-      this.audioEnabled = options.audioEnabled;
-      this.videoEnabled = options.videoEnabled;
-      for (const kind of ['audio', 'video'] as const) await this.publishKind(kind);
-    });
-  }
-
-  /** Publishes the wanted track of one kind (if live and not yet published) and applies its mute. */
-  private async publishKind(kind: 'audio' | 'video'): Promise<void> {
-    const room = this.requireRoom();
-    const track = this.tracks[kind];
-    if (!this.published[kind] && isLive(track)) {
-      try {
-        this.published[kind] = await room.localParticipant.publishTrack(track, {
-          source: kind === 'audio' ? 'microphone' : 'camera',
-        });
-      } catch (error) {
-        throw translateLiveKitError(error, 'connection-failed');
-      }
-    }
-    await this.applyMute(kind);
-  }
-
-  private async applyMute(kind: 'audio' | 'video'): Promise<void> {
-    const track = this.published[kind]?.track;
-    if (!track) return;
-    const enabled = kind === 'audio' ? this.audioEnabled : this.videoEnabled;
-    try {
-      await (enabled ? track.unmute() : track.mute());
-    } catch (error) {
-      throw translateLiveKitError(error, 'unknown');
-    }
+    return this.local.publish(options);
   }
 
   unpublish(): Promise<void> {
-    return this.serial(async () => {
-      const room = this.room;
-      const pubs = [this.published.audio, this.published.video, this.screen];
-      this.published = {};
-      this.screen = undefined;
-      this.tracks = {};
-      if (!room) return;
-      for (const pub of pubs)
-        if (pub?.track) await room.localParticipant.unpublishTrack(pub.track, false);
-    });
+    return this.local.unpublish();
   }
 
-  async setAudioEnabled(enabled: boolean): Promise<void> {
-    this.audioEnabled = enabled;
-    await this.serial(() => this.applyMute('audio'));
+  setAudioEnabled(enabled: boolean): Promise<void> {
+    return this.local.setAudioEnabled(enabled);
   }
 
-  async setVideoEnabled(enabled: boolean): Promise<void> {
-    this.videoEnabled = enabled;
-    await this.serial(() => this.applyMute('video'));
+  setVideoEnabled(enabled: boolean): Promise<void> {
+    return this.local.setVideoEnabled(enabled);
   }
 
   replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void> {
-    return this.serial(async () => {
-      if (track.kind !== kind)
-        throw ConsultError.invalidState(`Expected a ${kind} track, got ${track.kind}.`);
-      this.tracks = { ...this.tracks, [kind]: track };
-      const published = this.published[kind]?.track;
-      if (!published) {
-        if (this.room) await this.publishKind(kind);
-        return;
-      }
-      if (published.mediaStreamTrack === track) return;
-      try {
-        // `true`: the new track is the caller's; LiveKit must not stop it later.
-        await published.replaceTrack(track, true);
-      } catch (error) {
-        throw translateLiveKitError(error, 'unknown');
-      }
-    });
+    return this.local.replaceTrack(kind, track);
   }
 
   publishScreen(track: MediaStreamTrack): Promise<void> {
-    return this.serial(async () => {
-      const room = this.requireRoom();
-      if (track.kind !== 'video')
-        throw ConsultError.invalidState('A screen share needs a video track.');
-      if (this.screen?.track) await room.localParticipant.unpublishTrack(this.screen.track, false);
-      try {
-        this.screen = await room.localParticipant.publishTrack(track, { source: 'screen_share' });
-      } catch (error) {
-        this.screen = undefined;
-        throw translateLiveKitError(error, 'connection-failed');
-      }
-    });
+    return this.local.publishScreen(track);
   }
 
   unpublishScreen(): Promise<void> {
-    return this.serial(async () => {
-      const screen = this.screen;
-      this.screen = undefined;
-      if (screen?.track && this.room)
-        await this.room.localParticipant.unpublishTrack(screen.track, false);
-    });
+    return this.local.unpublishScreen();
+  }
+
+  async setReceiveVideo(enabled: boolean): Promise<void> {
+    this.remote.setReceiveVideo(enabled, this.room?.remoteParticipants.values() ?? []);
   }
 
   // ── Signals and stats ───────────────────────────────────────────────────────────────────────
@@ -705,9 +417,4 @@ class LiveKitBackend implements MediaBackend {
     const stats = summarizeStats(mergeReports(got), local ? 'send' : 'receive', Date.now());
     return level ? { ...stats, level } : stats;
   }
-}
-
-function setSubscribed(pub: LkPublication, subscribed: boolean): void {
-  const remote = pub as Partial<{ setSubscribed(value: boolean): void }>;
-  remote.setSubscribed?.(subscribed);
 }
