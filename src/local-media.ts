@@ -11,6 +11,7 @@ import { ConsultError, MediaDeviceError, translateMediaError } from './errors.js
 import { silentLogger, type Logger } from './logger.js';
 import type { MediaDevicesLike, Platform } from './platform.js';
 import type { DeviceInfo, LocalMediaState, Unsubscribe } from './types.js';
+import { SerialQueue } from './serial.js';
 
 /** The part of the media backend local media drives mid-call. @public */
 export type LocalMediaSink = Pick<
@@ -70,7 +71,7 @@ export class LocalMedia {
   private screen: { track: MediaStreamTrack; stream: MediaStream; onEnded: () => void } | undefined;
   private listening = false;
   private cameraBeforeAudioOnly = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private stopped = false;
 
   constructor(options: LocalMediaOptions) {
@@ -564,9 +565,7 @@ export class LocalMedia {
   }
 
   private serial<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(operation, operation);
-    this.queue = run.catch(() => undefined);
-    return run.then(
+    return this.queue.run(operation).then(
       (value) => value,
       (error: unknown) => {
         throw ConsultError.from(error);

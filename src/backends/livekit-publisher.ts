@@ -11,6 +11,7 @@ import type { PublishOptions } from '../backend.js';
 import { ConsultError } from '../errors.js';
 import { isLive, translateLiveKitError } from './livekit-mappings.js';
 import type { LkLocalPublication, LkRoom } from './livekit-types.js';
+import { SerialQueue } from '../serial.js';
 
 /** What the publisher needs from the adapter. @internal */
 export interface LocalPublisherContext {
@@ -29,7 +30,7 @@ export class LocalPublisher {
   private audioEnabled = true;
   private videoEnabled = true;
   /** Serialises publishing operations so they never interleave. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(ctx: LocalPublisherContext) {
     this.ctx = ctx;
@@ -41,14 +42,8 @@ export class LocalPublisher {
     this.screen = undefined;
   }
 
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   publish(options: PublishOptions): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       this.ctx.requireRoom();
       this.tracks = { audio: options.audioTrack, video: options.videoTrack };
       this.audioEnabled = options.audioEnabled;
@@ -85,7 +80,7 @@ export class LocalPublisher {
   }
 
   unpublish(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const room = this.ctx.room();
       const pubs = [this.published.audio, this.published.video, this.screen];
       this.published = {};
@@ -99,16 +94,16 @@ export class LocalPublisher {
 
   async setAudioEnabled(enabled: boolean): Promise<void> {
     this.audioEnabled = enabled;
-    await this.serial(() => this.applyMute('audio'));
+    await this.queue.run(() => this.applyMute('audio'));
   }
 
   async setVideoEnabled(enabled: boolean): Promise<void> {
     this.videoEnabled = enabled;
-    await this.serial(() => this.applyMute('video'));
+    await this.queue.run(() => this.applyMute('video'));
   }
 
   replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       if (track.kind !== kind)
         throw ConsultError.invalidState(`Expected a ${kind} track, got ${track.kind}.`);
       this.tracks = { ...this.tracks, [kind]: track };
@@ -128,7 +123,7 @@ export class LocalPublisher {
   }
 
   publishScreen(track: MediaStreamTrack): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const room = this.ctx.requireRoom();
       if (track.kind !== 'video')
         throw ConsultError.invalidState('A screen share needs a video track.');
@@ -143,7 +138,7 @@ export class LocalPublisher {
   }
 
   unpublishScreen(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const screen = this.screen;
       this.screen = undefined;
       const room = this.ctx.room();

@@ -18,6 +18,7 @@ import type {
   OvSession,
   OvStream,
 } from './openvidu-types.js';
+import { SerialQueue } from '../serial.js';
 
 /** Signal type the adapters use among themselves for screen-share state. @internal */
 export const SCREEN_SIGNAL = 'consultkit.screen';
@@ -45,7 +46,7 @@ export class LocalPublisher {
   private publishRequested = false;
   private screenTrack: MediaStreamTrack | undefined;
   /** Serialises publisher operations (publish, replace, screen) so they never interleave. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(ctx: LocalPublisherContext) {
     this.ctx = ctx;
@@ -69,15 +70,8 @@ export class LocalPublisher {
     this.tracks = {};
   }
 
-  /** Runs publisher operations one after another. */
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   publish(options: PublishOptions): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       this.ctx.requireSession();
       this.tracks = { audio: options.audioTrack, video: options.videoTrack };
       this.audioEnabled = options.audioEnabled;
@@ -88,7 +82,7 @@ export class LocalPublisher {
   }
 
   unpublish(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       this.publishRequested = false;
       this.screenTrack = undefined;
       await this.dropPublisher();
@@ -168,7 +162,7 @@ export class LocalPublisher {
   }
 
   setVideoEnabled(enabled: boolean): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       this.videoEnabled = enabled;
       const publisher = this.publisher;
       // While the screen is shared the publisher's video is the screen; the camera state applies later.
@@ -191,7 +185,7 @@ export class LocalPublisher {
   }
 
   replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       if (track.kind !== kind)
         throw ConsultError.invalidState(`Expected a ${kind} track, got ${track.kind}.`);
       this.tracks = { ...this.tracks, [kind]: track };
@@ -213,7 +207,7 @@ export class LocalPublisher {
   }
 
   publishScreen(track: MediaStreamTrack): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       this.ctx.requireSession();
       if (track.kind !== 'video')
         throw ConsultError.invalidState('A screen share needs a video track.');
@@ -232,7 +226,7 @@ export class LocalPublisher {
   }
 
   unpublishScreen(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       if (!this.screenTrack) return;
       this.screenTrack = undefined;
       const publisher = this.publisher;
