@@ -315,7 +315,7 @@ export class SubscriberTransport extends Transport {
     { sdp: string; id: number; iceRestart: boolean; transceivers: RTCRtpTransceiver[] } | undefined;
   /** Transceivers of an answered offer: the client can receive on them. */
   private readonly negotiated = new WeakSet<RTCRtpTransceiver>();
-  /** Called after each answer is applied (new down tracks ask for key frames then). */
+  /** Called after each answer is applied (new down tracks start forwarding then). */
   private readonly answeredListeners = new Set<() => void>();
 
   constructor(
