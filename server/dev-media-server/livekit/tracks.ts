@@ -126,12 +126,11 @@ export class PublishedTrack {
 
 /**
  * One subscriber's copy of a {@link PublishedTrack}: a sendonly transceiver on its subscriber PC. It
- * starts forwarding once the subscriber can receive it (`negotiated()`: its m-section was answered;
- * and the subscriber's DTLS is up);
- * until then it keeps the video from the newest key frame start on ({@link HeldVideo}) and sends it
- * first, so a joining subscriber does not wait for a key frame asked for only once it connected
- * (the publisher's limiter allows one PLI a second: the one asked for at connection came a second
- * after the first, ~840 ms of join-to-first-frame).
+ * starts forwarding once the subscriber can receive it (`negotiated()`: the offer carrying its
+ * m-section was answered, and the subscriber's DTLS is up). Until then it keeps the video from the
+ * newest key frame start on ({@link HeldVideo}) and sends that first, so a joining subscriber does
+ * not wait for a key frame asked for only once it connected: the publisher's limiter allows one PLI
+ * a second, and that second request came a second after the first (~800 ms of join-to-first-frame).
  */
 export class DownTrack {
   private closed = false;
