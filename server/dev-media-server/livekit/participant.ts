@@ -138,11 +138,15 @@ export class Participant {
       (sdp, id) =>
         this.send({ case: 'offer', value: new SessionDescription({ type: 'offer', sdp, id }) }),
     );
+    // A new down track starts with the picture it held (tracks.ts); one already forwarding after a
+    // reconnection asks for a fresh key frame.
     this.subscriber.onAnswered(() => {
-      for (const down of this.downTracks.values()) down.published.keyframes.request();
+      for (const down of this.downTracks.values()) down.start();
     });
     this.subscriber.onConnected(() => {
-      for (const down of this.downTracks.values()) down.published.keyframes.request();
+      for (const down of this.downTracks.values())
+        if (down.isForwarding) down.published.keyframes.request();
+        else down.start();
     });
     this.subscriber.negotiate();
     return this.subscriber;
@@ -162,6 +166,7 @@ export class Participant {
       slot.sender,
       slot.receiver,
       this.host.logger,
+      () => subscriber.isNegotiated(slot.transceiver),
       (d) => {
         if (this.downTracks.get(track.sid) === d) this.downTracks.delete(track.sid);
       },

@@ -2,8 +2,10 @@
  * The media of one published LiveKit track: the source received on the publisher's peer connection
  * (one werift track, or one per simulcast layer, of which the lowest is forwarded: always sent, and
  * a dev server needs no layer switching) and the down tracks that forward it to subscribers. RTP is
- * forwarded without transcoding; a subscription start and a subscriber's PLI/FIR ask the publisher
- * for a key frame through the shared {@link KeyframeLimiter}.
+ * forwarded without transcoding; a new subscription and a subscriber's PLI/FIR ask the publisher
+ * for a key frame through the shared {@link KeyframeLimiter}. A subscription asks when it is created
+ * and holds the picture that arrives until its subscriber can take it, as the OpenVidu mode's
+ * subscribers do (media/subscriber.ts).
  */
 import { PictureLossIndication, RtcpPayloadSpecificFeedback } from 'werift';
 import type {
@@ -15,7 +17,7 @@ import type {
   RtpPacket,
 } from 'werift';
 import type { TrackInfo } from '@livekit/protocol';
-import { KeyframeLimiter } from '../media/keyframe.js';
+import { HeldVideo, KeyframeLimiter } from '../media/keyframe.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
 
@@ -56,9 +58,15 @@ export class PublishedTrack {
     readonly kind: MediaKind,
     readonly transceiver: RTCRtpTransceiver,
     private readonly logger: Logger,
-    private readonly onForward: () => void,
+    /** Counts one packet forwarded to a subscriber. */
+    readonly forwarded: () => void,
   ) {
     this.keyframes = new KeyframeLimiter(() => this.sendPli(), KEYFRAME_INTERVAL_MS);
+  }
+
+  /** Bumped on each source switch (the down tracks rewrite their numbering then). */
+  get sourceGeneration(): number {
+    return this.generation;
   }
 
   get sid(): string {
@@ -98,7 +106,7 @@ export class PublishedTrack {
     if (this.source !== source || this.closed) return;
     source.lastSsrc = rtp.header.ssrc;
     for (const down of this.downTracks) {
-      if (down.write(rtp, this.generation)) this.onForward();
+      if (down.write(rtp, this.generation)) this.forwarded();
     }
   }
 
@@ -116,11 +124,20 @@ export class PublishedTrack {
   }
 }
 
-/** One subscriber's copy of a {@link PublishedTrack}: a sendonly transceiver on its subscriber PC. */
+/**
+ * One subscriber's copy of a {@link PublishedTrack}: a sendonly transceiver on its subscriber PC. It
+ * starts forwarding once the subscriber can receive it (`negotiated()`: the offer carrying its
+ * m-section was answered, and the subscriber's DTLS is up). Until then it keeps the video from the
+ * newest key frame start on ({@link HeldVideo}) and sends that first, so a joining subscriber does
+ * not wait for a key frame asked for only once it connected: the publisher's limiter allows one PLI
+ * a second, and that second request came a second after the first (~800 ms of join-to-first-frame).
+ */
 export class DownTrack {
   private closed = false;
   /** Source generation last written (a switch rewrites sequence numbers and timestamps). */
   private generation: number | undefined;
+  private forwarding = false;
+  private readonly held = new HeldVideo<RtpPacket>();
 
   constructor(
     readonly published: PublishedTrack,
@@ -128,6 +145,7 @@ export class DownTrack {
     readonly sender: RTCRtpSender,
     receiver: RTCRtpReceiver,
     private readonly logger: Logger,
+    private readonly negotiated: () => boolean,
     private readonly onClose: (down: DownTrack) => void,
   ) {
     published.downTracks.add(this);
@@ -141,15 +159,55 @@ export class DownTrack {
     };
     sender.onRtcp.subscribe((rtcp) => relay(rtcp, false));
     receiver.onRtcp.subscribe((rtcp) => relay(rtcp, true));
+    // The picture the subscriber will start with: asked for now, held until it can receive.
+    published.keyframes.request();
+  }
+
+  /** Whether it forwards yet (see {@link start}). */
+  get isForwarding(): boolean {
+    return this.forwarding;
   }
 
   get connected(): boolean {
     return this.sender.dtlsTransport?.state === 'connected';
   }
 
-  /** Sends a copy of `rtp` (header extensions dropped: the sender writes its own); false when not sent. */
+  /**
+   * Starts forwarding if the subscriber can receive now: the held picture first, or, when none
+   * arrived, a key frame request. Called when the subscriber's answer is applied and when it
+   * connects, and by the next packet.
+   */
+  start(): void {
+    if (this.forwarding || this.closed || !this.connected || !this.negotiated()) return;
+    this.forwarding = true;
+    const generation = this.published.sourceGeneration;
+    const held = this.held.take(generation);
+    for (const packet of held) if (this.send(packet, generation)) this.published.forwarded();
+    if (held.length === 0) this.published.keyframes.request();
+  }
+
+  /** Forwards (or, before {@link start}, holds) a copy of `rtp`; false when nothing was sent. */
   write(rtp: RtpPacket, generation: number): boolean {
-    if (this.closed || !this.connected) return false;
+    if (this.closed) return false;
+    this.start();
+    if (!this.forwarding) {
+      if (this.published.kind === 'video') this.held.hold(generation, rtp);
+      return false;
+    }
+    return this.connected && this.send(rtp, generation);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.held.take(-1);
+    this.published.downTracks.delete(this);
+    this.track.stop();
+    this.onClose(this);
+  }
+
+  /** Sends a copy of `rtp` (header extensions dropped: the sender writes its own). */
+  private send(rtp: RtpPacket, generation: number): boolean {
     const packet = rtp.clone();
     packet.header.extensions = [];
     packet.header.extension = false;
@@ -164,13 +222,5 @@ export class DownTrack {
       return false;
     }
     return true;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.published.downTracks.delete(this);
-    this.track.stop();
-    this.onClose(this);
   }
 }

@@ -17,6 +17,7 @@ import type {
   RTCRtpSender,
   RTCRtpTransceiver,
 } from 'werift';
+import { answerDtlsPassive, keepEarlyDtls } from '../media/dtls.js';
 import { withoutDefaultStunServer } from '../media/peer.js';
 import { receivingMediaConfig, sendingMediaConfig } from '../media/peer-config.js';
 import { errorMessage } from '../../shared/errors.js';
@@ -128,6 +129,8 @@ abstract class Transport {
   private readonly checked = new WeakMap<object, number>();
   /** The candidates trickled since the last offer was created (its ICE generation's). */
   protected trickled: string[] = [];
+  /** Stops keeping the browser's early DTLS flight (set once the DTLS transport exists). */
+  private stopKeepingDtls: (() => void) | undefined;
 
   constructor(
     protected readonly options: TransportOptions,
@@ -169,6 +172,7 @@ abstract class Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopKeepingDtls?.();
     this.pc
       .close()
       .catch((error: unknown) =>
@@ -196,6 +200,18 @@ abstract class Transport {
           this.options.logger.warn('ICE restart checks failed', { error: errorMessage(error) }),
         );
     }
+  }
+
+  /**
+   * Keeps the browser's first DTLS flight until werift's DTLS server reads it (media/dtls.ts): the
+   * browser sends its ClientHello once its side of the ICE pair is writable, usually before werift's
+   * ICE agent has seen the nomination, and werift dropped it; the handshake then waited for the
+   * browser's retransmission (about 200–400 ms of join-to-first-frame). Once, when the DTLS
+   * transport exists.
+   */
+  protected keepEarlyDtls(): void {
+    if (this.stopKeepingDtls || this.pc.dtlsTransports.length === 0) return;
+    this.stopKeepingDtls = keepEarlyDtls(this.pc);
   }
 
   protected remoteDescriptionSet(): void {
@@ -259,6 +275,10 @@ export class PublisherTransport extends Transport {
       if (this.closed) throw new Error('publisher transport is closed');
       await this.pc.setRemoteDescription({ type: 'offer', sdp: withoutSimulcastSsrcs(sdp) });
       withoutDefaultStunServer(this.pc, this.options.baseConfig);
+      // The server is the DTLS server (media/dtls.ts): werift answering `active` waited 100 ms after
+      // ICE before its first flight, and the client's connect waits for this peer connection too.
+      answerDtlsPassive(this.pc);
+      this.keepEarlyDtls();
       this.remoteDescriptionSet();
       for (const transceiver of this.pc.getTransceivers())
         if (transceiver.direction !== 'inactive') transceiver.setDirection('recvonly');
@@ -290,9 +310,12 @@ export class SubscriberTransport extends Transport {
   private offerId = 0;
   /** The next offer restarts ICE (a resumed client). */
   private iceRestart = false;
-  /** The offer sent and not answered yet. */
-  private pending: { sdp: string; id: number; iceRestart: boolean } | undefined;
-  /** Called after each answer is applied (new down tracks ask for key frames then). */
+  /** The offer sent and not answered yet, with the transceivers it carries. */
+  private pending:
+    { sdp: string; id: number; iceRestart: boolean; transceivers: RTCRtpTransceiver[] } | undefined;
+  /** Transceivers of an answered offer: the client can receive on them. */
+  private readonly negotiated = new WeakSet<RTCRtpTransceiver>();
+  /** Called after each answer is applied (new down tracks start forwarding then). */
   private readonly answeredListeners = new Set<() => void>();
 
   constructor(
@@ -309,6 +332,11 @@ export class SubscriberTransport extends Transport {
 
   onAnswered(listener: () => void): void {
     this.answeredListeners.add(listener);
+  }
+
+  /** Whether `transceiver` was in an offer the client has answered. */
+  isNegotiated(transceiver: RTCRtpTransceiver): boolean {
+    return this.negotiated.has(transceiver);
   }
 
   /** Adds a sendonly transceiver for a track of `participantSid`; the caller renegotiates. */
@@ -382,6 +410,7 @@ export class SubscriberTransport extends Transport {
     }
     try {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      for (const transceiver of this.pending?.transceivers ?? []) this.negotiated.add(transceiver);
       this.remoteDescriptionSet();
       this.startRestartedIce();
     } finally {
@@ -400,14 +429,16 @@ export class SubscriberTransport extends Transport {
     this.offering = true;
     try {
       const iceRestart = this.iceRestart;
+      const transceivers = this.pc.getTransceivers();
       const offer = await this.pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
       this.iceRestart = false;
       withoutDefaultStunServer(this.pc, this.options.baseConfig);
       this.trickled = [];
       await this.pc.setLocalDescription(offer);
+      this.keepEarlyDtls();
       const sdp = this.pc.localDescription?.sdp;
       if (!sdp || this.closed) return;
-      this.pending = { sdp, id: ++this.offerId, iceRestart };
+      this.pending = { sdp, id: ++this.offerId, iceRestart, transceivers };
       this.sendOffer(sdp, this.pending.id);
     } catch (error) {
       this.offering = false;
