@@ -234,10 +234,14 @@ describe('OpenViduClient over node:http', () => {
     try {
       const total = MAX_CONCURRENT_REQUESTS * 2 + 5;
       const sessions = Array.from({ length: total }, (_, i) => client.getSession(`s${i}`));
+      await waitFor('the first calls to arrive', () => held.length === MAX_CONCURRENT_REQUESTS);
       let answered = 0;
       while (answered < total) {
         await waitFor('a waiting call to arrive', () => held.length > answered);
-        answerJson(held[answered] as ServerResponse, 200, { sessionId: `s${answered}` });
+        // Arrival order across sockets is the network's: each answer names what was asked.
+        const res = held[answered] as ServerResponse;
+        const asked = /sessions\/([^?]+)/.exec(res.req.url ?? '')?.[1];
+        answerJson(res, 200, { sessionId: asked });
         answered++;
       }
       const got = await Promise.all(sessions);
