@@ -266,6 +266,29 @@ describe('OpenViduClient over node:http', () => {
     }
   });
 
+  test("an idle connection is closed by the client before the server's keep-alive timeout", async () => {
+    const srv = await loopbackServer((_req, res) => answerJson(res, 200, { sessionId: 's' }));
+    // Node's server announces `Keep-Alive: timeout=2` and closes an idle connection after 2 s.
+    srv.server.keepAliveTimeout = 2000;
+    const closed: Array<{ byClient: boolean }> = [];
+    srv.server.on('connection', (socket) => {
+      let byClient = false;
+      socket.on('end', () => (byClient = true));
+      socket.on('close', () => closed.push({ byClient }));
+    });
+    const client = new OpenViduClient({ url: srv.url, secret: 's' });
+    try {
+      assert.equal((await client.getSession('s'))?.sessionId, 's');
+      await waitFor('the idle connection to close', () => closed.length === 1, 5000);
+      // The client hung up first (the server saw its end): a request written on that connection
+      // could not have met the server's close.
+      assert.deepEqual(closed, [{ byClient: true }]);
+    } finally {
+      client.close();
+      await srv.close();
+    }
+  });
+
   test('a call times out when the answer, or the rest of its body, does not come', async () => {
     const srv = await loopbackServer((req, res) => {
       if (req.url?.startsWith('/openvidu/api/sessions/half')) {

@@ -63,6 +63,16 @@ export function fetchTransport(fetchImpl: typeof fetch): Transport {
   };
 }
 
+/**
+ * How long a connection may sit idle before the agent closes it; shorter when the server's
+ * `Keep-Alive: timeout=N` says so (the agent then closes it a second before N). A server closing
+ * an idle connection while a request is being written on it fails that request (ECONNRESET, not
+ * sent again): closing first avoids the race. undici, which `fetch` uses, keeps 4 s too. A call
+ * in flight longer than this is not cut (the agent closes idle sockets only; calls have their own
+ * timeout).
+ */
+const IDLE_SOCKET_MS = 4000;
+
 /** Statuses whose answer has no body (a `Response` refuses one). */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
@@ -80,8 +90,9 @@ export interface HttpTransport {
 
 /**
  * A transport over `node:http` (or `node:https` for `https:` URLs) with one keep-alive agent per
- * protocol: at most `maxSockets` connections, reused; idle ones are closed before the server's
- * `Keep-Alive: timeout` hint runs out (node's agent reads it) and never keep the process alive.
+ * protocol: at most `maxSockets` connections, reused; idle ones are closed after
+ * {@link IDLE_SOCKET_MS} or before the server's `Keep-Alive: timeout` runs out, and never keep the
+ * process alive.
  * No redirects are followed.
  */
 export function httpTransport(options: HttpTransportOptions): HttpTransport {
@@ -89,6 +100,8 @@ export function httpTransport(options: HttpTransportOptions): HttpTransport {
     keepAlive: true,
     maxSockets: options.maxSockets,
     maxFreeSockets: options.maxSockets,
+    // Node's agent applies the server's hint only when it is below this (0 = never).
+    timeout: IDLE_SOCKET_MS,
   };
   const http = new HttpAgent(agentOptions);
   const https = new HttpsAgent(agentOptions);
