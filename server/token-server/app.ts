@@ -220,6 +220,7 @@ export function createTokenServer(options: TokenServerOptions = {}): TokenServer
         services?.tokens.close();
         await precheck?.close();
         services?.recordings.close();
+        ov.close?.();
         await init.catch(() => undefined);
         await hub?.stop();
         if (ownsDb) await db?.close();

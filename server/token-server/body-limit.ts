@@ -55,13 +55,17 @@ export function limitBody(options: BodyLimitOptions): MiddlewareHandler {
   const drainMax = options.drainMaxBytes ?? 8 * 1024 * 1024;
   const drainMs = options.drainTimeoutMs ?? 2000;
   return async (c, next) => {
+    // The headers decide first: reading `body` turns @hono/node-server's lightweight request into
+    // a full web `Request` whose body is then read through a web stream, where a body left alone
+    // is read straight from the socket (the parser holds it to its Content-Length).
+    const { method, headers } = c.req.raw;
+    if (method === 'GET' || method === 'HEAD') return next();
+    const length = headers.get('content-length');
+    const declared = length !== null && !headers.has('transfer-encoding');
+    if (declared && Number.parseInt(length, 10) <= options.maxBytes) return next();
     const body = c.req.raw.body;
     if (!body) return next();
-    const length = c.req.raw.headers.get('content-length');
-    if (length !== null && !c.req.raw.headers.has('transfer-encoding')) {
-      if (Number.parseInt(length, 10) <= options.maxBytes) return next();
-      return tooLarge(c, await drain(body.getReader(), drainMax, drainMs));
-    }
+    if (declared) return tooLarge(c, await drain(body.getReader(), drainMax, drainMs));
     // No length given (chunked): read up to the limit, then hand on what was read.
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];

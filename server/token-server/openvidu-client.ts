@@ -1,5 +1,6 @@
 /**
- * A small typed OpenVidu 2.32 REST client over `fetch` (no axios). Every call has a bounded timeout;
+ * A small typed OpenVidu 2.32 REST client over `node:http` with a keep-alive agent, or an injected
+ * `fetch` (no axios; see `openvidu-transport.ts`). Every call has a bounded timeout;
  * network failures, timeouts and 5xx answers become {@link OpenViduUnavailableError}, other non-2xx
  * answers {@link OpenViduHttpError} with the status. The secret only ever goes into the
  * `Authorization` header: it is never logged and never part of an error message.
@@ -7,6 +8,8 @@
 
 import type { OpenViduRecordingStatus, OpenViduRole } from '../shared/openvidu.js';
 import type { MediaServer } from './services/media-server.js';
+import type { HttpTransport, Transport, TransportAnswer } from './openvidu-transport.js';
+import { fetchTransport, httpTransport } from './openvidu-transport.js';
 
 export type { OpenViduRecordingStatus, OpenViduRole };
 
@@ -61,6 +64,7 @@ export interface OpenViduClientOptions {
   secret: string;
   /** Per-request timeout in ms (default 5000). */
   timeoutMs?: number;
+  /** Sends the requests with this `fetch` instead of `node:http` (tests, custom networking). */
   fetch?: typeof fetch;
 }
 
@@ -110,10 +114,13 @@ class Slots {
   }
 }
 
-/** Whether a fetch failed because the connection was refused (nothing was sent). */
+/**
+ * Whether a request failed because the connection was refused (nothing was sent): `node:http`
+ * puts the code on the error, `fetch` on its `cause`.
+ */
 function isRefused(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  return cause?.code === 'ECONNREFUSED';
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return e?.code === 'ECONNREFUSED' || e?.cause?.code === 'ECONNREFUSED';
 }
 
 export class OpenViduClient implements MediaServer {
@@ -122,14 +129,25 @@ export class OpenViduClient implements MediaServer {
   private readonly base: string;
   private readonly auth: string;
   private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
+  private readonly send: Transport;
+  /** The default transport's sockets (none with an injected `fetch`). */
+  private readonly http: HttpTransport | undefined;
   private readonly slots = new Slots(MAX_CONCURRENT_REQUESTS);
 
   constructor(options: OpenViduClientOptions) {
     this.base = options.url.replace(/\/+$/, '');
     this.auth = `Basic ${Buffer.from(`OPENVIDUAPP:${options.secret}`).toString('base64')}`;
     this.timeoutMs = options.timeoutMs ?? 5000;
-    this.fetchImpl = options.fetch ?? fetch;
+    if (options.fetch) this.send = fetchTransport(options.fetch);
+    else {
+      this.http = httpTransport({ maxSockets: MAX_CONCURRENT_REQUESTS });
+      this.send = this.http.send;
+    }
+  }
+
+  /** Closes the connections to the media server (the server is shutting down). */
+  close(): void {
+    this.http?.close();
   }
 
   /** OpenVidu tokens carry their server's URL; the SDK's default backend is OpenVidu. */
@@ -142,60 +160,71 @@ export class OpenViduClient implements MediaServer {
     method: string,
     path: string,
     what: string,
-    init: {
-      body?: unknown;
-      headers?: Record<string, string>;
-      timeoutMs?: number;
-      streamBody?: boolean;
-    } = {},
+    init: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<Response> {
+    const { answer, done } = await this.exchange(method, path, what, init);
+    // The body is the caller's to stream: the timeout covered the headers only.
+    done();
+    return answer.response();
+  }
+
+  /**
+   * Sends a request through the slots, the timeout and the one retry of a refused connection;
+   * resolves once the answer's headers arrived (5xx already turned into
+   * {@link OpenViduUnavailableError}). `done` clears the timeout: call it once the body is read,
+   * or before handing the body out to be streamed.
+   */
+  private async exchange(
+    method: string,
+    path: string,
+    what: string,
+    init: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number },
+  ): Promise<{ answer: TransportAnswer; signal: AbortSignal; done: () => void }> {
     const headers: Record<string, string> = { Authorization: this.auth, ...init.headers };
     if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-    // The timeout covers the answer's headers, and for JSON calls the body too; a streamed
-    // download (`streamBody`) must not be cut off after `timeoutMs`.
+    // The timeout covers the answer's headers, and for JSON calls the body too.
     const abort = new AbortController();
     const timer = setTimeout(
       () => abort.abort(new DOMException('timed out', 'TimeoutError')),
       init.timeoutMs ?? this.timeoutMs,
     );
     timer.unref?.();
-    let res: Response;
+    const done = (): void => clearTimeout(timer);
+    let answer: TransportAnswer;
     try {
       await this.slots.take(abort.signal);
     } catch {
       throw new OpenViduUnavailableError(`OpenVidu ${what} timed out`);
     }
-    const send = (): Promise<Response> =>
-      this.fetchImpl(`${this.base}${path}`, {
-        method,
-        headers,
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-        signal: abort.signal,
-        redirect: 'manual',
-      });
+    const url = `${this.base}${path}`;
+    const request = {
+      method,
+      headers,
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      signal: abort.signal,
+    };
     try {
       try {
-        res = await send();
+        answer = await this.send(url, request);
       } catch (e) {
         // A refused connection never reached the media server (a full accept queue on a busy
         // machine): one more try is safe for any call.
         if (abort.signal.aborted || !isRefused(e)) throw e;
-        res = await send();
+        answer = await this.send(url, request);
       }
     } catch {
-      clearTimeout(timer);
+      done();
       const kind = abort.signal.aborted ? 'timed out' : 'failed';
       throw new OpenViduUnavailableError(`OpenVidu ${what} ${kind}`);
     } finally {
       this.slots.release();
     }
-    // A JSON call's timer may fire after its body was read: aborting then is a no-op.
-    if (init.streamBody) clearTimeout(timer);
-    if (res.status >= 500) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new OpenViduUnavailableError(`OpenVidu answered ${res.status} to ${what}`);
+    if (answer.status >= 500) {
+      done();
+      await answer.discard();
+      throw new OpenViduUnavailableError(`OpenVidu answered ${answer.status} to ${what}`);
     }
-    return res;
+    return { answer, signal: abort.signal, done };
   }
 
   private async json<T>(
@@ -205,17 +234,28 @@ export class OpenViduClient implements MediaServer {
     expected: number[],
     body?: unknown,
   ): Promise<{ status: number; data: T | undefined }> {
-    const res = await this.request(method, path, what, body !== undefined ? { body } : {});
-    if (!expected.includes(res.status)) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new OpenViduHttpError(res.status, what);
+    const { answer, signal, done } = await this.exchange(
+      method,
+      path,
+      what,
+      body !== undefined ? { body } : {},
+    );
+    if (!expected.includes(answer.status)) {
+      done();
+      await answer.discard();
+      throw new OpenViduHttpError(answer.status, what);
     }
-    const text = await res.text().catch(() => {
-      throw new OpenViduUnavailableError(`OpenVidu ${what}: body read failed`);
-    });
-    if (!text) return { status: res.status, data: undefined };
+    const text = await answer
+      .text()
+      .catch(() => {
+        throw new OpenViduUnavailableError(
+          `OpenVidu ${what}: ${signal.aborted ? 'timed out' : 'body read failed'}`,
+        );
+      })
+      .finally(done);
+    if (!text) return { status: answer.status, data: undefined };
     try {
-      return { status: res.status, data: JSON.parse(text) as T };
+      return { status: answer.status, data: JSON.parse(text) as T };
     } catch {
       throw new OpenViduUnavailableError(`OpenVidu ${what}: invalid JSON`);
     }
@@ -356,16 +396,19 @@ export class OpenViduClient implements MediaServer {
       'GET',
       `/openvidu/recordings/${encodeURIComponent(recordingId)}/${encodeURIComponent(fileName)}`,
       'recording download',
-      { headers, streamBody: true },
+      { headers },
     );
   }
 
   /** Reachability probe (`GET /openvidu/api/config`); resolves to the latency in ms. */
   async ping(timeoutMs: number): Promise<number> {
     const started = Date.now();
-    const res = await this.request('GET', '/openvidu/api/config', 'health check', { timeoutMs });
-    await res.body?.cancel().catch(() => undefined);
-    if (res.status !== 200) throw new OpenViduHttpError(res.status, 'health check');
+    const { answer, done } = await this.exchange('GET', '/openvidu/api/config', 'health check', {
+      timeoutMs,
+    });
+    done();
+    await answer.discard();
+    if (answer.status !== 200) throw new OpenViduHttpError(answer.status, 'health check');
     return Date.now() - started;
   }
 

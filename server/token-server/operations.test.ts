@@ -115,6 +115,41 @@ describe('request ids', () => {
     }
   });
 
+  test('every answer says nosniff and no-store (unless it has its own Cache-Control)', async () => {
+    const answers = [
+      await s.call('POST', '/api/consults/hdr-1/token', { token: dr, body: {} }),
+      await s.call('POST', '/api/consults/hdr-1/token', { body: {} }),
+      await s.call('GET', '/api/nothing-here'),
+      await s.call('GET', '/health'),
+    ];
+    assert.deepEqual(
+      answers.map((r) => [
+        r.status,
+        r.headers.get('x-content-type-options'),
+        r.headers.get('cache-control'),
+      ]),
+      [
+        [200, 'nosniff', 'no-store'],
+        [401, 'nosniff', 'no-store'],
+        [404, 'nosniff', 'no-store'],
+        [200, 'nosniff', 'no-store'],
+      ],
+    );
+    // An event stream is an answer its handler builds: it keeps its own Cache-Control and gets
+    // the rest.
+    const abort = new AbortController();
+    const stream = await fetch(`${s.ts.url}/api/consults/hdr-1/events`, {
+      headers: { Authorization: `Bearer ${dr}`, 'X-Request-Id': 'sse-1' },
+      signal: abort.signal,
+    });
+    abort.abort();
+    assert.equal(stream.status, 200);
+    assert.equal(stream.headers.get('content-type')?.split(';')[0], 'text/event-stream');
+    assert.equal(stream.headers.get('cache-control'), 'no-cache, no-transform');
+    assert.equal(stream.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(stream.headers.get('x-request-id'), 'sse-1');
+  });
+
   test('error answers carry the id too', async () => {
     const r = await s.call('POST', '/api/consults/rid-2/token', {
       body: {},

@@ -187,7 +187,10 @@ export interface TokenServerOptions {
   logger?: Logger;
   /** Environment to read (default `process.env`). */
   env?: Record<string, string | undefined>;
-  /** fetch used to call OpenVidu (tests). */
+  /**
+   * A `fetch` for the media server's calls (tests, custom networking). Default: OpenVidu's calls go
+   * over `node:http`/`node:https` with a keep-alive agent, LiveKit's over the global `fetch`.
+   */
   fetch?: typeof fetch;
 }
 

@@ -47,4 +47,6 @@ export interface MediaServer {
   ): Promise<Response>;
   /** Reachability probe; resolves to the latency in ms. */
   ping(timeoutMs: number): Promise<number>;
+  /** Closes the connections kept open to the media server (the token server is shutting down). */
+  close?(): void;
 }
