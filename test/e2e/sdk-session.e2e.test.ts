@@ -798,9 +798,12 @@ async function joinSeeHearChatMuteLeave(kind: MediaBackendKind): Promise<void> {
     audio.some((a) => a.packetsReceived > 0),
     JSON.stringify(audio),
   );
-  // Regression: without the adapter's audio sink Chromium hands Web Audio (and so hark) silence.
+  // Regression: without the adapter's audio sink Chromium hands Web Audio (and so hark) silence,
+  // a peak of exactly 0. The level of the -18 dBFS tone after the sender's audio processing varies
+  // with when it is read (peaks measured 0.099-0.70 on LiveKit, 0.39-0.68 on OpenVidu), so the
+  // check is "not silent" (> 0.02, -34 dBFS), not a loudness.
   const peak = await pat.evaluate(() => harness.webAudioPeak('Dr Who'));
-  assert.ok(peak > 0.1, `Web Audio peak of the received audio: ${peak}`);
+  assert.ok(peak > 0.02, `Web Audio peak of the received audio: ${peak}`);
   // The tone pauses for 2 s: speaking ends.
   if (kind === 'openvidu')
     await until(pat, 'the provider pausing', (s) =>
