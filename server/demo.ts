@@ -346,6 +346,13 @@ export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<nu
     const openviduSecret = env['OPENVIDU_SECRET'] || undefined;
     if (openviduUrl && !openviduSecret)
       throw new Error('OPENVIDU_URL is set but OPENVIDU_SECRET is not');
+    // The other backend's server is a mistake to report, not a setting to drop.
+    if (backend === 'livekit' && openviduUrl)
+      throw new Error(
+        'OPENVIDU_URL is for the openvidu backend: unset it (LiveKit uses LIVEKIT_URL)',
+      );
+    if (backend === 'openvidu' && env['LIVEKIT_URL']?.trim())
+      throw new Error('LIVEKIT_URL is for the livekit backend: add --backend livekit');
     options = {
       backend,
       logLevel: level as LogLevel,

@@ -434,9 +434,9 @@ describe('MEDIA_BACKEND configuration', () => {
 
   it('should refuse an unknown backend and missing LiveKit settings in production, by name only', () => {
     assert.throws(() => resolveOptions({ env: { MEDIA_BACKEND: 'janus' } }), /MEDIA_BACKEND/);
+    // No OPENVIDU_SECRET: a LiveKit deployment has no OpenVidu secret to give.
     const env = {
       NODE_ENV: 'production',
-      OPENVIDU_SECRET: 'x',
       MEDIA_BACKEND: 'livekit',
       LIVEKIT_URL: 'wss://lk.example',
       LIVEKIT_API_KEY: 'key',
@@ -454,6 +454,43 @@ describe('MEDIA_BACKEND configuration', () => {
       apiSecret: 's3cr3t',
       recordingsUrl: undefined,
     });
+  });
+
+  it('should refuse the other backend’s settings instead of ignoring them, by name only', () => {
+    assert.throws(
+      () =>
+        resolveOptions({ env: { LIVEKIT_URL: 'wss://lk.example', LIVEKIT_API_SECRET: 's3cr3t' } }),
+      (e: unknown) =>
+        e instanceof Error &&
+        /LIVEKIT_URL, LIVEKIT_API_SECRET are set but MEDIA_BACKEND is openvidu/.test(e.message) &&
+        /MEDIA_BACKEND=livekit/.test(e.message) &&
+        !/s3cr3t|lk\.example/.test(e.message),
+    );
+    assert.throws(
+      () => resolveOptions({ env: {}, livekit: { url: 'wss://lk.example' } }),
+      /The livekit option is set but MEDIA_BACKEND is openvidu/,
+    );
+    assert.throws(
+      () =>
+        resolveOptions({ env: { MEDIA_BACKEND: 'livekit', OPENVIDU_URL: 'https://ov.example' } }),
+      (e: unknown) =>
+        e instanceof Error &&
+        /OPENVIDU_URL .* is set but MEDIA_BACKEND is livekit/.test(e.message) &&
+        !/ov\.example/.test(e.message),
+    );
+    assert.throws(
+      () => resolveOptions({ env: {}, mediaBackend: 'livekit', openviduUrl: 'https://ov.example' }),
+      /MEDIA_BACKEND is livekit/,
+    );
+    // Empty values count as unset; the OpenVidu secret alone (a shared environment) is no mistake.
+    assert.equal(
+      resolveOptions({ env: { LIVEKIT_URL: ' ', MEDIA_BACKEND: '' } }).mediaBackend,
+      'openvidu',
+    );
+    assert.equal(
+      resolveOptions({ env: { MEDIA_BACKEND: 'livekit', OPENVIDU_SECRET: 'x' } }).mediaBackend,
+      'livekit',
+    );
   });
 
   it('should default to LiveKit’s dev-mode key pair outside production', () => {

@@ -306,8 +306,15 @@ function resolveDatabase(
 export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
   const env = options.env ?? process.env;
   const production = env['NODE_ENV'] === 'production';
+  const mediaBackend = options.mediaBackend ?? (env['MEDIA_BACKEND']?.trim() || 'openvidu');
+  if (mediaBackend !== 'openvidu' && mediaBackend !== 'livekit')
+    throw new Error(`MEDIA_BACKEND must be openvidu or livekit (got "${String(mediaBackend)}")`);
+  checkBackendSettings(options, env, mediaBackend);
+  // Only the OpenVidu backend uses the OpenVidu secret; a LiveKit deployment does not need one.
   const openviduSecret =
-    options.openviduSecret ?? env['OPENVIDU_SECRET'] ?? (production ? undefined : 'MY_SECRET');
+    options.openviduSecret ??
+    env['OPENVIDU_SECRET'] ??
+    (production && mediaBackend === 'openvidu' ? undefined : 'MY_SECRET');
   if (!openviduSecret) throw new Error('OPENVIDU_SECRET is required in production');
 
   let auth = options.auth;
@@ -380,9 +387,6 @@ export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
     throw new Error(
       'Both DATABASE_URL (PostgreSQL) and CONSULT_KIT_DATA_DIR (PGlite) are set: choose one database.',
     );
-  const mediaBackend = options.mediaBackend ?? env['MEDIA_BACKEND']?.trim() ?? 'openvidu';
-  if (mediaBackend !== 'openvidu' && mediaBackend !== 'livekit')
-    throw new Error(`MEDIA_BACKEND must be openvidu or livekit (got "${String(mediaBackend)}")`);
   return {
     mediaBackend,
     livekit: mediaBackend === 'livekit' ? resolveLiveKit(options, env, production) : undefined,
@@ -400,6 +404,41 @@ export function resolveOptions(options: TokenServerOptions): ResolvedOptions {
     trustProxyHops: trustProxyHops(options.trustProxy, env['TRUST_PROXY']),
     production,
   };
+}
+
+const LIVEKIT_VARS = [
+  'LIVEKIT_URL',
+  'LIVEKIT_API_KEY',
+  'LIVEKIT_API_SECRET',
+  'LIVEKIT_RECORDINGS_URL',
+];
+
+/**
+ * Settings of the other backend are a configuration mistake (most often a forgotten
+ * `MEDIA_BACKEND=livekit`), not something to ignore: the server would quietly talk to a media
+ * server nobody meant. The messages name the settings, never their values.
+ */
+function checkBackendSettings(
+  options: TokenServerOptions,
+  env: Record<string, string | undefined>,
+  mediaBackend: 'openvidu' | 'livekit',
+): void {
+  if (mediaBackend === 'livekit') {
+    if (options.openviduUrl !== undefined || env['OPENVIDU_URL']?.trim())
+      throw new Error(
+        'OPENVIDU_URL (--openvidu-url, openviduUrl) is set but MEDIA_BACKEND is livekit: ' +
+          'set LIVEKIT_URL for LiveKit and unset OPENVIDU_URL, or use MEDIA_BACKEND=openvidu.',
+      );
+    return;
+  }
+  const set = LIVEKIT_VARS.filter((name) => env[name]?.trim());
+  if (options.livekit !== undefined || set.length > 0)
+    throw new Error(
+      `${set.length > 0 ? set.join(', ') : 'The livekit option'} ${set.length > 1 ? 'are' : 'is'} ` +
+        'set but MEDIA_BACKEND is openvidu ' +
+        '(the default): set MEDIA_BACKEND=livekit (--media-backend livekit) to use LiveKit, ' +
+        'or unset them.',
+    );
 }
 
 /**

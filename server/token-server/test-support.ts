@@ -147,7 +147,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const db = options.db ?? (await testDb());
   const ts = await startTokenServer({
     port: 0,
-    openviduUrl: OV_PLACEHOLDER,
+    ...(options.mediaBackend === 'livekit' ? {} : { openviduUrl: OV_PLACEHOLDER }),
     openviduSecret: OV_SECRET,
     auth: { secret: JWT_SECRET, issuer: ISSUER, audience: AUDIENCE },
     demo: false,
