@@ -346,13 +346,6 @@ export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<nu
     const openviduSecret = env['OPENVIDU_SECRET'] || undefined;
     if (openviduUrl && !openviduSecret)
       throw new Error('OPENVIDU_URL is set but OPENVIDU_SECRET is not');
-    // The other backend's server is a mistake to report, not a setting to drop.
-    if (backend === 'livekit' && openviduUrl)
-      throw new Error(
-        'OPENVIDU_URL is for the openvidu backend: unset it (LiveKit uses LIVEKIT_URL)',
-      );
-    if (backend === 'openvidu' && env['LIVEKIT_URL']?.trim())
-      throw new Error('LIVEKIT_URL is for the livekit backend: add --backend livekit');
     options = {
       backend,
       logLevel: level as LogLevel,
@@ -361,10 +354,13 @@ export async function runDemoCli(argv: string[], io: DemoCliIo = {}): Promise<nu
       ...(mediaPort !== undefined ? { mediaPort } : {}),
       ...(host ? { host } : {}),
       ...(values['recordings-dir'] ? { recordingsDir: values['recordings-dir'] } : {}),
-      ...(backend === 'openvidu' && openviduUrl ? { openviduUrl, openviduSecret } : {}),
-      ...(backend === 'livekit' ? externalLiveKit(env) : {}),
+      ...(openviduUrl ? { openviduUrl, openviduSecret } : {}),
+      ...externalLiveKit(env),
       ...(env['OPENVIDU_WEBHOOK_SECRET'] ? { webhookSecret: env['OPENVIDU_WEBHOOK_SECRET'] } : {}),
     };
+    // The other backend's server is a usage error (exit 2), not a setting to drop: the same check
+    // startDemo makes, made here before anything starts.
+    externalMedia(options, backend);
   } catch (e) {
     err(`consult-kit demo: ${errorMessage(e)}\n\n${HELP}`);
     return 2;
